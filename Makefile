@@ -1,0 +1,34 @@
+# SliceGuard: `make demo` and `make test` are all a fresh Debian 12 machine needs.
+BUILD      ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps venv configure build test demo bench clean
+
+all: build
+
+deps:
+	@scripts/install_deps.sh
+
+venv: deps
+	@scripts/make_venv.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: venv build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+bench: build
+	@$(BUILD)/bench/sliceguard_bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,15 @@
+// The `sliceguard` subcommands. Each add_* registers one subcommand on `app`; its callback does the work
+// and throws on runtime errors (main maps: usage error -> exit 2, runtime error -> exit 1).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace sg::cli {
+
+void add_inspect_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_enclave_command(CLI::App& app);
+
+}  // namespace sg::cli
