@@ -24,7 +24,7 @@ build: configure
 test: venv build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
+demo: venv build
 	scripts/demo.sh $(BUILD)
 
 bench: build

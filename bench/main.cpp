@@ -1,0 +1,19 @@
+// sliceguard_bench: prints one JSON object with every benchmark measured in this run (`make bench`).
+#include <torch/torch.h>
+
+#include <iostream>
+#include <thread>
+
+#include "bench/benches.h"
+
+int main() {
+  at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  nlohmann::json out;
+  out["machine"] = {{"threads", at::get_num_threads()}};
+  out["gemm"] = sg::bench::bench_gemm_peak();
+  out["model"] = sg::bench::bench_model(out["gemm"]["gflops"].get<double>());
+  out["mfu"] = out["model"]["mfu"];
+  out["otp"] = sg::bench::bench_otp();
+  std::cout << out.dump(2) << std::endl;
+  return 0;
+}

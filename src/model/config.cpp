@@ -1,0 +1,215 @@
+#include "model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sg::model {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(const json& j, std::string label) : j_(j), label_(std::move(label)) {}
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw ConfigError(label_ + ": field '" + field + "': " + problem);
+  }
+
+  template <typename T>
+  T required(const std::string& field) const {
+    if (!j_.contains(field) || j_[field].is_null()) fail(field, "is required");
+    return as<T>(field);
+  }
+
+  template <typename T>
+  T optional(const std::string& field, T fallback) const {
+    if (!j_.contains(field) || j_[field].is_null()) return fallback;
+    return as<T>(field);
+  }
+
+  bool has(const std::string& field) const { return j_.contains(field) && !j_[field].is_null(); }
+  const json& raw(const std::string& field) const { return j_.at(field); }
+
+ private:
+  template <typename T>
+  T as(const std::string& field) const {
+    const json& v = j_[field];
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) fail(field, "expected a boolean, got " + v.dump());
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer()) fail(field, "expected an integer, got " + v.dump());
+      if (v.get<int64_t>() < 0) fail(field, "expected a non-negative integer, got " + v.dump());
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) fail(field, "expected a number, got " + v.dump());
+    } else {
+      if (!v.is_string()) fail(field, "expected a string, got " + v.dump());
+    }
+    return v.get<T>();
+  }
+
+  const json& j_;
+  std::string label_;
+};
+
+std::vector<int32_t> token_ids(const json& v) {
+  std::vector<int32_t> ids;
+  if (v.is_number_integer()) ids.push_back(v.get<int32_t>());
+  if (v.is_array())
+    for (const auto& id : v)
+      if (id.is_number_integer()) ids.push_back(id.get<int32_t>());
+  return ids;
+}
+
+void read_rope_scaling(const Reader& r, ModelConfig& c) {
+  if (!r.has("rope_scaling")) return;
+  const json& s = r.raw("rope_scaling");
+  const std::string type = s.value("type", s.value("rope_type", std::string("?")));
+  if (type != "linear")
+    r.fail("rope_scaling.type", "'" + type + "' is not supported (supported: linear, or none)");
+  if (!s.contains("factor") || !s["factor"].is_number() || s["factor"].get<double>() <= 0)
+    r.fail("rope_scaling.factor", "expected a positive number");
+  c.rope_linear_factor = s["factor"].get<double>();
+}
+
+void read_decoder(const Reader& r, ModelConfig& c) {
+  c.vocab_size = r.required<int64_t>("vocab_size");
+  c.hidden_size = r.required<int64_t>("hidden_size");
+  c.intermediate_size = r.required<int64_t>("intermediate_size");
+  c.num_layers = r.required<int>("num_hidden_layers");
+  c.num_heads = r.required<int>("num_attention_heads");
+  c.num_kv_heads = r.optional<int>("num_key_value_heads", c.num_heads);
+  c.head_dim = r.optional<int64_t>("head_dim", c.num_heads > 0 ? c.hidden_size / c.num_heads : 0);
+  c.max_positions = r.optional<int64_t>("max_position_embeddings", 2048);
+  c.norm_eps = r.optional<double>("rms_norm_eps", 1e-6);
+  c.rope_theta = r.optional<double>("rope_theta", 10000.0);
+  c.hidden_act = r.optional<std::string>("hidden_act", "silu");
+  c.tie_word_embeddings = r.optional<bool>("tie_word_embeddings", false);
+  read_rope_scaling(r, c);
+  if (c.family == Family::Qwen2) {
+    c.qkv_bias = true;
+    if (r.optional<bool>("use_sliding_window", false))
+      r.fail("use_sliding_window", "Qwen2 sliding-window attention is not supported");
+  } else {
+    c.qkv_bias = c.o_bias = r.optional<bool>("attention_bias", false);
+    c.mlp_bias = r.optional<bool>("mlp_bias", false);
+  }
+  if (c.family == Family::Mistral && r.has("sliding_window"))
+    c.sliding_window = r.required<int64_t>("sliding_window");
+}
+
+void read_gpt2(const Reader& r, ModelConfig& c) {
+  c.vocab_size = r.required<int64_t>("vocab_size");
+  c.hidden_size = r.required<int64_t>("n_embd");
+  c.intermediate_size = r.optional<int64_t>("n_inner", 4 * c.hidden_size);
+  c.num_layers = r.required<int>("n_layer");
+  c.num_heads = r.required<int>("n_head");
+  c.num_kv_heads = c.num_heads;
+  c.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
+  c.max_positions = r.required<int64_t>("n_positions");
+  c.norm_eps = r.optional<double>("layer_norm_epsilon", 1e-5);
+  c.hidden_act = r.optional<std::string>("activation_function", "gelu_new");
+  c.tie_word_embeddings = r.optional<bool>("tie_word_embeddings", true);
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  if (!r.optional<bool>("scale_attn_weights", true)) r.fail("scale_attn_weights", "only true is supported");
+  if (r.optional<bool>("scale_attn_by_inverse_layer_idx", false))
+    r.fail("scale_attn_by_inverse_layer_idx", "only false is supported");
+  if (r.optional<bool>("reorder_and_upcast_attn", false))
+    r.fail("reorder_and_upcast_attn", "only false is supported");
+}
+
+void validate(const Reader& r, const ModelConfig& c) {
+  if (c.num_layers <= 0) r.fail("num_hidden_layers", "must be positive");
+  if (c.num_heads <= 0) r.fail("num_attention_heads", "must be positive");
+  if (c.num_kv_heads <= 0 || c.num_heads % c.num_kv_heads != 0)
+    r.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(c.num_heads) + ")");
+  if (c.head_dim <= 0 || c.head_dim % 2 != 0) r.fail("head_dim", "must be positive and even");
+  if (c.vocab_size <= 0 || c.hidden_size <= 0 || c.intermediate_size <= 0)
+    r.fail("hidden_size", "sizes must be positive");
+  static const char* kActs[] = {"silu", "gelu_new", "gelu", "gelu_pytorch_tanh", "relu"};
+  if (std::find(std::begin(kActs), std::end(kActs), c.hidden_act) == std::end(kActs))
+    r.fail(c.family == Family::Gpt2 ? "activation_function" : "hidden_act",
+           "'" + c.hidden_act + "' is not supported (silu, gelu_new, gelu, gelu_pytorch_tanh, relu)");
+}
+
+}  // namespace
+
+int64_t ModelConfig::num_parameters() const {
+  const int64_t d = hidden_size;
+  const int64_t kv = int64_t(num_kv_heads) * head_dim;
+  const int64_t q = int64_t(num_heads) * head_dim;
+  int64_t attn = d * q + 2 * d * kv + q * d;
+  int64_t mlp = 0, norms = 0;
+  if (family == Family::Gpt2) {
+    attn += 3 * q + d;
+    mlp = 2 * d * intermediate_size + intermediate_size + d;
+    norms = 4 * d;
+  } else {
+    if (qkv_bias) attn += q + 2 * kv;
+    if (o_bias) attn += d;
+    mlp = 3 * d * intermediate_size + (mlp_bias ? 2 * intermediate_size + d : 0);
+    norms = 2 * d;
+  }
+  int64_t total = num_layers * (attn + mlp + norms);
+  total += vocab_size * d;                                  // embedding
+  if (!tie_word_embeddings) total += vocab_size * d;        // lm_head
+  total += family == Family::Gpt2 ? max_positions * d + 2 * d : d;   // wpe + ln_f, or final RMSNorm
+  return total;
+}
+
+ModelConfig parse_config(const std::string& json_text, const std::string& label) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {
+    throw ConfigError(label + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw ConfigError(label + ": expected a JSON object");
+  Reader r(j, label);
+  ModelConfig c;
+  c.model_type = r.required<std::string>("model_type");
+  if (c.model_type == "llama") c.family = Family::Llama;
+  else if (c.model_type == "qwen2") c.family = Family::Qwen2;
+  else if (c.model_type == "mistral") c.family = Family::Mistral;
+  else if (c.model_type == "gpt2") c.family = Family::Gpt2;
+  else r.fail("model_type", "'" + c.model_type + "' is not supported (llama, qwen2, mistral, gpt2)");
+
+  if (c.family == Family::Gpt2) read_gpt2(r, c);
+  else read_decoder(r, c);
+  validate(r, c);
+
+  if (r.has("bos_token_id")) c.bos_token_id = r.required<int>("bos_token_id");
+  if (j.contains("eos_token_id")) c.eos_token_ids = token_ids(j["eos_token_id"]);
+  if (r.has("pad_token_id")) c.pad_token_id = r.required<int>("pad_token_id");
+  return c;
+}
+
+namespace {
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+ModelConfig load_config(const std::string& dir) {
+  const std::filesystem::path root(dir);
+  ModelConfig c = parse_config(read_file(root / "config.json"), (root / "config.json").string());
+  const auto gen = root / "generation_config.json";
+  if (std::filesystem::exists(gen)) {
+    json g = json::parse(read_file(gen), nullptr, false);
+    if (g.is_object() && g.contains("eos_token_id")) {
+      auto ids = token_ids(g["eos_token_id"]);
+      if (!ids.empty()) c.eos_token_ids = ids;
+    }
+  }
+  return c;
+}
+
+}  // namespace sg::model

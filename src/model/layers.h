@@ -1,0 +1,43 @@
+// The building blocks of a transformer layer as plain functions over tensors (llm.c style).
+// Shapes: B batch, T new tokens, S = past + T keys, D model width, H heads, G kv heads, E head dim.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "model/config.h"
+
+namespace sg::model {
+
+// y = x W^T + b; weight is (out, in) (gpt2 Conv1D weights are transposed at load).
+struct Linear {
+  at::Tensor weight;
+  at::Tensor bias;   // undefined when the module has none
+  at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// RMSNorm (weight only, computed in fp32 as HF does) or LayerNorm (weight and bias, gpt2).
+struct Norm {
+  at::Tensor weight;
+  at::Tensor bias;
+  double eps = 1e-6;
+  at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// cos and sin tables for rotate-half RoPE at the given positions: each (B,T,E).
+std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const at::Tensor& positions);
+// x (B,H,T,E) rotated: x*cos + rotate_half(x)*sin.
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
+// Additive attention mask (B,1,T,S): 0 where query t may see key s (causal, not padding, inside the
+// sliding window), the dtype's lowest value elsewhere (HF uses finfo.min, not -inf, so padded rows stay finite).
+at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens,
+                          const ModelConfig& config);
+
+// Scaled dot-product attention with GQA: q (B,H,T,E), k/v (B,G,S,E), bias (B,1,T,S) -> (B,T,H*E).
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
+
+at::Tensor activate(const at::Tensor& x, const std::string& hidden_act);
+
+}  // namespace sg::model

@@ -1,0 +1,70 @@
+// One decoder-only transformer for the llama, qwen2, mistral and gpt2 families, with per-layer entry
+// points so any slice of it can run on its own:  logits = head(forward_layers(embed(tokens), 0, L)).
+// Semantics are Hugging Face's exactly (eager attention); the oracle tests compare logits at 1e-4.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/config.h"
+
+namespace sg::model {
+
+// What a slice loads. A split client loads {embedding, layers [0,k)}; the server enclave loads
+// {layers [k,L), head}. Tensors outside the slice are never read from disk.
+struct SliceSpec {
+  bool embedding = true;
+  int first_layer = 0;
+  int end_layer = -1;   // exclusive; -1 = all layers
+  bool head = true;
+  static SliceSpec everything() { return {}; }
+};
+
+// Keys and values of past tokens, per absolute layer index: (B, kv_heads, S, head_dim).
+struct KvCache {
+  std::vector<at::Tensor> keys, values;
+  int64_t length(int layer) const;
+};
+
+// Inputs shared by every layer of one forward pass over T new tokens.
+struct ForwardContext {
+  at::Tensor positions;        // (B,T) int64 position ids of the new tokens
+  at::Tensor attention_mask;   // (B,S+T) 1 = real token, 0 = padding; undefined = all real
+  KvCache* cache = nullptr;    // when set, layers attend over and extend it
+
+  // Positions as Hugging Face derives them: cumsum(mask) - 1 (1 at padding), or past .. past+T-1.
+  static ForwardContext for_tokens(const at::Tensor& tokens, const at::Tensor& attention_mask = {},
+                                   KvCache* cache = nullptr, int64_t past = 0);
+};
+
+class Transformer {
+ public:
+  // Loads config.json and the slice's tensors (safetensors, sharded or not) from a checkpoint dir,
+  // converted to float32 on the CPU (zero-copy where the file already holds aligned float32).
+  static Transformer load(const std::string& dir, const SliceSpec& spec = SliceSpec::everything());
+  ~Transformer();
+  Transformer(Transformer&&) noexcept;
+  Transformer& operator=(Transformer&&) noexcept;
+
+  const ModelConfig& config() const;
+  const SliceSpec& slice() const;
+
+  at::Tensor embed(const at::Tensor& tokens, const ForwardContext& ctx) const;        // (B,T) -> (B,T,D)
+  at::Tensor forward_layers(at::Tensor hidden, int from, int to, ForwardContext& ctx) const;  // (B,T,D)
+  at::Tensor head(const at::Tensor& hidden) const;                                     // (B,T,D) -> (B,T,V)
+  at::Tensor forward(const at::Tensor& tokens, ForwardContext& ctx) const;             // (B,T) -> (B,T,V)
+
+  // Loaded tensors under their Hugging Face names (gpt2 Conv1D weights shown transposed to (out,in)).
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters() const;
+
+ private:
+  struct Impl;
+  explicit Transformer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sg::model

@@ -1,0 +1,86 @@
+// config.json parsing: every family's fields, and a clear one-line error for what we do not implement.
+#include <gtest/gtest.h>
+
+#include "model/config.h"
+
+namespace sg::model {
+namespace {
+
+std::string llama(const std::string& extra = "") {
+  return R"({"model_type": "llama", "vocab_size": 100, "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 2, "num_attention_heads": 4)" + extra + "}";
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "config.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Config, LlamaDefaultsFollowTransformers) {
+  auto c = parse_config(llama(), "config.json");
+  EXPECT_EQ(c.family, Family::Llama);
+  EXPECT_EQ(c.num_kv_heads, 4);
+  EXPECT_EQ(c.head_dim, 16);
+  EXPECT_FALSE(c.tie_word_embeddings);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
+}
+
+TEST(Config, Gpt2TiesEmbeddingsByDefault) {
+  auto c = parse_config(R"({"model_type": "gpt2", "vocab_size": 50, "n_embd": 32, "n_layer": 2, "n_head": 4,
+                            "n_positions": 64})", "config.json");
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.intermediate_size, 128);
+  EXPECT_EQ(c.hidden_act, "gelu_new");
+}
+
+TEST(Config, Qwen2HasQkvBiasButNoOutputBias) {
+  auto c = parse_config(R"({"model_type": "qwen2", "vocab_size": 100, "hidden_size": 64, "intermediate_size": 128,
+                            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2})",
+                        "config.json");
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.o_bias);
+}
+
+TEST(Config, UnknownModelTypeNamesTheField) {
+  EXPECT_EQ(error_of(R"({"model_type": "bert"})"),
+            "config.json: field 'model_type': 'bert' is not supported (llama, qwen2, mistral, gpt2)");
+}
+
+TEST(Config, UnsupportedRopeScalingIsAnError) {
+  EXPECT_NE(error_of(llama(R"(, "rope_scaling": {"type": "yarn", "factor": 4.0})")).find("rope_scaling.type"),
+            std::string::npos);
+}
+
+TEST(Config, KvHeadsMustDivideHeads) {
+  EXPECT_NE(error_of(llama(R"(, "num_key_value_heads": 3)")).find("num_key_value_heads"), std::string::npos);
+}
+
+TEST(Config, MissingFieldIsNamed) {
+  EXPECT_EQ(error_of(R"({"model_type": "llama"})"), "config.json: field 'vocab_size': is required");
+}
+
+TEST(Config, WrongTypeIsNamed) {
+  EXPECT_NE(error_of(llama(R"(, "rms_norm_eps": "small")")).find("field 'rms_norm_eps': expected a number"),
+            std::string::npos);
+}
+
+TEST(Config, NotJsonIsAnError) {
+  EXPECT_NE(error_of("{model_type").find("config.json: not valid JSON"), std::string::npos);
+}
+
+TEST(Config, UnsupportedActivationIsAnError) {
+  EXPECT_NE(error_of(llama(R"(, "hidden_act": "swiglu2")")).find("hidden_act"), std::string::npos);
+}
+
+TEST(Config, ParameterCountMatchesTransformersForTiedLlama) {
+  // LlamaForCausalLM(vocab 100, d 64, ffn 128, 2 layers, 4 heads, tied).num_parameters() == 63_552
+  auto c = parse_config(llama(R"(, "tie_word_embeddings": true)"), "config.json");
+  EXPECT_EQ(c.num_parameters(), 2 * (4 * 64 * 64 + 3 * 64 * 128 + 2 * 64) + 100 * 64 + 64);
+}
+
+}  // namespace
+}  // namespace sg::model
