@@ -7,8 +7,8 @@
 namespace sg::model {
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
-  return bias.defined() ? torch::nn::functional::linear(x, weight, bias)
-                        : torch::nn::functional::linear(x, weight);
+  auto y = bias.defined() ? torch::nn::functional::linear(x, weight, bias) : torch::nn::functional::linear(x, weight);
+  return adapter ? adapter->apply(x, y) : y;
 }
 
 at::Tensor Norm::operator()(const at::Tensor& x) const {
@@ -43,7 +43,8 @@ at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_
   auto query_index = torch::arange(past, keys, torch::kInt64).unsqueeze(1);   // (T,1)
   auto key_index = torch::arange(0, keys, torch::kInt64).unsqueeze(0);        // (1,S)
   auto allowed = key_index <= query_index;                                     // causal
-  if (config.sliding_window) allowed = allowed & (query_index - key_index < *config.sliding_window);
+  // transformers 4.40 (_make_causal_mask) keeps keys with query - key <= sliding_window visible.
+  if (config.sliding_window) allowed = allowed & (query_index - key_index <= *config.sliding_window);
   allowed = allowed.unsqueeze(0).unsqueeze(0);                                 // (1,1,T,S)
   if (key_mask.defined()) allowed = allowed & key_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
   const float lowest = std::numeric_limits<float>::lowest();

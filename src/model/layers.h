@@ -4,16 +4,26 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <string>
 
 #include "model/config.h"
 
 namespace sg::model {
 
-// y = x W^T + b; weight is (out, in) (gpt2 Conv1D weights are transposed at load).
+// Something added to a frozen linear module's output: LoRA, SPF deltas, or an adapter held in an enclave.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  // x (..., in) and the frozen module's output (..., out) -> the adapted output (..., out).
+  virtual at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const = 0;
+};
+
+// y = x W^T + b (+ adapter); weight is (out, in) (gpt2 Conv1D weights are transposed at load).
 struct Linear {
   at::Tensor weight;
   at::Tensor bias;   // undefined when the module has none
+  std::shared_ptr<const LinearAdapter> adapter;
   at::Tensor operator()(const at::Tensor& x) const;
 };
 

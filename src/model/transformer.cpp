@@ -225,6 +225,27 @@ at::Tensor Transformer::forward(const at::Tensor& tokens, ForwardContext& ctx) c
   return head(forward_layers(embed(tokens, ctx), 0, config().num_layers, ctx));
 }
 
+std::vector<LinearModule> Transformer::linear_modules() const {
+  const auto& m = *impl_;
+  WeightNames n(m.config);
+  std::vector<LinearModule> out;
+  for (int i = 0; i < m.config.num_layers; ++i) {
+    if (!m.blocks[i]) continue;
+    for (Role role : kAllRoles)
+      if ((*m.blocks[i])[role].weight.defined()) out.push_back({n.module(i, role), i, role, &(*m.blocks[i])[role]});
+  }
+  return out;
+}
+
+void Transformer::set_adapter(const std::string& module_name, std::shared_ptr<const LinearAdapter> adapter) {
+  for (const auto& module : linear_modules()) {
+    if (module.name != module_name) continue;
+    (*impl_->blocks[module.layer])[module.role].adapter = std::move(adapter);
+    return;
+  }
+  throw std::invalid_argument("no linear module named '" + module_name + "' in the loaded layers");
+}
+
 std::vector<std::pair<std::string, at::Tensor>> Transformer::named_parameters() const {
   const auto& m = *impl_;
   const auto& c = m.config;

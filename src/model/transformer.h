@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/layers.h"
+#include "model/weight_names.h"
 
 namespace sg::model {
 
@@ -41,6 +43,14 @@ struct ForwardContext {
                                    KvCache* cache = nullptr, int64_t past = 0);
 };
 
+// A linear module of a loaded layer, addressed by its Hugging Face name (adapters attach to these).
+struct LinearModule {
+  std::string name;   // "model.layers.3.self_attn.q_proj"
+  int layer;
+  Role role;
+  const Linear* linear;
+};
+
 class Transformer {
  public:
   // Loads config.json and the slice's tensors (safetensors, sharded or not) from a checkpoint dir,
@@ -60,6 +70,10 @@ class Transformer {
 
   // Loaded tensors under their Hugging Face names (gpt2 Conv1D weights shown transposed to (out,in)).
   std::vector<std::pair<std::string, at::Tensor>> named_parameters() const;
+
+  std::vector<LinearModule> linear_modules() const;   // of the loaded layers, in layer order
+  // Adds `adapter` to a module's output (nullptr removes it). Throws std::invalid_argument for an unknown name.
+  void set_adapter(const std::string& module_name, std::shared_ptr<const LinearAdapter> adapter);
 
  private:
   struct Impl;

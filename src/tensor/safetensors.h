@@ -13,16 +13,17 @@
 
 namespace sg::tensor {
 
-// A file that violates the format. what() is one line: "<file>: tensor '<name>': <problem>".
+// A file that violates the format. what() is one line: "<file>: tensor '<name>': <problem>", or
+// "<file>: <problem>" when the problem is not with one tensor.
 struct FormatError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
 
-std::size_t dtype_size(DType dtype);
-std::string_view dtype_name(DType dtype);   // "F32", "BF16", ... as the format spells them
-DType parse_dtype(std::string_view name);   // throws FormatError on an unknown name
+[[nodiscard]] std::size_t dtype_size(DType dtype);
+[[nodiscard]] std::string_view dtype_name(DType dtype);   // "F32", "BF16", ... as the format spells them
+[[nodiscard]] DType parse_dtype(std::string_view name);   // throws FormatError on an unknown name
 
 // One tensor inside a mapped file. `data` stays valid while the owning SafetensorsFile lives.
 struct TensorView {
@@ -31,15 +32,17 @@ struct TensorView {
   std::vector<int64_t> shape;
   const std::byte* data;
   std::size_t nbytes;
-  int64_t numel() const;
+  [[nodiscard]] int64_t numel() const;
 };
 
 class SafetensorsFile {
  public:
-  // mmaps `path` read-only and validates the header. Throws FormatError naming the file.
-  static std::shared_ptr<const SafetensorsFile> open(const std::string& path);
+  // mmaps `path` read-only and validates the header. Throws FormatError naming the file, or std::system_error
+  // when the file cannot be opened or mapped.
+  [[nodiscard]] static std::shared_ptr<const SafetensorsFile> open(const std::string& path);
   // Parses an in-memory buffer (the caller keeps it alive). `label` names it in errors. Used by the fuzzer.
-  static std::shared_ptr<const SafetensorsFile> parse(const std::byte* bytes, std::size_t size, std::string label);
+  [[nodiscard]] static std::shared_ptr<const SafetensorsFile> parse(const std::byte* bytes, std::size_t size,
+                                                                    std::string label);
 
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
@@ -47,16 +50,20 @@ class SafetensorsFile {
 
   const std::string& path() const { return path_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }   // in file (offset) order
-  const TensorView* find(std::string_view name) const;                 // nullptr when absent
-  const TensorView& at(std::string_view name) const;                   // throws FormatError when absent
+  [[nodiscard]] const TensorView* find(std::string_view name) const;                 // nullptr when absent
+  [[nodiscard]] const TensorView& at(std::string_view name) const;                   // throws FormatError when absent
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
  private:
   SafetensorsFile() = default;
+  // Validates the whole buffer and fills tensors_, index_ and metadata_; `bytes` must outlive this object.
+  void read_header(const std::byte* bytes, std::size_t size);
+
   std::string path_;
   void* mapping_ = nullptr;
   std::size_t mapping_size_ = 0;
   std::vector<TensorView> tensors_;
+  std::map<std::string, std::size_t, std::less<>> index_;   // name -> position in tensors_
   std::map<std::string, std::string> metadata_;
 };
 
@@ -70,7 +77,8 @@ struct TensorData {
 };
 
 // Writes a valid file: header padded with spaces to a multiple of 8 bytes, tensors in the given order,
-// `__metadata__` when non-empty. Atomic: writes path + ".tmp" then renames. Throws std::runtime_error.
+// `__metadata__` when non-empty. Atomic: writes path + ".tmp" then renames. Throws std::invalid_argument for
+// inconsistent input (byte size vs shape, duplicate or reserved name), std::system_error when writing fails.
 void write_safetensors(const std::string& path, const std::vector<TensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
@@ -79,12 +87,13 @@ void write_safetensors(const std::string& path, const std::vector<TensorData>& t
 // the shards that hold them.
 class Checkpoint {
  public:
-  explicit Checkpoint(const std::string& path);   // throws FormatError
-  std::vector<std::string> tensor_names() const;   // sorted
-  bool contains(std::string_view name) const;
-  const TensorView& tensor(std::string_view name) const;   // throws FormatError naming the tensor
+  explicit Checkpoint(const std::string& path);   // throws FormatError (std::system_error for I/O)
+  [[nodiscard]] std::vector<std::string> tensor_names() const;   // sorted
+  [[nodiscard]] bool contains(std::string_view name) const;
+  [[nodiscard]] const TensorView& tensor(std::string_view name) const;   // throws FormatError naming the tensor
   // The file holding `name`, opened on first use (keep it alive to keep the view valid).
-  std::shared_ptr<const SafetensorsFile> file_of(std::string_view name) const;
+  // Not thread-safe: the first use of a shard mutates the cache.
+  [[nodiscard]] std::shared_ptr<const SafetensorsFile> file_of(std::string_view name) const;
 
  private:
   std::string root_;

@@ -13,12 +13,12 @@
 namespace sg::tensor {
 
 // A tensor over the mapped bytes when alignment allows (zero-copy, keeps `file` alive), else a copy.
-// The result is read-only in spirit: callers that train clone it.
-at::Tensor to_torch(const std::shared_ptr<const SafetensorsFile>& file, const TensorView& view);
+// A zero-copy result lies in a read-only mapping (writing into it faults): callers that modify weights clone it.
+[[nodiscard]] at::Tensor to_torch(const std::shared_ptr<const SafetensorsFile>& file, const TensorView& view);
 // Loads `name` from a checkpoint as a tensor (zero-copy when possible).
-at::Tensor load_tensor(const Checkpoint& checkpoint, std::string_view name);
+[[nodiscard]] at::Tensor load_tensor(const Checkpoint& checkpoint, std::string_view name);
 
-DType dtype_of(const at::Tensor& tensor);   // throws std::invalid_argument for unsupported dtypes
+[[nodiscard]] DType dtype_of(const at::Tensor& tensor);   // throws std::invalid_argument for unsupported dtypes
 
 // Writes named tensors (made contiguous, on CPU) as one safetensors file.
 void save_tensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,

@@ -1,0 +1,145 @@
+#include "crypto/tensor_payload.h"
+
+#include <algorithm>
+#include <map>
+
+namespace sg::crypto {
+namespace {
+
+constexpr uint8_t kFirstChunk = 1;
+constexpr uint8_t kContinuation = 2;
+constexpr std::size_t kMaxNameBytes = 4096;
+constexpr std::size_t kMaxDims = 16;
+
+void write_meta(ByteWriter& w, const TensorMeta& meta, uint64_t total) {
+  w.u16(uint16_t(meta.name.size()));
+  w.raw(ByteView(meta.name));
+  w.u8(uint8_t(meta.dtype.size()));
+  w.raw(ByteView(meta.dtype));
+  w.u8(uint8_t(meta.shape.size()));
+  for (int64_t d : meta.shape) w.u64(uint64_t(d));
+  w.u64(total);
+}
+
+// numel * element size, or nullopt on a negative dim or overflow.
+std::optional<uint64_t> tensor_bytes(const TensorMeta& meta) {
+  const auto elem = dtype_bytes(meta.dtype);
+  if (!elem) return std::nullopt;
+  uint64_t bytes = *elem;
+  for (int64_t d : meta.shape) {
+    if (d < 0 || (d != 0 && bytes > UINT64_MAX / uint64_t(d))) return std::nullopt;
+    bytes *= uint64_t(d);
+  }
+  return bytes;
+}
+
+Result<TensorMeta> read_meta(ByteReader& r, uint64_t& total) {
+  TensorMeta meta;
+  uint16_t name_len = 0;
+  uint8_t dtype_len = 0, ndim = 0;
+  ByteView name, dtype;
+  if (!(r.u16(name_len) && name_len <= kMaxNameBytes && r.raw(name_len, name) && r.u8(dtype_len) &&
+        r.raw(dtype_len, dtype) && r.u8(ndim) && ndim <= kMaxDims)) {
+    return fail(Errc::malformed, "tensor chunk: truncated or oversized metadata");
+  }
+  meta.name.assign(reinterpret_cast<const char*>(name.data), name.size);
+  meta.dtype.assign(reinterpret_cast<const char*>(dtype.data), dtype.size);
+  for (uint8_t i = 0; i < ndim; ++i) {
+    uint64_t d = 0;
+    if (!r.u64(d)) return fail(Errc::malformed, "tensor '" + meta.name + "': truncated shape");
+    meta.shape.push_back(int64_t(d));
+  }
+  if (!r.u64(total)) return fail(Errc::malformed, "tensor '" + meta.name + "': truncated byte count");
+  if (!dtype_bytes(meta.dtype)) return fail(Errc::malformed, "tensor '" + meta.name + "': unknown dtype '" + meta.dtype + "'");
+  const auto expected = tensor_bytes(meta);
+  if (!expected || *expected != total) {
+    return fail(Errc::malformed, "tensor '" + meta.name + "': shape and dtype do not match " + std::to_string(total) + " bytes");
+  }
+  return meta;
+}
+
+}  // namespace
+
+std::optional<std::size_t> dtype_bytes(const std::string& dtype) {
+  static const std::map<std::string, std::size_t> sizes = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}};
+  auto it = sizes.find(dtype);
+  if (it == sizes.end()) return std::nullopt;
+  return it->second;
+}
+
+Status send_tensor(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data, const FrameSink& sink,
+                   std::size_t chunk_bytes) {
+  const auto expected = tensor_bytes(meta);
+  if (!expected || *expected != data.size || meta.name.size() > kMaxNameBytes || meta.dtype.size() > 255 ||
+      meta.shape.size() > kMaxDims) {
+    return fail(Errc::malformed, "tensor '" + meta.name + "': name, dtype, shape and " + std::to_string(data.size) +
+                                     " data bytes are inconsistent");
+  }
+  // Leave room for the chunk header inside the channel's frame limit.
+  const std::size_t header_room = 64 + meta.name.size() + 8 * meta.shape.size();
+  if (channel.max_payload() <= header_room) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
+  chunk_bytes = std::max<std::size_t>(1, std::min(chunk_bytes, channel.max_payload() - header_room));
+
+  Bytes payload, frame;
+  uint64_t offset = 0;
+  do {
+    const std::size_t n = std::min<std::size_t>(chunk_bytes, data.size - offset);
+    payload.clear();
+    ByteWriter w(payload);
+    w.u8(offset == 0 ? kFirstChunk : kContinuation);
+    if (offset == 0) write_meta(w, meta, data.size);
+    w.u64(offset);
+    w.raw(data.subview(offset, n));
+    if (auto sealed = channel.seal_frame(kind, payload, frame); !sealed) return sealed;
+    if (auto sent = sink(frame); !sent) return sent;
+    offset += n;
+  } while (offset < data.size);
+  return {};
+}
+
+Result<std::optional<Tensor>> TensorAssembler::add(ByteView chunk) {
+  ByteReader r(chunk);
+  uint8_t type = 0;
+  if (!r.u8(type)) return fail(Errc::malformed, "tensor chunk is empty");
+  std::optional<Tensor> started;   // a new tensor begun by this chunk; committed only if the chunk is valid
+  uint64_t total = total_;
+  if (type == kFirstChunk) {
+    if (current_) return fail(Errc::malformed, "tensor '" + current_->meta.name + "' is incomplete but a new tensor began");
+    auto meta = read_meta(r, total);
+    if (!meta) return unexpected(meta.error());
+    if (total > max_tensor_bytes_) {
+      return fail(Errc::oversize, "tensor '" + meta->name + "' of " + std::to_string(total) +
+                                      " bytes exceeds the receiver's limit of " + std::to_string(max_tensor_bytes_));
+    }
+    started = Tensor{std::move(*meta), {}};
+  } else if (type != kContinuation) {
+    return fail(Errc::malformed, "unknown tensor chunk type " + std::to_string(type));
+  } else if (!current_) {
+    return fail(Errc::malformed, "tensor continuation chunk without a first chunk");
+  }
+  Tensor& tensor = started ? *started : *current_;
+  uint64_t offset = 0;
+  if (!r.u64(offset)) return fail(Errc::malformed, "tensor '" + tensor.meta.name + "': truncated chunk offset");
+  const ByteView data = r.rest();
+  if (offset != tensor.data.size() || data.size > total - offset) {
+    return fail(Errc::malformed, "tensor '" + tensor.meta.name + "': chunk [" + std::to_string(offset) + ", +" +
+                                     std::to_string(data.size) + ") does not continue at byte " +
+                                     std::to_string(tensor.data.size()) + " of " + std::to_string(total));
+  }
+  if (started) {
+    current_ = std::move(started);
+    total_ = total;
+    current_->data.reserve(std::size_t(std::min<uint64_t>(total_, uint64_t(1) << 30)));
+  }
+  current_->data.insert(current_->data.end(), data.data, data.data + data.size);
+  if (current_->data.size() < total_) return std::optional<Tensor>{};
+  std::optional<Tensor> done = std::move(current_);
+  current_.reset();
+  total_ = 0;
+  return done;
+}
+
+}  // namespace sg::crypto
+

@@ -1,0 +1,65 @@
+// Tensors over an OtpChannel: name, dtype, shape and raw little-endian bytes, streamed as a sequence of frames
+// so a tensor of any size crosses a channel whose frames are bounded. Each frame payload is one chunk:
+//
+//   u8  chunk type      1 = first chunk (carries the metadata), 2 = continuation
+//   first chunk only:   u16 name length, name, u8 dtype length, dtype, u8 ndim, i64 dims[ndim], u64 total bytes
+//   u64 offset          byte offset of this chunk's data in the tensor (chunks arrive in order)
+//   data                the rest of the payload
+//
+// dtype uses the safetensors spelling ("F32", "BF16", ...). The receiver checks that the shape and dtype
+// account for exactly the total byte count and that chunks are contiguous and never overrun it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/otp_channel.h"
+
+namespace sg::crypto {
+
+inline constexpr std::size_t kDefaultTensorChunkBytes = std::size_t(1) << 20;
+
+struct TensorMeta {
+  std::string name;
+  std::string dtype;
+  std::vector<int64_t> shape;
+};
+
+struct Tensor {
+  TensorMeta meta;
+  Bytes data;   // raw little-endian elements, row-major
+};
+
+// Byte size of one element of `dtype`, or nullopt for an unknown dtype.
+[[nodiscard]] std::optional<std::size_t> dtype_bytes(const std::string& dtype);
+
+// Receives each sealed frame; returning an error stops the stream.
+using FrameSink = std::function<Status(ByteView frame)>;
+
+// Seals `data` (the tensor's bytes, exactly numel * dtype size) as frames of `kind`, each carrying at most
+// `chunk_bytes` of data, and hands them to `sink` in order. The frame buffer is reused between calls to sink.
+[[nodiscard]] Status send_tensor(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+                                 const FrameSink& sink, std::size_t chunk_bytes = kDefaultTensorChunkBytes);
+
+// Reassembles tensor chunks (already authenticated and decrypted by the channel) into whole tensors.
+class TensorAssembler {
+ public:
+  // `max_tensor_bytes` caps what one peer can make this side allocate.
+  explicit TensorAssembler(uint64_t max_tensor_bytes = uint64_t(64) << 30) : max_tensor_bytes_(max_tensor_bytes) {}
+
+  // Consumes one chunk payload. Returns the tensor when this chunk completes it, nullopt when more chunks
+  // are due. A rejected chunk (Errc::malformed / oversize) leaves the assembler unchanged.
+  [[nodiscard]] Result<std::optional<Tensor>> add(ByteView chunk);
+  bool in_progress() const { return current_.has_value(); }
+
+ private:
+  uint64_t max_tensor_bytes_;
+  std::optional<Tensor> current_;
+  uint64_t total_ = 0;
+};
+
+}  // namespace sg::crypto

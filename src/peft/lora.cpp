@@ -1,0 +1,88 @@
+#include "peft/lora.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "model/transformer.h"
+
+namespace sg::peft {
+
+double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(double(r)) : alpha / r; }
+
+LoraAdapter::LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double dropout)
+    : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout) {}
+
+at::Tensor LoraAdapter::apply(const at::Tensor& x, const at::Tensor& frozen_output) const {
+  auto input = dropout_ > 0 ? torch::dropout(x, dropout_, training_) : x;
+  return frozen_output + torch::nn::functional::linear(torch::nn::functional::linear(input, a_), b_) * scaling_;
+}
+
+bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
+  for (const auto& t : targets) {
+    if (module_name == t) return true;
+    if (module_name.size() > t.size() && module_name.compare(module_name.size() - t.size(), t.size(), t) == 0 &&
+        module_name[module_name.size() - t.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
+  if (config.r <= 0) throw std::invalid_argument("lora: r must be positive, got " + std::to_string(config.r));
+  Lora lora;
+  lora.config_ = config;
+  for (const auto& module : model.linear_modules()) {
+    if (!matches_target(module.name, config.target_modules)) continue;
+    if (module.linear->adapter) throw std::invalid_argument("lora: module '" + module.name + "' already has an adapter");
+    const auto& w = module.linear->weight;   // (out, in)
+    auto a = torch::empty({config.r, w.size(1)});
+    torch::nn::init::kaiming_uniform_(a, std::sqrt(5.0));   // PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5))
+    auto b = torch::zeros({w.size(0), config.r});
+    a.requires_grad_(true);
+    b.requires_grad_(true);
+    auto adapter = std::make_shared<LoraAdapter>(a, b, config.scaling(), config.dropout);
+    model.set_adapter(module.name, adapter);
+    lora.modules_[module.name] = adapter;
+  }
+  if (lora.modules_.empty())
+    throw std::invalid_argument("lora: target_modules matched no linear module of the loaded layers");
+  return lora;
+}
+
+std::vector<at::Tensor> Lora::parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& [name, m] : modules_) {
+    out.push_back(m->a());
+    out.push_back(m->b());
+  }
+  return out;
+}
+
+void Lora::set_training(bool training) {
+  for (auto& [name, m] : modules_) m->set_training(training);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Lora::named_tensors() const {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& [name, m] : modules_) {
+    out.emplace_back(name + ".lora_A.weight", m->a());
+    out.emplace_back(name + ".lora_B.weight", m->b());
+  }
+  return out;
+}
+
+void Lora::load(const std::map<std::string, at::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (auto& [key, target] : named_tensors()) {
+    auto it = tensors.find(key);
+    if (it == tensors.end()) throw std::invalid_argument("lora: adapter has no tensor '" + key + "'");
+    if (it->second.sizes() != target.sizes())
+      throw std::invalid_argument("lora: tensor '" + key + "' has shape " + c10::str(it->second.sizes()) +
+                                  ", expected " + c10::str(target.sizes()));
+    target.copy_(it->second);
+  }
+}
+
+}  // namespace sg::peft

@@ -1,0 +1,18 @@
+#include "tee/attestation.h"
+
+#include "tee/attestation_gramine.h"
+#include "tee/attestation_sim.h"
+#include "tee/attestation_tsm.h"
+
+namespace sg::tee {
+
+Result<std::unique_ptr<AttestationBackend>> make_attestation_backend(Backend backend, const EnclaveConfig& config) {
+  switch (backend) {
+    case Backend::sim: return SimBackend::create(config);
+    case Backend::gramine: return GramineBackend::create(config);
+    case Backend::tsm: return TsmBackend::create(config);
+  }
+  return fail(Errc::config, "unknown backend");
+}
+
+}  // namespace sg::tee

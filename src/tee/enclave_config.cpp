@@ -1,0 +1,37 @@
+#include "tee/enclave_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace sg::tee {
+
+Result<EnclaveConfig> EnclaveConfig::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::config, path + ": cannot open enclave config");
+  EnclaveConfig config;
+  config.path = path;
+  config.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const char* home = std::getenv("HOME");
+  config.sim_platform_key = std::string(home ? home : ".") + "/.config/sliceguard/sim_platform.key";
+
+  const auto j = nlohmann::json::parse(config.bytes.begin(), config.bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return fail(Errc::config, path + ": not a JSON object");
+  const std::pair<const char*, std::string*> fields[] = {{"sim_platform_key", &config.sim_platform_key},
+                                                         {"gramine_attestation_dir", &config.gramine_attestation_dir},
+                                                         {"tsm_report_root", &config.tsm_report_root}};
+  for (const auto& item : j.items()) {
+    std::string* target = nullptr;
+    for (const auto& [name, field] : fields) {
+      if (item.key() == name) target = field;
+    }
+    if (!target) return fail(Errc::config, path + ": unknown field '" + item.key() + "'");
+    if (!item.value().is_string()) return fail(Errc::config, path + ": field '" + item.key() + "' must be a string");
+    *target = item.value().get<std::string>();
+  }
+  return config;
+}
+
+}  // namespace sg::tee

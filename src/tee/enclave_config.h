@@ -1,0 +1,27 @@
+// The enclave's config file (`sliceguard enclave --config FILE`). JSON, every field optional:
+//
+//   { "sim_platform_key": "/path/key",                  default $HOME/.config/sliceguard/sim_platform.key
+//     "gramine_attestation_dir": "/dev/attestation",
+//     "tsm_report_root": "/sys/kernel/config/tsm/report" }
+//
+// The file's bytes are part of the sim measurement, so two configs give two enclave identities.
+#pragma once
+
+#include <string>
+
+#include "tee/error.h"
+#include "tee/messages.h"
+
+namespace sg::tee {
+
+struct EnclaveConfig {
+  std::string path;
+  Bytes bytes;   // the file as read, measured by the sim backend
+  std::string sim_platform_key;
+  std::string gramine_attestation_dir = "/dev/attestation";
+  std::string tsm_report_root = "/sys/kernel/config/tsm/report";
+
+  [[nodiscard]] static Result<EnclaveConfig> load(const std::string& path);
+};
+
+}  // namespace sg::tee

@@ -1,0 +1,24 @@
+// The enclave process's entry point, shared by `sliceguard enclave` and the test enclave host. The host library
+// (enclave_process.h) launches it with the control socket and the shared-ring memfd already open as fds.
+#pragma once
+
+#include <string>
+
+#include "tee/error.h"
+
+namespace sg::tee {
+
+struct EnclaveOptions {
+  std::string backend;       // sim | gramine | tsm
+  std::string config_path;   // enclave_config.h
+  int control_fd = -1;       // SOCK_SEQPACKET end of the host's socketpair
+  int ring_fd = -1;          // sealed memfd of the shared ring
+};
+
+// Serves the host until `stop` (or until the host goes away). The sim backend prints kSimWarning first.
+[[nodiscard]] Status run_enclave(const EnclaveOptions& options);
+
+// The measurement (hex) this binary has with this backend and config: the value a verifier's policy lists.
+[[nodiscard]] Result<std::string> enclave_measurement_hex(const std::string& backend, const std::string& config_path);
+
+}  // namespace sg::tee

@@ -1,0 +1,167 @@
+#include "tee/enclave_runtime.h"
+
+#include <algorithm>
+
+#include <sodium.h>
+
+#include "crypto/sealing.h"
+
+namespace sg::tee {
+namespace {
+
+constexpr std::size_t kMaxSessions = 1024;
+
+Message reply(MsgType type, Bytes payload = {}) { return Message{type, std::move(payload)}; }
+
+crypto::Unexpected<Error> rejected(const std::string& what) { return fail(Errc::rejected, what); }
+
+Status expect_empty(ByteView payload, MsgType type) {
+  if (payload.size != 0) return rejected(msg_type_name(type) + " takes no payload");
+  return {};
+}
+
+Bytes serialize_state(const TrustedState& state) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.u32(uint32_t(state.size()));
+  for (const auto& [name, value] : state) {
+    w.bytes32(ByteView(name));
+    w.bytes32(value);
+  }
+  return out;
+}
+
+// The blob authenticated under the sealing key, so only a malformed *own* blob could fail here.
+Result<TrustedState> parse_state(ByteView bytes) {
+  crypto::ByteReader r(bytes);
+  uint32_t count = 0;
+  if (!r.u32(count)) return rejected("sealed state is malformed");
+  TrustedState state;
+  for (uint32_t i = 0; i < count; ++i) {
+    ByteView name, value;
+    if (!r.bytes32(name, bytes.size) || !r.bytes32(value, bytes.size)) return rejected("sealed state is malformed");
+    state[std::string(reinterpret_cast<const char*>(name.data), name.size)] = value.to_bytes();
+  }
+  if (r.remaining() != 0) return rejected("sealed state has trailing bytes");
+  return state;
+}
+
+}  // namespace
+
+EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
+    : backend_(std::move(backend)), kx_(crypto::KxKeyPair::generate()) {
+  messages_.add(MsgType::health, [this](ByteView p) -> Result<Message> {
+    if (auto e = expect_empty(p, MsgType::health); !e) return crypto::unexpected(e.error());
+    return reply(MsgType::health_report, encode(HealthReport{requests_served_, uint32_t(sessions_.size())}));
+  });
+  messages_.add(MsgType::get_evidence, [this](ByteView p) { return on_get_evidence(p); });
+  messages_.add(MsgType::open_session, [this](ByteView p) { return on_open_session(p); });
+  messages_.add(MsgType::frame, [this](ByteView p) { return on_frame(p); });
+  messages_.add(MsgType::seal_state, [this](ByteView p) -> Result<Message> {
+    if (auto e = expect_empty(p, MsgType::seal_state); !e) return crypto::unexpected(e.error());
+    return on_seal_state();
+  });
+  messages_.add(MsgType::unseal_state, [this](ByteView p) { return on_unseal_state(p); });
+  messages_.add(MsgType::stop, [this](ByteView p) -> Result<Message> {
+    if (auto e = expect_empty(p, MsgType::stop); !e) return crypto::unexpected(e.error());
+    stopping_ = true;
+    return reply(MsgType::ok);
+  });
+  frames_.add(crypto::PayloadKind::echo, [](EnclaveSession&, ByteView plaintext) -> Result<std::vector<OutgoingPayload>> {
+    return std::vector<OutgoingPayload>{{crypto::PayloadKind::echo, plaintext.to_bytes()}};
+  });
+}
+
+Status EnclaveRuntime::serve(HostChannel& channel) {
+  if (auto sent = channel.send(MsgType::hello, encode(Hello{kBoundaryVersion, backend_name(backend_->kind())})); !sent) {
+    return sent;
+  }
+  while (!stopping_) {
+    auto request = channel.receive(-1);
+    if (!request && request.error().code == Errc::closed) return {};   // the host went away: nothing to serve
+    if (!request && request.error().code != Errc::protocol) return crypto::unexpected(request.error());
+    ++requests_served_;
+    // A request that violates the wire format is answered with the reason, like any other rejection.
+    Result<Message> response = request ? dispatch(*request) : Result<Message>(crypto::unexpected(request.error()));
+    if (!response) {
+      const std::string& reason = response.error().message;
+      response = reply(MsgType::error, Bytes(reason.begin(), reason.end()));
+    }
+    if (auto sent = channel.send(response->type, response->payload); !sent) {
+      if (sent.error().code == Errc::closed) return {};
+      return sent;
+    }
+  }
+  return {};
+}
+
+Result<Message> EnclaveRuntime::dispatch(const Message& request) {
+  const MessageHandler* handler = messages_.find(request.type);
+  if (!handler) return rejected("unknown message type " + msg_type_name(request.type));
+  return (*handler)(request.payload);
+}
+
+Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
+  if (nonce.size != kEvidenceNonceBytes) {
+    return rejected("get_evidence needs a " + std::to_string(kEvidenceNonceBytes) + "-byte nonce, got " +
+                    std::to_string(nonce.size));
+  }
+  auto evidence = backend_->attest(report_data_for(kx_.public_key, nonce));
+  if (!evidence) return crypto::unexpected(evidence.error());
+  return reply(MsgType::evidence, encode(EvidenceReply{serialize_evidence(*evidence), kx_.public_key}));
+}
+
+Result<Message> EnclaveRuntime::on_open_session(ByteView peer_key) {
+  crypto::KxPublicKey peer{};
+  if (peer_key.size != peer.size()) return rejected("open_session needs a 32-byte X25519 public key");
+  std::copy(peer_key.data, peer_key.data + peer.size(), peer.begin());
+  auto keys = crypto::derive_session_keys(crypto::Role::server, kx_, peer);
+  if (!keys) return rejected(keys.error().message);
+  const crypto::SessionId id = keys->id;
+  // Re-opening a live session would reset its counters and let old frames replay.
+  if (sessions_.count(id)) return rejected("session " + crypto::to_hex(id) + " is already open");
+  if (sessions_.size() >= kMaxSessions) return rejected("too many open sessions");
+  sessions_.emplace(id, EnclaveSession{crypto::OtpChannel(std::move(*keys))});
+  return reply(MsgType::session_opened, Bytes(id.begin(), id.end()));
+}
+
+Result<Message> EnclaveRuntime::on_frame(ByteView frame) {
+  auto header = crypto::parse_frame_header(frame, crypto::kDefaultMaxFramePayload);
+  if (!header) return rejected(header.error().message);
+  auto session = sessions_.find(header->session);
+  if (session == sessions_.end()) return rejected("frame for unknown session " + crypto::to_hex(header->session));
+  auto opened = session->second.channel.open_frame(frame);
+  if (!opened) return rejected(opened.error().message);
+  const FrameHandler* handler = frames_.find(header->kind);
+  if (!handler) return rejected("no handler for payload kind " + std::to_string(unsigned(header->kind)));
+  auto outgoing = (*handler)(session->second, opened->payload);
+  sodium_memzero(opened->payload.data(), opened->payload.size());
+  if (!outgoing) return crypto::unexpected(outgoing.error());
+  std::vector<Bytes> frames(outgoing->size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const OutgoingPayload& out = (*outgoing)[i];
+    if (auto sealed = session->second.channel.seal_frame(out.kind, out.payload, frames[i]); !sealed) {
+      return rejected(sealed.error().message);
+    }
+  }
+  return reply(MsgType::frames, encode_frame_list(frames));
+}
+
+Result<Message> EnclaveRuntime::on_seal_state() {
+  auto key = backend_->sealing_key();
+  if (!key) return crypto::unexpected(key.error());
+  return reply(MsgType::sealed_state, crypto::seal(*key, serialize_state(state_)));
+}
+
+Result<Message> EnclaveRuntime::on_unseal_state(ByteView blob) {
+  auto key = backend_->sealing_key();
+  if (!key) return crypto::unexpected(key.error());
+  auto plaintext = crypto::unseal(*key, blob);
+  if (!plaintext) return rejected(plaintext.error().message);
+  auto state = parse_state(*plaintext);
+  if (!state) return crypto::unexpected(state.error());
+  state_ = std::move(*state);
+  return reply(MsgType::ok);
+}
+
+}  // namespace sg::tee

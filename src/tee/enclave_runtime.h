@@ -1,0 +1,71 @@
+// EnclaveRuntime: everything that runs inside the enclave process. It owns the secrets — the ephemeral X25519
+// key bound into evidence, the per-session OTP keys, the sealing key, the trusted state — and answers the host
+// over a HostChannel. The host only ever receives evidence, session ids, sealed frames and sealed state.
+//
+// Dispatch is two-level and extensible: host messages by MsgType (messages()), and the decrypted payloads of
+// OTP frames by PayloadKind (frames()). Later protocols (training steps, aggregation) register frame handlers;
+// the built-in `echo` handler returns a payload unchanged, an end-to-end check of a session.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/otp_channel.h"
+#include "tee/attestation.h"
+#include "tee/handler_registry.h"
+#include "tee/host_channel.h"
+
+namespace sg::tee {
+
+struct EnclaveSession {
+  crypto::OtpChannel channel;
+};
+
+// A plaintext the enclave wants to send to a session's peer; the runtime seals it.
+struct OutgoingPayload {
+  crypto::PayloadKind kind;
+  Bytes payload;
+};
+
+// Handles one host request; returns the reply (an error becomes an `error` reply).
+using MessageHandler = std::function<Result<Message>(ByteView payload)>;
+// Handles one authenticated, decrypted frame payload of `session`.
+using FrameHandler = std::function<Result<std::vector<OutgoingPayload>>(EnclaveSession& session, ByteView plaintext)>;
+
+// The enclave's trusted state: named blobs that handlers keep and seal_state persists.
+using TrustedState = std::map<std::string, Bytes>;
+
+class EnclaveRuntime {
+ public:
+  explicit EnclaveRuntime(std::unique_ptr<AttestationBackend> backend);
+
+  HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
+  HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
+  TrustedState& state() { return state_; }
+
+  // Sends hello, then answers requests until `stop` or until the host closes the channel. A malformed,
+  // oversize or unknown request gets an error reply and the loop goes on.
+  [[nodiscard]] Status serve(HostChannel& channel);
+
+ private:
+  Result<Message> dispatch(const Message& request);
+  Result<Message> on_get_evidence(ByteView nonce);
+  Result<Message> on_open_session(ByteView peer_key);
+  Result<Message> on_frame(ByteView frame);
+  Result<Message> on_seal_state();
+  Result<Message> on_unseal_state(ByteView blob);
+
+  std::unique_ptr<AttestationBackend> backend_;
+  crypto::KxKeyPair kx_;
+  std::map<crypto::SessionId, EnclaveSession> sessions_;
+  TrustedState state_;
+  HandlerRegistry<MsgType, MessageHandler> messages_;
+  HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
+  uint64_t requests_served_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace sg::tee

@@ -1,0 +1,155 @@
+#include "tee/messages.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace sg::tee {
+namespace {
+
+constexpr uint8_t kMagic[4] = {'S', 'G', 'E', 'B'};
+constexpr uint16_t kFlagInRing = 1;
+constexpr std::size_t kMaxBackendName = 64;
+
+Error malformed(MsgType type, const std::string& what) {
+  return {Errc::protocol, msg_type_name(type) + " payload is malformed: " + what};
+}
+
+}  // namespace
+
+std::string msg_type_name(MsgType type) {
+  switch (type) {
+    case MsgType::hello: return "hello";
+    case MsgType::ok: return "ok";
+    case MsgType::error: return "error";
+    case MsgType::health_report: return "health_report";
+    case MsgType::evidence: return "evidence";
+    case MsgType::session_opened: return "session_opened";
+    case MsgType::frames: return "frames";
+    case MsgType::sealed_state: return "sealed_state";
+    case MsgType::health: return "health";
+    case MsgType::get_evidence: return "get_evidence";
+    case MsgType::open_session: return "open_session";
+    case MsgType::frame: return "frame";
+    case MsgType::seal_state: return "seal_state";
+    case MsgType::unseal_state: return "unseal_state";
+    case MsgType::stop: return "stop";
+  }
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(type));
+  return hex;
+}
+
+Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring) {
+  Bytes out;
+  out.reserve(kMessageHeaderBytes + inline_payload.size);
+  crypto::ByteWriter w(out);
+  w.raw(kMagic);
+  w.u16(kBoundaryVersion);
+  w.u16(uint16_t(type));
+  w.u16(in_ring ? kFlagInRing : 0);
+  w.u16(0);
+  w.u32(uint32_t(inline_payload.size));
+  w.raw(inline_payload);
+  return out;
+}
+
+Result<Datagram> parse_datagram(ByteView datagram) {
+  crypto::ByteReader r(datagram);
+  ByteView magic;
+  uint16_t version = 0, type = 0, flags = 0, reserved = 0;
+  uint32_t length = 0;
+  if (!(r.raw(4, magic) && r.u16(version) && r.u16(type) && r.u16(flags) && r.u16(reserved) && r.u32(length))) {
+    return fail(Errc::protocol, "message of " + std::to_string(datagram.size) + " bytes is shorter than its header");
+  }
+  if (!std::equal(magic.data, magic.data + 4, kMagic)) return fail(Errc::protocol, "message has a bad magic");
+  if (version != kBoundaryVersion) {
+    return fail(Errc::protocol, "boundary protocol version " + std::to_string(version) + " is not " +
+                                    std::to_string(kBoundaryVersion));
+  }
+  if ((flags & ~kFlagInRing) != 0 || reserved != 0) return fail(Errc::protocol, "message has unknown flags");
+  if (length != r.remaining()) {
+    return fail(Errc::protocol, "message declares " + std::to_string(length) + " payload bytes but carries " +
+                                    std::to_string(r.remaining()));
+  }
+  return Datagram{MsgType(type), (flags & kFlagInRing) != 0, r.rest()};
+}
+
+Bytes encode(const Hello& hello) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.u16(hello.protocol);
+  w.bytes32(ByteView(hello.backend));
+  return out;
+}
+
+Result<Hello> parse_hello(ByteView payload) {
+  crypto::ByteReader r(payload);
+  Hello hello;
+  ByteView backend;
+  if (!(r.u16(hello.protocol) && r.bytes32(backend, kMaxBackendName) && r.remaining() == 0)) {
+    return crypto::unexpected(malformed(MsgType::hello, "bad fields"));
+  }
+  hello.backend.assign(reinterpret_cast<const char*>(backend.data), backend.size);
+  return hello;
+}
+
+Bytes encode(const HealthReport& report) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.u64(report.requests_served);
+  w.u32(report.sessions);
+  return out;
+}
+
+Result<HealthReport> parse_health_report(ByteView payload) {
+  crypto::ByteReader r(payload);
+  HealthReport report;
+  if (!(r.u64(report.requests_served) && r.u32(report.sessions) && r.remaining() == 0)) {
+    return crypto::unexpected(malformed(MsgType::health_report, "bad fields"));
+  }
+  return report;
+}
+
+Bytes encode(const EvidenceReply& reply) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.raw(reply.enclave_key);
+  w.bytes32(reply.evidence);
+  return out;
+}
+
+Result<EvidenceReply> parse_evidence_reply(ByteView payload) {
+  crypto::ByteReader r(payload);
+  EvidenceReply reply;
+  ByteView key, evidence;
+  if (!(r.raw(reply.enclave_key.size(), key) && r.bytes32(evidence, payload.size) && r.remaining() == 0)) {
+    return crypto::unexpected(malformed(MsgType::evidence, "bad fields"));
+  }
+  std::copy(key.data, key.data + key.size, reply.enclave_key.begin());
+  reply.evidence = evidence.to_bytes();
+  return reply;
+}
+
+Bytes encode_frame_list(const std::vector<Bytes>& frames) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.u32(uint32_t(frames.size()));
+  for (const Bytes& f : frames) w.bytes32(f);
+  return out;
+}
+
+Result<std::vector<Bytes>> parse_frame_list(ByteView payload) {
+  crypto::ByteReader r(payload);
+  uint32_t count = 0;
+  if (!r.u32(count)) return crypto::unexpected(malformed(MsgType::frames, "missing count"));
+  std::vector<Bytes> frames;
+  for (uint32_t i = 0; i < count; ++i) {
+    ByteView frame;
+    if (!r.bytes32(frame, payload.size)) return crypto::unexpected(malformed(MsgType::frames, "truncated frame"));
+    frames.push_back(frame.to_bytes());
+  }
+  if (r.remaining() != 0) return crypto::unexpected(malformed(MsgType::frames, "trailing bytes"));
+  return frames;
+}
+
+}  // namespace sg::tee

@@ -1,0 +1,88 @@
+// The host<->enclave message set (boundary protocol version 1). Every message is one SOCK_SEQPACKET datagram:
+//
+//   0  u8[4] magic "SGEB"     4  u16 version     6  u16 type     8  u16 flags     10  u16 reserved (0)
+//  12  u32 inline payload length (must equal the datagram size - 16)
+//  16  inline payload, or, with flag kInRing, a 16-byte RingSlice naming the payload in the shared ring
+//
+// Host -> enclave requests each get exactly one reply: the reply type below, or `error` (a UTF-8 reason).
+// Nothing here is secret: protected data crosses only as sealed OTP frames or sealed state, opaque to the host.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "crypto/key_exchange.h"
+#include "tee/error.h"
+
+namespace sg::tee {
+
+using crypto::ByteView;
+using crypto::Bytes;
+
+inline constexpr uint16_t kBoundaryVersion = 1;
+inline constexpr std::size_t kMessageHeaderBytes = 16;
+// Inline payloads stay well under the socket buffer; anything larger travels through the ring.
+inline constexpr std::size_t kMaxInlinePayload = 32 * 1024;
+inline constexpr std::size_t kEvidenceNonceBytes = 32;
+
+enum class MsgType : uint16_t {
+  // enclave -> host
+  hello = 0x001,           // Hello: sent once when the enclave is ready
+  ok = 0x002,              // empty
+  error = 0x003,           // UTF-8 reason
+  health_report = 0x004,   // HealthReport
+  evidence = 0x005,        // EvidenceReply
+  session_opened = 0x006,  // 16-byte session id
+  frames = 0x007,          // frame list: sealed OTP frames for the peer, opaque to the host
+  sealed_state = 0x008,    // sealed blob, opaque to the host
+  // host -> enclave
+  health = 0x101,          // empty -> health_report
+  get_evidence = 0x102,    // 32-byte verifier nonce -> evidence
+  open_session = 0x103,    // peer's 32-byte X25519 public key -> session_opened
+  frame = 0x104,           // one sealed OTP frame from a peer -> frames (the enclave's sealed replies)
+  seal_state = 0x105,      // empty -> sealed_state
+  unseal_state = 0x106,    // sealed blob -> ok
+  stop = 0x107,            // empty -> ok, then the enclave exits 0
+};
+
+// "get_evidence", ..., or "0x7777" for a type this build does not know.
+[[nodiscard]] std::string msg_type_name(MsgType type);
+
+struct Datagram {
+  MsgType type = MsgType::ok;
+  bool in_ring = false;
+  ByteView payload;   // inline payload (a RingSlice when in_ring)
+};
+
+[[nodiscard]] Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring);
+// Checks magic, version, flags, reserved and that the declared length matches the datagram exactly.
+[[nodiscard]] Result<Datagram> parse_datagram(ByteView datagram);
+
+struct Hello {
+  uint16_t protocol = kBoundaryVersion;
+  std::string backend;
+};
+[[nodiscard]] Bytes encode(const Hello& hello);
+[[nodiscard]] Result<Hello> parse_hello(ByteView payload);
+
+struct HealthReport {
+  uint64_t requests_served = 0;
+  uint32_t sessions = 0;
+};
+[[nodiscard]] Bytes encode(const HealthReport& report);
+[[nodiscard]] Result<HealthReport> parse_health_report(ByteView payload);
+
+struct EvidenceReply {
+  Bytes evidence;                    // evidence.h serialisation
+  crypto::KxPublicKey enclave_key{}; // the enclave's ephemeral X25519 key that the evidence binds
+};
+[[nodiscard]] Bytes encode(const EvidenceReply& reply);
+[[nodiscard]] Result<EvidenceReply> parse_evidence_reply(ByteView payload);
+
+[[nodiscard]] Bytes encode_frame_list(const std::vector<Bytes>& frames);
+[[nodiscard]] Result<std::vector<Bytes>> parse_frame_list(ByteView payload);
+
+}  // namespace sg::tee

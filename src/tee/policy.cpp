@@ -1,0 +1,122 @@
+#include "tee/policy.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace sg::tee {
+namespace {
+
+using nlohmann::json;
+
+class PolicyReader {
+ public:
+  PolicyReader(const json& j, const std::string& source) : j_(j), source_(source) {}
+
+  crypto::Unexpected<Error> error(const std::string& field, const std::string& what) const {
+    return fail(Errc::config, source_ + ": field '" + field + "': " + what);
+  }
+
+  Result<bool> flag(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return false;
+    if (!it->is_boolean()) return error(key, "must be true or false");
+    return it->get<bool>();
+  }
+
+  // A list of strings; `required` lists must be present and non-empty.
+  Result<std::vector<std::string>> strings(const char* key, bool required) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      if (required) return error(key, "is required");
+      return std::vector<std::string>{};
+    }
+    if (!it->is_array()) return error(key, "must be a list of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string()) return error(std::string(key) + "[" + std::to_string(i) + "]", "is not a string");
+      out.push_back((*it)[i].get<std::string>());
+    }
+    if (required && out.empty()) return error(key, "must not be empty (nothing could pass)");
+    return out;
+  }
+
+  // A list of hex strings of one of `sizes` bytes each.
+  Result<std::vector<Bytes>> hex_list(const char* key, bool required, std::set<std::size_t> sizes) const {
+    auto texts = strings(key, required);
+    if (!texts) return crypto::unexpected(texts.error());
+    std::vector<Bytes> out;
+    for (std::size_t i = 0; i < texts->size(); ++i) {
+      auto bytes = crypto::from_hex((*texts)[i]);
+      if (!bytes || !sizes.count(bytes->size())) {
+        std::string expected;
+        for (std::size_t s : sizes) expected += (expected.empty() ? "" : " or ") + std::to_string(2 * s);
+        return error(std::string(key) + "[" + std::to_string(i) + "]", "is not a hex string of " + expected + " characters");
+      }
+      out.push_back(std::move(*bytes));
+    }
+    return out;
+  }
+
+ private:
+  const json& j_;
+  const std::string& source_;
+};
+
+}  // namespace
+
+Result<Policy> Policy::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(Errc::config, path + ": cannot open policy file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+Result<Policy> Policy::parse(std::string_view json_text, const std::string& source) {
+  const json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return fail(Errc::config, source + ": not a JSON object");
+  static const std::set<std::string> known = {"allowed_backends", "allowed_measurements", "allowed_signers",
+                                              "allow_sim",        "allow_debug",          "allow_outdated_tcb",
+                                              "sim_platform_keys"};
+  for (const auto& item : j.items()) {
+    if (!known.count(item.key())) return fail(Errc::config, source + ": unknown field '" + item.key() + "'");
+  }
+  PolicyReader r(j, source);
+  Policy p;
+  p.source = source;
+
+  auto backends = r.strings("allowed_backends", true);
+  if (!backends) return crypto::unexpected(backends.error());
+  for (std::size_t i = 0; i < backends->size(); ++i) {
+    auto b = parse_backend((*backends)[i]);
+    if (!b) return r.error("allowed_backends[" + std::to_string(i) + "]", "'" + (*backends)[i] + "' is not sim, gramine or tsm");
+    p.allowed_backends.insert(*b);
+  }
+  auto measurements = r.hex_list("allowed_measurements", true, {32, 48});
+  if (!measurements) return crypto::unexpected(measurements.error());
+  p.allowed_measurements = std::move(*measurements);
+  auto signers = r.hex_list("allowed_signers", false, {32});
+  if (!signers) return crypto::unexpected(signers.error());
+  p.allowed_signers = std::move(*signers);
+  auto sim_keys = r.hex_list("sim_platform_keys", false, {32});
+  if (!sim_keys) return crypto::unexpected(sim_keys.error());
+  for (const Bytes& k : *sim_keys) {
+    crypto::VerifyKey key{};
+    std::copy(k.begin(), k.end(), key.begin());
+    p.sim_platform_keys.push_back(key);
+  }
+  for (auto [key, out] : {std::pair{"allow_sim", &p.allow_sim}, std::pair{"allow_debug", &p.allow_debug},
+                          std::pair{"allow_outdated_tcb", &p.allow_outdated_tcb}}) {
+    auto value = r.flag(key);
+    if (!value) return crypto::unexpected(value.error());
+    *out = *value;
+  }
+  if (p.allow_sim && p.sim_platform_keys.empty()) {
+    return r.error("sim_platform_keys", "is required when allow_sim is true (which platform key to trust)");
+  }
+  return p;
+}
+
+}  // namespace sg::tee

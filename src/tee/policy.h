@@ -1,0 +1,36 @@
+// A verifier's policy: which enclaves it will talk to. JSON, for example
+//
+//   { "allowed_backends": ["gramine"], "allowed_measurements": ["<64 or 96 hex chars>", ...],
+//     "allowed_signers": ["<MRSIGNER hex>"], "allow_sim": false, "allow_debug": false,
+//     "allow_outdated_tcb": false, "sim_platform_keys": ["<Ed25519 public key hex>"] }
+//
+// allowed_backends and allowed_measurements are required; the flags default to false (fail closed);
+// sim_platform_keys is required when allow_sim is true. Unknown fields are errors (a typo must not silently
+// weaken a policy). Every error names the file and the field.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/signing.h"
+#include "tee/evidence.h"
+
+namespace sg::tee {
+
+struct Policy {
+  std::string source;   // file path (or label) the policy came from, for error messages
+  std::set<Backend> allowed_backends;
+  std::vector<Bytes> allowed_measurements;
+  std::vector<Bytes> allowed_signers;   // SGX MRSIGNER values; empty accepts any signer
+  std::vector<crypto::VerifyKey> sim_platform_keys;
+  bool allow_sim = false;
+  bool allow_debug = false;
+  bool allow_outdated_tcb = false;
+
+  [[nodiscard]] static Result<Policy> load(const std::string& path);
+  [[nodiscard]] static Result<Policy> parse(std::string_view json_text, const std::string& source);
+};
+
+}  // namespace sg::tee

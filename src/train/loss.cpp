@@ -1,0 +1,16 @@
+#include "train/loss.h"
+
+#include <torch/torch.h>
+
+namespace sg::train {
+
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t T = logits.size(1), V = logits.size(2);
+  auto predictions = logits.narrow(1, 0, T - 1).reshape({-1, V});
+  auto targets = labels.narrow(1, 1, T - 1).reshape({-1});
+  return torch::nn::functional::cross_entropy(
+      predictions.to(torch::kFloat32), targets,
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+}  // namespace sg::train
