@@ -18,6 +18,10 @@ cmake --build "$build" --target sg_fuzzers -j "${JOBS:-$(nproc)}"
 mkdir -p "$build/crashes"
 for source in fuzz/*_fuzz.cpp; do
   name="$(basename "$source" .cpp)"
+  if [[ ! -x "$build/fuzz/$name" ]]; then
+    echo "error: $source is not built: add sg_add_fuzzer($name $name.cpp <libs>) to fuzz/CMakeLists.txt" >&2
+    exit 1
+  fi
   args=(-max_total_time="$seconds" -artifact_prefix="$build/crashes/$name-" -print_final_stats=1)
   [[ -f "fuzz/$name.dict" ]] && args+=(-dict="fuzz/$name.dict")
   corpora=("$build/corpus/$name")   # the first corpus directory receives new inputs

@@ -10,6 +10,11 @@ namespace sg::cli {
 
 void add_inspect_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+void add_pretrain_command(CLI::App& app);
+void add_finetune_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_merge_command(CLI::App& app);
 void add_enclave_command(CLI::App& app);
 
 }  // namespace sg::cli

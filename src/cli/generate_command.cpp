@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
@@ -23,7 +23,7 @@ struct GenerateArgs {
 };
 
 void run_generate(const GenerateArgs& args) {
-  at::set_num_threads(args.threads > 0 ? args.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  set_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto transformer = model::Transformer::load(args.model_dir);
   auto options = args.sampling;

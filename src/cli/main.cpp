@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "sliceguard 0.1.0");
   sg::cli::add_inspect_command(app);
   sg::cli::add_generate_command(app);
+  sg::cli::add_data_command(app);
+  sg::cli::add_pretrain_command(app);
+  sg::cli::add_finetune_command(app);
+  sg::cli::add_eval_command(app);
+  sg::cli::add_merge_command(app);
   sg::cli::add_enclave_command(app);
   try {
     app.parse(argc, argv);

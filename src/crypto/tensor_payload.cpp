@@ -69,8 +69,8 @@ std::optional<std::size_t> dtype_bytes(const std::string& dtype) {
   return it->second;
 }
 
-Status send_tensor(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data, const FrameSink& sink,
-                   std::size_t chunk_bytes) {
+Status TensorSender::send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+                          const FrameSink& sink) {
   const auto expected = tensor_bytes(meta);
   if (!expected || *expected != data.size || meta.name.size() > kMaxNameBytes || meta.dtype.size() > 255 ||
       meta.shape.size() > kMaxDims) {
@@ -80,20 +80,19 @@ Status send_tensor(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta
   // Leave room for the chunk header inside the channel's frame limit.
   const std::size_t header_room = 64 + meta.name.size() + 8 * meta.shape.size();
   if (channel.max_payload() <= header_room) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
-  chunk_bytes = std::max<std::size_t>(1, std::min(chunk_bytes, channel.max_payload() - header_room));
+  const std::size_t chunk_bytes = std::max<std::size_t>(1, std::min(chunk_bytes_, channel.max_payload() - header_room));
 
-  Bytes payload, frame;
   uint64_t offset = 0;
   do {
     const std::size_t n = std::min<std::size_t>(chunk_bytes, data.size - offset);
-    payload.clear();
-    ByteWriter w(payload);
+    payload_.clear();
+    ByteWriter w(payload_);
     w.u8(offset == 0 ? kFirstChunk : kContinuation);
     if (offset == 0) write_meta(w, meta, data.size);
     w.u64(offset);
     w.raw(data.subview(offset, n));
-    if (auto sealed = channel.seal_frame(kind, payload, frame); !sealed) return sealed;
-    if (auto sent = sink(frame); !sent) return sent;
+    if (auto sealed = channel.seal_frame(kind, payload_, frame_); !sealed) return sealed;
+    if (auto sent = sink(frame_); !sent) return sent;
     offset += n;
   } while (offset < data.size);
   return {};

@@ -40,10 +40,22 @@ struct Tensor {
 // Receives each sealed frame; returning an error stops the stream.
 using FrameSink = std::function<Status(ByteView frame)>;
 
-// Seals `data` (the tensor's bytes, exactly numel * dtype size) as frames of `kind`, each carrying at most
-// `chunk_bytes` of data, and hands them to `sink` in order. The frame buffer is reused between calls to sink.
-[[nodiscard]] Status send_tensor(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
-                                 const FrameSink& sink, std::size_t chunk_bytes = kDefaultTensorChunkBytes);
+// Seals tensors into frames. Keeps its chunk and frame buffers between tensors, so a training loop sending a
+// tensor every step does not pay for fresh pages each time.
+class TensorSender {
+ public:
+  explicit TensorSender(std::size_t chunk_bytes = kDefaultTensorChunkBytes) : chunk_bytes_(chunk_bytes) {}
+
+  // Seals `data` (exactly numel * dtype size bytes) as frames of `kind`, each carrying at most chunk_bytes of
+  // data (fewer if the channel's frame limit requires), and hands them to `sink` in order. The frame passed to
+  // the sink is only valid during the call.
+  [[nodiscard]] Status send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+                            const FrameSink& sink);
+
+ private:
+  std::size_t chunk_bytes_;
+  Bytes payload_, frame_;
+};
 
 // Reassembles tensor chunks (already authenticated and decrypted by the channel) into whole tensors.
 class TensorAssembler {

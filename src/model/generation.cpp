@@ -37,16 +37,18 @@ int32_t sample(at::Tensor logits, const SamplingOptions& o, at::Generator& gener
 }  // namespace
 
 std::vector<int32_t> generate(const Transformer& model, const std::vector<int32_t>& prompt,
-                              const SamplingOptions& options, const std::function<void(int32_t)>& on_token) {
+                              const SamplingOptions& options, const std::function<void(int32_t)>& on_token,
+                              KvCache* cache) {
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt has no tokens");
   torch::NoGradGuard no_grad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  KvCache cache;
+  KvCache own_cache;
+  if (!cache) cache = &own_cache;
   std::vector<int32_t> produced;
   auto input = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kInt64).unsqueeze(0);
-  int64_t past = 0;
+  int64_t past = cache->length(model.slice().first_layer);
   for (int step = 0; step < options.max_new_tokens; ++step) {
-    auto ctx = ForwardContext::for_tokens(input, {}, &cache, past);
+    auto ctx = ForwardContext::for_tokens(input, {}, cache, past);
     auto logits = model.forward(input, ctx);               // (1,T,V)
     past += input.size(1);
     const int32_t next = sample(logits[0][-1], options, generator);

@@ -20,10 +20,13 @@ struct SamplingOptions {
   std::vector<int32_t> stop_tokens;   // generation ends after emitting one of these
 };
 
+struct KvCache;
+
 // Returns the new tokens (a stop token, when hit, is the last one). `on_token` sees each as it is made.
+// `cache` may arrive pre-filled (a P-tuning prefix): the prompt then attends to it and is numbered after it.
 std::vector<int32_t> generate(const Transformer& model, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options,
-                              const std::function<void(int32_t)>& on_token = {});
+                              const std::function<void(int32_t)>& on_token = {}, KvCache* cache = nullptr);
 
 // Turns a growing token sequence into text increments that are safe to print: decodes everything so far
 // and emits the new suffix, holding back a trailing incomplete UTF-8 character (decoded as U+FFFD).

@@ -17,6 +17,8 @@ class LinearAdapter {
   virtual ~LinearAdapter() = default;
   // x (..., in) and the frozen module's output (..., out) -> the adapted output (..., out).
   virtual at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const = 0;
+  // The frozen weight (out, in) with this adapter folded in, for `sliceguard merge`.
+  virtual at::Tensor merged(const at::Tensor& frozen_weight) const = 0;
 };
 
 // y = x W^T + b (+ adapter); weight is (out, in) (gpt2 Conv1D weights are transposed at load).

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <optional>
 
 #include "model/layers.h"
@@ -223,6 +224,28 @@ at::Tensor Transformer::head(const at::Tensor& hidden) const {
 
 at::Tensor Transformer::forward(const at::Tensor& tokens, ForwardContext& ctx) const {
   return head(forward_layers(embed(tokens, ctx), 0, config().num_layers, ctx));
+}
+
+void Transformer::make_trainable() {
+  for (auto& [name, p] : named_parameters()) {
+    p.set_data(p.detach().clone());   // same tensor object (tied weights stay tied), owned storage
+    p.requires_grad_(true);
+  }
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Transformer::checkpoint_tensors() const {
+  const bool conv1d = impl_->config.family == Family::Gpt2;
+  std::map<std::string, const Linear*> linears;
+  for (const auto& m : linear_modules()) linears[m.name + ".weight"] = m.linear;
+  auto out = named_parameters();
+  for (auto& [name, t] : out) {
+    t = t.detach();
+    auto it = linears.find(name);
+    if (it == linears.end()) continue;
+    if (it->second->adapter) t = it->second->adapter->merged(t);
+    if (conv1d) t = t.t().contiguous();
+  }
+  return out;
 }
 
 std::vector<LinearModule> Transformer::linear_modules() const {

@@ -71,6 +71,12 @@ class Transformer {
   // Loaded tensors under their Hugging Face names (gpt2 Conv1D weights shown transposed to (out,in)).
   std::vector<std::pair<std::string, at::Tensor>> named_parameters() const;
 
+  // Moves every loaded weight out of the read-only file mapping into owned memory and makes it trainable
+  // (full-parameter training, `sliceguard pretrain`).
+  void make_trainable();
+  // Tensors as a Hugging Face checkpoint stores them (gpt2 Conv1D weights back to (in,out)); adapters folded in.
+  std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const;
+
   std::vector<LinearModule> linear_modules() const;   // of the loaded layers, in layer order
   // Adds `adapter` to a module's output (nullptr removes it). Throws std::invalid_argument for an unknown name.
   void set_adapter(const std::string& module_name, std::shared_ptr<const LinearAdapter> adapter);

@@ -31,9 +31,11 @@ json read_json(const fs::path& file) {
   return j;
 }
 
-void write_tensors(const fs::path& file, const std::vector<std::pair<std::string, at::Tensor>>& named) {
+// Module tensors carry PEFT's "base_model.model." prefix; prompt-learning tensors ("prompt_embeddings") none.
+void write_tensors(const fs::path& file, const std::vector<std::pair<std::string, at::Tensor>>& named,
+                   bool module_prefix = true) {
   std::vector<std::pair<std::string, at::Tensor>> prefixed;
-  for (const auto& [name, t] : named) prefixed.emplace_back(kPrefix + name, t.detach());
+  for (const auto& [name, t] : named) prefixed.emplace_back((module_prefix ? kPrefix : "") + name, t.detach());
   tensor::save_tensors(file.string(), prefixed, {{"format", "pt"}});
 }
 
@@ -59,10 +61,7 @@ std::vector<std::string> resolve_targets(const json& targets, const fs::path& fi
   return names;
 }
 
-LoraConfig read_lora_config(const fs::path& file, const model::Transformer& model) {
-  json j = read_json(file);
-  const std::string type = j.value("peft_type", "");
-  if (type != "LORA") fail(file, "peft_type", "'" + type + "' is not supported here (LORA)");
+LoraConfig read_lora_config(const fs::path& file, const json& j, const model::Transformer& model) {
   if (j.value("use_dora", false)) fail(file, "use_dora", "DoRA is not supported");
   if (j.value("bias", std::string("none")) != "none") fail(file, "bias", "only \"none\" is supported");
   for (const char* pattern : {"rank_pattern", "alpha_pattern"})
@@ -87,6 +86,8 @@ LoraConfig read_lora_config(const fs::path& file, const model::Transformer& mode
 std::vector<at::Tensor> AdapterSet::parameters() const {
   std::vector<at::Tensor> out;
   if (lora) out = lora->parameters();
+  if (prefix)
+    for (auto& t : prefix->parameters()) out.push_back(t);
   if (spf)
     for (auto& t : spf->parameters()) out.push_back(t);
   return out;
@@ -102,9 +103,36 @@ void AdapterSet::set_training(bool training) {
   if (lora) lora->set_training(training);
 }
 
+at::Tensor AdapterSet::logits(const model::Transformer& model, const at::Tensor& input_ids,
+                              const at::Tensor& attention_mask) const {
+  if (prefix) {
+    model::KvCache cache;
+    auto ctx = prefix->context(input_ids, attention_mask, cache);
+    return model.forward(input_ids, ctx);
+  }
+  auto ctx = model::ForwardContext::for_tokens(input_ids, attention_mask);
+  return model.forward(input_ids, ctx);
+}
+
 void save_adapters(const std::string& dir, const AdapterSet& adapters, const std::string& base_model) {
   const fs::path root(dir);
   fs::create_directories(root);
+  if (adapters.lora && adapters.prefix)
+    throw std::invalid_argument("save_adapters: LoRA and a prefix would both need adapter_config.json");
+  if (adapters.prefix) {
+    const auto& p = *adapters.prefix;
+    const int64_t width = p.prompt_embeddings().size(1);
+    const int64_t layers = width / (2 * p.token_dim());
+    json config = {{"peft_type", "PREFIX_TUNING"}, {"task_type", "CAUSAL_LM"},
+                   {"num_virtual_tokens", p.config().num_virtual_tokens}, {"token_dim", p.token_dim()},
+                   {"num_transformer_submodules", 1}, {"num_attention_heads", p.token_dim() / p.head_dim()},
+                   {"num_layers", layers}, {"encoder_hidden_size", p.config().encoder_hidden_size},
+                   {"prefix_projection", p.config().prefix_projection}, {"inference_mode", true},
+                   {"base_model_name_or_path", base_model}};
+    std::ofstream(root / "adapter_config.json") << config.dump(2) << "\n";
+    write_tensors(root / "adapter_model.safetensors", {{"prompt_embeddings", p.prompt_embeddings()}},
+                  /*module_prefix=*/false);
+  }
   if (adapters.lora) {
     const auto& c = adapters.lora->config();
     json config = {{"peft_type", "LORA"},          {"task_type", "CAUSAL_LM"},   {"r", c.r},
@@ -131,10 +159,21 @@ void save_adapters(const std::string& dir, const AdapterSet& adapters, const std
 AdapterSet load_adapters(const std::string& dir, model::Transformer& model) {
   const fs::path root(dir);
   AdapterSet set;
-  if (fs::exists(root / "adapter_config.json")) {
-    auto config = read_lora_config(root / "adapter_config.json", model);
-    set.lora = Lora::attach(model, config);
-    set.lora->load(read_tensors(root / "adapter_model.safetensors"));
+  const auto config_file = root / "adapter_config.json";
+  if (fs::exists(config_file)) {
+    json j = read_json(config_file);
+    const std::string type = j.value("peft_type", "");
+    auto tensors = read_tensors(root / "adapter_model.safetensors");
+    if (type == "LORA") {
+      set.lora = Lora::attach(model, read_lora_config(config_file, j, model));
+      set.lora->load(tensors);
+    } else if (type == "PREFIX_TUNING") {
+      if (!tensors.count("prompt_embeddings"))
+        throw std::invalid_argument((root / "adapter_model.safetensors").string() + ": no tensor 'prompt_embeddings'");
+      set.prefix = Prefix::from_embeddings(model, tensors.at("prompt_embeddings"));
+    } else {
+      fail(config_file, "peft_type", "'" + type + "' is not supported (LORA, PREFIX_TUNING)");
+    }
   }
   if (fs::exists(root / "spf_config.json")) {
     json j = read_json(root / "spf_config.json");

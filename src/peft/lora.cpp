@@ -19,6 +19,10 @@ at::Tensor LoraAdapter::apply(const at::Tensor& x, const at::Tensor& frozen_outp
   return frozen_output + torch::nn::functional::linear(torch::nn::functional::linear(input, a_), b_) * scaling_;
 }
 
+at::Tensor LoraAdapter::merged(const at::Tensor& frozen_weight) const {
+  return frozen_weight + torch::matmul(b_, a_).detach() * scaling_;
+}
+
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
     if (module_name == t) return true;

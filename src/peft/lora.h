@@ -23,7 +23,7 @@ struct LoraConfig {
   double dropout = 0.0;
   bool use_rslora = false;
   // PEFT matching: an entry matches a module whose name equals it or ends with "." + entry.
-  std::vector<std::string> target_modules = {"q_proj", "v_proj"};
+  std::vector<std::string> target_modules;
   double scaling() const;
 };
 
@@ -32,6 +32,7 @@ class LoraAdapter : public model::LinearAdapter {
  public:
   LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double dropout);
   at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const override;
+  at::Tensor merged(const at::Tensor& frozen_weight) const override;   // W0 + scaling * B A
   const at::Tensor& a() const { return a_; }
   const at::Tensor& b() const { return b_; }
   void set_training(bool training) { training_ = training; }

@@ -43,7 +43,7 @@ class SpfAdapter : public model::LinearAdapter {
   const at::Tensor& indices() const { return indices_; }   // int64 (n,)
   const at::Tensor& delta() const { return delta_; }       // rows: (n, in); columns: (out, n)
   // W0 + scatter(delta): the merged weight (out, in).
-  at::Tensor merged(const at::Tensor& frozen_weight) const;
+  at::Tensor merged(const at::Tensor& frozen_weight) const override;
 
  private:
   Axis axis_;

@@ -1,0 +1,102 @@
+// `sliceguard finetune`: local fine-tuning with LoRA, P-tuning v2, SPF or SPF+LoRA; writes a PEFT-format adapter.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "data/dataset.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/transformer.h"
+#include "peft/methods.h"
+#include "train/local_trainer.h"
+#include "train/loss.h"
+#include "train/spf_calibration.h"
+
+namespace sg::cli {
+namespace {
+
+struct FinetuneArgs {
+  std::string model_dir, data_path, out_dir;
+  peft::MethodOptions method;
+  std::string spf_score = "l1";
+  TrainArgs train;
+};
+
+void run_finetune(FinetuneArgs args) {
+  set_threads(args.train.threads);
+  torch::manual_seed(args.train.seed);
+  auto tokenizer = model::Tokenizer::load(args.model_dir);
+  auto model = model::Transformer::load(args.model_dir);
+  auto dataset = data::load_jsonl(args.data_path);
+  auto options = args.train.to_options();
+  auto batches_for = [&](int epoch) {
+    auto batching = args.train.batching();
+    batching.seed = args.train.seed + uint64_t(epoch);
+    return data::make_batches(dataset, *tokenizer, batching);
+  };
+
+  args.method.spf.score = peft::parse_spf_score(args.spf_score);
+  args.method.spf.seed = args.train.seed;
+  peft::GradientScores gradients;
+  if (peft::method_uses_spf(args.method.method) && args.method.spf.score == peft::SpfScore::Grad)
+    gradients = train::calibrate_spf_gradients(model, batches_for(0));
+  auto adapters = peft::attach_method(model, args.method, gradients);
+  adapters.set_training(true);
+  std::fprintf(stderr, "finetune: %s on %zu examples, %lld trainable parameters (%.3f%% of %lld)\n",
+               args.method.method.c_str(), dataset.examples.size(),
+               static_cast<long long>(adapters.trainable_parameters()),
+               100.0 * adapters.trainable_parameters() / model.config().num_parameters(),
+               static_cast<long long>(model.config().num_parameters()));
+
+  auto loss = [&](const data::Batch& b) {
+    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
+  };
+  auto result = train::train_local(adapters.parameters(), loss, batches_for, options);
+  adapters.set_training(false);
+  peft::save_adapters(args.out_dir, adapters, std::filesystem::absolute(args.model_dir).string());
+
+  nlohmann::json summary = {{"method", args.method.method},
+                            {"trainable_parameters", adapters.trainable_parameters()},
+                            {"steps", result.steps},
+                            {"tokens", result.tokens},
+                            {"seconds", result.seconds},
+                            {"final_loss", result.losses.empty() ? 0.0 : result.losses.back()},
+                            {"losses", result.losses}};
+  std::ofstream(std::filesystem::path(args.out_dir) / "train_summary.json") << summary.dump(2) << "\n";
+  std::printf("finetune: %d steps, final loss %.4f, %.0f tokens/s, adapter in %s\n", result.steps,
+              summary["final_loss"].get<double>(), result.tokens / std::max(result.seconds, 1e-9), args.out_dir.c_str());
+}
+
+}  // namespace
+
+void add_finetune_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("finetune", "Fine-tune a checkpoint locally with LoRA, P-tuning v2, SPF or SPF+LoRA");
+  auto args = std::make_shared<FinetuneArgs>();
+  cmd->add_option("--model", args->model_dir, "Base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--data", args->data_path, "Training JSONL")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out_dir, "Adapter output directory")->required();
+  cmd->add_option("--method", args->method.method, "lora | ptuning | spf | spf+lora")
+      ->check(CLI::IsMember(peft::method_names()))->capture_default_str();
+  cmd->add_option("--lora-r", args->method.lora.r, "LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lora-alpha", args->method.lora.alpha, "LoRA alpha")->capture_default_str();
+  cmd->add_option("--lora-dropout", args->method.lora.dropout, "LoRA dropout")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_flag("--rslora", args->method.lora.use_rslora, "Scale by alpha/sqrt(r) (rsLoRA)");
+  cmd->add_option("--lora-targets", args->method.lora.target_modules, "Module names (default: attention projections)")
+      ->delimiter(',');
+  cmd->add_option("--virtual-tokens", args->method.prefix.num_virtual_tokens, "P-tuning v2 prefix length")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--prefix-projection", args->method.prefix.prefix_projection, "Reparameterise the prefix with an MLP");
+  cmd->add_option("--spf-density", args->method.spf.density, "SPF: fraction of heads/neurons per layer")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--spf-score", args->spf_score, "SPF unit score: l1 | grad | random")
+      ->check(CLI::IsMember({"l1", "grad", "random"}))->capture_default_str();
+  add_train_options(*cmd, args->train);
+  cmd->callback([args] { run_finetune(*args); });
+}
+
+}  // namespace sg::cli

@@ -1,0 +1,32 @@
+// The fine-tuning methods by name, with the defaults a user gets from `sliceguard finetune --method`:
+//   lora       LoRA on the attention projections
+//   ptuning    P-tuning v2 (PEFT PREFIX_TUNING)
+//   spf        SPF on attention heads and MLP neurons
+//   spf+lora   SPF on MLP neurons, LoRA on the attention projections, trained together
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "peft/adapter_files.h"
+
+namespace sg::model {
+class Transformer;
+}
+
+namespace sg::peft {
+
+struct MethodOptions {
+  std::string method = "lora";
+  LoraConfig lora;                 // target_modules empty = the family's attention projections
+  PrefixConfig prefix;
+  SpfConfig spf;
+};
+
+const std::vector<std::string>& method_names();
+bool method_uses_spf(const std::string& method);
+
+// Attaches the method's adapters to `model`. SPF with score `grad` needs `gradients` (see train/spf_calibration.h).
+AdapterSet attach_method(model::Transformer& model, const MethodOptions& options, const GradientScores& gradients = {});
+
+}  // namespace sg::peft

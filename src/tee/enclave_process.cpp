@@ -1,0 +1,203 @@
+#include "tee/enclave_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace sg::tee {
+namespace {
+
+// The fds the enclave finds its channel on (also passed on its command line).
+constexpr int kControlFd = 3;
+constexpr int kRingFd = 4;
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return "exited with signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+// waitpid with a deadline; nullopt if the child is still running at the deadline.
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD)) return status;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EnclaveProcess>> EnclaveProcess::start(EnclaveLaunch launch) {
+  std::unique_ptr<EnclaveProcess> process(new EnclaveProcess(std::move(launch)));
+  if (auto launched = process->launch(); !launched) return crypto::unexpected(launched.error());
+  return process;
+}
+
+EnclaveProcess::~EnclaveProcess() {
+  if (running()) (void)stop();
+}
+
+Status EnclaveProcess::launch() {
+  if (::access(launch_.executable.c_str(), X_OK) != 0) {
+    return fail(Errc::config, "enclave executable " + launch_.executable + ": " + std::strerror(errno));
+  }
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return fail(Errc::io, std::string("socketpair: ") + std::strerror(errno));
+  }
+  UniqueFd host_end(fds[0]), enclave_end(fds[1]);
+  auto memory = SharedMemory::create(launch_.ring_bytes);
+  if (!memory) return crypto::unexpected(memory.error());
+
+  std::vector<std::string> args = {launch_.executable};
+  args.insert(args.end(), launch_.args.begin(), launch_.args.end());
+  args.insert(args.end(), {"--control-fd", std::to_string(kControlFd), "--ring-fd", std::to_string(kRingFd)});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return fail(Errc::io, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Child: async-signal-safe calls only. Move both fds out of the way (close-on-exec), onto 3 and 4
+    // (dup2 clears close-on-exec), and close everything else the host had open.
+    const int control = ::fcntl(enclave_end.get(), F_DUPFD_CLOEXEC, 16);
+    const int ring = ::fcntl(memory->fd(), F_DUPFD_CLOEXEC, 16);
+    if (control < 0 || ring < 0 || ::dup2(control, kControlFd) < 0 || ::dup2(ring, kRingFd) < 0) ::_exit(127);
+    ::close_range(kRingFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+  enclave_end.reset();
+  channel_.emplace(std::move(host_end), std::move(*memory), HostChannel::Side::host);
+
+  auto hello = channel_->receive(int(launch_.ready_timeout.count()));
+  if (!hello && hello.error().code == Errc::timeout) {
+    ::kill(pid_, SIGKILL);
+    return crypto::unexpected(exited("(killed: not ready within " + std::to_string(launch_.ready_timeout.count()) + " ms)"));
+  }
+  if (!hello && hello.error().code == Errc::closed) return crypto::unexpected(exited("before it was ready"));
+  if (!hello) return crypto::unexpected(hello.error());
+  if (hello->type != MsgType::hello) {
+    return fail(Errc::protocol, "enclave sent " + msg_type_name(hello->type) + " instead of hello");
+  }
+  auto parsed = parse_hello(hello->payload);
+  if (!parsed) return crypto::unexpected(parsed.error());
+  hello_ = std::move(*parsed);
+  return {};
+}
+
+Error EnclaveProcess::exited(const std::string& when, std::optional<int> status) {
+  if (!status) status = wait_for_exit(pid_, std::chrono::seconds(2));
+  if (!status) {
+    // The socket closed but the process lingers: it is no longer serving, so make the exit definite.
+    ::kill(pid_, SIGKILL);
+    status = wait_for_exit(pid_, std::chrono::seconds(10));
+  }
+  last_exit_ = "enclave process " + std::to_string(pid_) + " " + (status ? describe_status(*status) : "did not exit") +
+               (when.empty() ? "" : " " + when);
+  pid_ = -1;
+  channel_.reset();
+  return {Errc::enclave_exited, last_exit_};
+}
+
+Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, MsgType reply_type) {
+  if (!running()) {
+    return fail(Errc::enclave_exited, last_exit_.empty() ? "enclave is not running" : last_exit_);
+  }
+  const std::string name = msg_type_name(type);
+  if (auto sent = channel_->send(type, payload); !sent) {
+    if (sent.error().code == Errc::closed) return crypto::unexpected(exited("(during " + name + ")"));
+    return crypto::unexpected(sent.error());
+  }
+  auto reply = channel_->receive(int(launch_.reply_timeout.count()));
+  if (!reply && reply.error().code == Errc::closed) return crypto::unexpected(exited("(during " + name + ")"));
+  if (!reply && reply.error().code == Errc::timeout) {
+    return fail(Errc::timeout, "enclave did not answer " + name + " within " +
+                                   std::to_string(launch_.reply_timeout.count()) + " ms");
+  }
+  if (!reply) return reply;
+  if (reply->type == MsgType::error) {
+    return fail(Errc::rejected, "enclave rejected " + name + ": " +
+                                    std::string(reply->payload.begin(), reply->payload.end()));
+  }
+  if (reply->type != reply_type) {
+    return fail(Errc::protocol, "enclave answered " + name + " with " + msg_type_name(reply->type));
+  }
+  return reply;
+}
+
+Result<HealthReport> EnclaveProcess::health() {
+  auto reply = request(MsgType::health, {}, MsgType::health_report);
+  if (!reply) return crypto::unexpected(reply.error());
+  return parse_health_report(reply->payload);
+}
+
+Result<EvidenceReply> EnclaveProcess::get_evidence(ByteView nonce) {
+  auto reply = request(MsgType::get_evidence, nonce, MsgType::evidence);
+  if (!reply) return crypto::unexpected(reply.error());
+  return parse_evidence_reply(reply->payload);
+}
+
+Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey& peer_key) {
+  auto reply = request(MsgType::open_session, peer_key, MsgType::session_opened);
+  if (!reply) return crypto::unexpected(reply.error());
+  crypto::SessionId id{};
+  if (reply->payload.size() != id.size()) return fail(Errc::protocol, "session_opened payload is not a session id");
+  std::copy(reply->payload.begin(), reply->payload.end(), id.begin());
+  return id;
+}
+
+Result<std::vector<Bytes>> EnclaveProcess::exchange_frame(ByteView frame) {
+  auto reply = request(MsgType::frame, frame, MsgType::frames);
+  if (!reply) return crypto::unexpected(reply.error());
+  return parse_frame_list(reply->payload);
+}
+
+Result<Bytes> EnclaveProcess::seal_state() {
+  auto reply = request(MsgType::seal_state, {}, MsgType::sealed_state);
+  if (!reply) return crypto::unexpected(reply.error());
+  return std::move(reply->payload);
+}
+
+Status EnclaveProcess::unseal_state(ByteView blob) {
+  auto reply = request(MsgType::unseal_state, blob, MsgType::ok);
+  if (!reply) return crypto::unexpected(reply.error());
+  return {};
+}
+
+Status EnclaveProcess::stop() {
+  if (!running()) return {};
+  auto reply = request(MsgType::stop, {}, MsgType::ok);
+  if (!reply && !running()) return crypto::unexpected(reply.error());   // it was already gone; exited() reaped it
+  const std::optional<int> status = wait_for_exit(pid_, launch_.stop_timeout);
+  if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
+    last_exit_ = "enclave process " + std::to_string(pid_) + " was stopped";
+    pid_ = -1;
+    channel_.reset();
+    return {};
+  }
+  if (status) return crypto::unexpected(exited("on stop", status));
+  ::kill(pid_, SIGKILL);
+  return crypto::unexpected(exited("(killed: did not stop within " + std::to_string(launch_.stop_timeout.count()) + " ms)"));
+}
+
+Status EnclaveProcess::restart() {
+  (void)stop();   // whatever state the old enclave was in, it is replaced
+  return launch();
+}
+
+}  // namespace sg::tee

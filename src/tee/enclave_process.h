@@ -1,0 +1,73 @@
+// EnclaveProcess: the host's handle on an enclave — a child process launched with fork/exec, reached only
+// through a HostChannel (control socket + shared ring). The host relays opaque bytes: evidence for a verifier,
+// sealed frames between a peer and the enclave, sealed state for disk. It never holds enclave keys or the
+// plaintext of protected data.
+//
+// Lifecycle: start() waits for the enclave's hello (ready); health() round-trips; stop() asks politely and
+// kills after a grace period; when the enclave dies (crash, kill -9, OOM) the next call fails with
+// Errc::enclave_exited and a message like "enclave process 1234 exited with signal 9 (Killed)"; restart()
+// launches a fresh enclave (new ephemeral key: sessions must be re-opened, sealed state unsealed).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tee/host_channel.h"
+
+namespace sg::tee {
+
+struct EnclaveLaunch {
+  std::string executable;          // `sliceguard`, or the test enclave host
+  std::vector<std::string> args;   // e.g. {"enclave", "--backend", "sim", "--config", "enclave.json"}
+  std::size_t ring_bytes = std::size_t(64) << 20;   // both directions together
+  std::chrono::milliseconds ready_timeout{10000};
+  std::chrono::milliseconds reply_timeout{60000};
+  std::chrono::milliseconds stop_timeout{5000};
+};
+
+class EnclaveProcess {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<EnclaveProcess>> start(EnclaveLaunch launch);
+  ~EnclaveProcess();   // stops the enclave if it still runs
+  EnclaveProcess(const EnclaveProcess&) = delete;
+  EnclaveProcess& operator=(const EnclaveProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  const Hello& hello() const { return hello_; }
+
+  [[nodiscard]] Result<HealthReport> health();
+  // `nonce` must be kEvidenceNonceBytes, fresh per verification.
+  [[nodiscard]] Result<EvidenceReply> get_evidence(ByteView nonce);
+  [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key);
+  // Relays one sealed frame from a peer; returns the enclave's sealed reply frames for that peer.
+  [[nodiscard]] Result<std::vector<Bytes>> exchange_frame(ByteView frame);
+  [[nodiscard]] Result<Bytes> seal_state();
+  [[nodiscard]] Status unseal_state(ByteView blob);
+  [[nodiscard]] Status stop();
+  [[nodiscard]] Status restart();
+
+  // The raw boundary, for tests that play a malicious host (send_raw) or inspect what the host can see.
+  HostChannel& channel() { return *channel_; }
+
+ private:
+  explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
+  [[nodiscard]] Status launch();
+  [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, MsgType reply_type);
+  // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
+  // that describes its exit.
+  Error exited(const std::string& when, std::optional<int> status = std::nullopt);
+
+  EnclaveLaunch launch_;
+  pid_t pid_ = -1;
+  std::optional<HostChannel> channel_;
+  Hello hello_;
+  std::string last_exit_;   // how the previous enclave ended, repeated by calls made after it
+};
+
+}  // namespace sg::tee

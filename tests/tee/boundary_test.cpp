@@ -1,0 +1,101 @@
+// The host<->enclave wire format and shared ring never trust what the other side claims: malformed datagrams,
+// ring references outside the ring, and unsealed (resizable) shared memory are all refused.
+#include <gtest/gtest.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "tee/shm_ring.h"
+
+namespace sg::tee {
+namespace {
+
+TEST(Boundary, DatagramRoundTrips) {
+  const Bytes payload = {1, 2, 3};
+  const Bytes wire = encode_datagram(MsgType::get_evidence, payload, false);
+  auto parsed = parse_datagram(wire);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->type, MsgType::get_evidence);
+  EXPECT_FALSE(parsed->in_ring);
+  EXPECT_EQ(parsed->payload.to_bytes(), payload);
+}
+
+TEST(Boundary, MalformedDatagramsRejected) {
+  const Bytes good = encode_datagram(MsgType::health, Bytes{9, 9}, false);
+  auto expect_bad = [](Bytes wire, const char* what) {
+    auto parsed = parse_datagram(wire);
+    ASSERT_FALSE(parsed) << what;
+    EXPECT_EQ(parsed.error().code, Errc::protocol) << what;
+  };
+  expect_bad(Bytes(good.begin(), good.begin() + 10), "shorter than header");
+  Bytes magic = good;
+  magic[0] = 'X';
+  expect_bad(magic, "bad magic");
+  Bytes version = good;
+  version[4] = 2;
+  expect_bad(version, "other version");
+  Bytes flags = good;
+  flags[8] = 0x80;
+  expect_bad(flags, "unknown flags");
+  Bytes longer = good;
+  longer.push_back(0);
+  expect_bad(longer, "payload longer than declared");
+  expect_bad(Bytes(good.begin(), good.end() - 1), "payload shorter than declared");
+}
+
+TEST(Boundary, UnknownTypeParsesButIsNamedInHex) {
+  auto parsed = parse_datagram(encode_datagram(MsgType(0x7777), {}, false));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(msg_type_name(parsed->type), "0x7777");
+}
+
+TEST(Boundary, RingReferencesOutsideTheRingRejected) {
+  Bytes memory(1024);
+  const ShmRing ring(memory.data(), memory.size());
+  for (RingSlice slice : {RingSlice{1025, 0}, RingSlice{1000, 25}, RingSlice{0, 1025},
+                          RingSlice{UINT64_MAX - 4, 10}, RingSlice{10, UINT64_MAX}}) {
+    auto taken = ring.take(slice);
+    ASSERT_FALSE(taken) << slice.offset << "+" << slice.length;
+    EXPECT_EQ(taken.error().code, Errc::protocol);
+  }
+  EXPECT_TRUE(ring.take(RingSlice{1000, 24}));
+  EXPECT_FALSE(parse_ring_slice(Bytes(15)));
+}
+
+TEST(Boundary, RingWrapsAndReaderGetsACopy) {
+  Bytes memory(100);
+  ShmRing ring(memory.data(), memory.size());
+  auto first = ring.put(Bytes(60, 1));
+  auto second = ring.put(Bytes(60, 2));   // does not fit after the first: wraps to the start
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(second->offset, 0u);
+  auto taken = ring.take(*second);
+  ASSERT_TRUE(taken);
+  memory[0] = 7;   // the writer (a host) changing shared memory after the fact does not reach the copy
+  EXPECT_EQ((*taken)[0], 2);
+  EXPECT_FALSE(ring.put(Bytes(101)));
+}
+
+TEST(Boundary, EnclaveRefusesResizableSharedMemory) {
+  const int fd = ::memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, 1 << 20), 0);
+  auto attached = SharedMemory::attach(fd);
+  ASSERT_FALSE(attached);
+  EXPECT_NE(attached.error().message.find("not sealed"), std::string::npos) << attached.error().message;
+  ::close(fd);
+}
+
+TEST(Boundary, HostCreatedSharedMemoryIsSealedAndAttachable) {
+  auto memory = SharedMemory::create(1 << 20);
+  ASSERT_TRUE(memory) << memory.error().message;
+  EXPECT_NE(::ftruncate(memory->fd(), 4096), 0);   // cannot be shrunk under the enclave
+  auto attached = SharedMemory::attach(::dup(memory->fd()));
+  ASSERT_TRUE(attached) << attached.error().message;
+  EXPECT_EQ(attached->size(), std::size_t(1) << 20);
+}
+
+}  // namespace
+}  // namespace sg::tee

@@ -1,0 +1,280 @@
+// A real enclave process (sg_enclave_test_host, the same code as `sliceguard enclave`) behind the host
+// library: it starts and reports ready and healthy, its evidence verifies on the host side, sealed frames
+// round-trip through it while the host sees only ciphertext, it rejects what a malicious host sends and keeps
+// serving, its death is reported clearly, and it restarts.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "crypto/tensor_payload.h"
+#include "tee/attestation_sim.h"
+#include "tee/enclave_process.h"
+#include "tee/temp_dir.h"
+#include "tee/verifier.h"
+
+namespace sg::tee {
+namespace {
+
+class EnclaveProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_path_ = dir_.path() + "/platform.key";
+    config_path_ = write_config("enclave.json", "");
+    start(config_path_);
+  }
+
+  std::string write_config(const std::string& name, const std::string& extra) {
+    return dir_.file(name, R"({"sim_platform_key": ")" + key_path_ + "\"" + extra + "}");
+  }
+
+  void start(const std::string& config) {
+    EnclaveLaunch launch;
+    launch.executable = SG_ENCLAVE_TEST_HOST;
+    launch.args = {"enclave", "--backend", "sim", "--config", config};
+    launch.ring_bytes = 16 << 20;
+    auto started = EnclaveProcess::start(launch);
+    ASSERT_TRUE(started) << started.error().message;
+    enclave_ = std::move(*started);
+  }
+
+  // What a verifier would configure: this binary + config, this platform key.
+  Policy policy_for(const std::string& config) const {
+    std::ifstream pub(key_path_ + ".pub");
+    std::string pub_hex;
+    pub >> pub_hex;
+    std::ifstream in(config, std::ios::binary);
+    const Bytes config_bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const Bytes measurement = sim_measurement(SG_ENCLAVE_TEST_HOST, config_bytes).value();
+    return Policy::parse(R"({"allowed_backends": ["sim"], "allow_sim": true, "allowed_measurements": [")" +
+                             crypto::to_hex(measurement) + R"("], "sim_platform_keys": [")" + pub_hex + R"("]})",
+                         "client-policy.json")
+        .value();
+  }
+
+  // The client side of Method 2's handshake: fresh nonce, verify evidence, open a session with the attested key.
+  crypto::OtpChannel attest_and_open_session() {
+    const Bytes nonce = crypto::SecretKey::random(kEvidenceNonceBytes).view().to_bytes();
+    auto reply = enclave_->get_evidence(nonce);
+    EXPECT_TRUE(reply) << reply.error().message;
+    auto evidence = parse_evidence(reply->evidence);
+    EXPECT_TRUE(evidence) << evidence.error().message;
+    auto verified = verify_evidence(*evidence, policy_for(config_path_), nonce, reply->enclave_key);
+    EXPECT_TRUE(verified) << verified.error().message;
+    const crypto::KxKeyPair client = crypto::KxKeyPair::generate();
+    auto session = enclave_->open_session(client.public_key);
+    EXPECT_TRUE(session) << session.error().message;
+    return crypto::OtpChannel(crypto::derive_session_keys(crypto::Role::client, client, reply->enclave_key).value());
+  }
+
+  void expect_rejected(const Status& status, const std::string& needle) {
+    ASSERT_FALSE(status);
+    EXPECT_EQ(status.error().code, Errc::rejected) << status.error().message;
+    EXPECT_NE(status.error().message.find(needle), std::string::npos) << status.error().message;
+  }
+
+  void expect_still_healthy() {
+    auto health = enclave_->health();
+    EXPECT_TRUE(health) << health.error().message;
+  }
+
+  testing::TempDir dir_;
+  std::string key_path_, config_path_;
+  std::unique_ptr<EnclaveProcess> enclave_;
+};
+
+template <class T>
+Status status_of(const Result<T>& r) {
+  if (r) return {};
+  return crypto::unexpected(r.error());
+}
+
+TEST_F(EnclaveProcessTest, StartsReadyAndHealthy) {
+  EXPECT_GT(enclave_->pid(), 0);
+  EXPECT_EQ(enclave_->hello().backend, "sim");
+  auto health = enclave_->health();
+  ASSERT_TRUE(health) << health.error().message;
+  EXPECT_EQ(health->sessions, 0u);
+}
+
+TEST_F(EnclaveProcessTest, EvidenceVerifiesOnTheHostAndBindsTheNonce) {
+  const Bytes nonce(32, 0x5a);
+  auto reply = enclave_->get_evidence(nonce);
+  ASSERT_TRUE(reply) << reply.error().message;
+  auto evidence = parse_evidence(reply->evidence);
+  ASSERT_TRUE(evidence) << evidence.error().message;
+  const Policy policy = policy_for(config_path_);
+  EXPECT_TRUE(verify_evidence(*evidence, policy, nonce, reply->enclave_key));
+  EXPECT_FALSE(verify_evidence(*evidence, policy, Bytes(32, 0x5b), reply->enclave_key));
+  // A policy written for another config (another measurement) refuses this enclave.
+  auto other = verify_evidence(*evidence, policy_for(write_config("other.json", R"(, "tsm_report_root": "/y")")), nonce,
+                               reply->enclave_key);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, Errc::policy);
+}
+
+TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext) {
+  crypto::OtpChannel client = attest_and_open_session();
+  const crypto::TensorMeta meta{"cut_layer.activations", "F32", {2, 128, 1024}};
+  Bytes activations(2 * 128 * 1024 * 4);
+  for (std::size_t i = 0; i < activations.size(); ++i) activations[i] = uint8_t((i * 2654435761u) >> 11);
+
+  std::vector<Bytes> host_saw;   // every byte string the host relayed, both ways
+  crypto::TensorAssembler assembler;
+  std::optional<crypto::Tensor> echoed;
+  crypto::TensorSender sender;
+  auto sent = sender.send(client, crypto::PayloadKind::echo, meta, activations, [&](ByteView frame) -> crypto::Status {
+    host_saw.push_back(frame.to_bytes());
+    auto replies = enclave_->exchange_frame(frame);
+    if (!replies) return crypto::fail(crypto::Errc::malformed, replies.error().message);
+    for (const Bytes& reply : *replies) {
+      host_saw.push_back(reply);
+      auto opened = client.open_frame(reply);
+      if (!opened) return crypto::unexpected(opened.error());
+      auto tensor = assembler.add(opened->payload);
+      if (!tensor) return crypto::unexpected(tensor.error());
+      if (*tensor) echoed = std::move(*tensor);
+    }
+    return {};
+  });
+  ASSERT_TRUE(sent) << sent.error().message;
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->data, activations);
+  EXPECT_EQ(echoed->meta.name, meta.name);
+
+  // No 32-byte window of the tensor appears in anything the host relayed or can read in shared memory.
+  const ByteView shm = enclave_->channel().shared_memory();
+  host_saw.push_back(shm.to_bytes());
+  for (std::size_t offset = 0; offset + 32 <= activations.size(); offset += activations.size() / 64) {
+    const auto window = activations.begin() + long(offset);
+    for (const Bytes& seen : host_saw) {
+      ASSERT_EQ(std::search(seen.begin(), seen.end(), window, window + 32), seen.end()) << "plaintext at " << offset;
+    }
+  }
+  auto health = enclave_->health();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->sessions, 1u);
+}
+
+TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
+  crypto::OtpChannel client = attest_and_open_session();
+  Bytes frame;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(100, 1), frame));
+  ASSERT_TRUE(enclave_->exchange_frame(frame));
+  expect_rejected(status_of(enclave_->exchange_frame(frame)), "already used");
+  Bytes next;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(100, 2), next));
+  Bytes forged = next;
+  forged[crypto::kFrameHeaderBytes] ^= 1;
+  expect_rejected(status_of(enclave_->exchange_frame(forged)), "failed authentication");
+  EXPECT_TRUE(enclave_->exchange_frame(next));   // the genuine frame still goes through
+  Bytes stranger = next;
+  stranger[20] ^= 1;   // unknown session id
+  expect_rejected(status_of(enclave_->exchange_frame(stranger)), "unknown session");
+}
+
+TEST_F(EnclaveProcessTest, ReopeningALiveSessionRejected) {
+  const crypto::KxKeyPair client = crypto::KxKeyPair::generate();
+  ASSERT_TRUE(enclave_->open_session(client.public_key));
+  // Re-opening would reset the session's counters and let the host replay old frames.
+  expect_rejected(status_of(enclave_->open_session(client.public_key)), "already open");
+}
+
+TEST_F(EnclaveProcessTest, OversizeMessageRejectedAndEnclaveKeepsServing) {
+  const Bytes huge = encode_datagram(MsgType::health, Bytes(100 * 1024), false);
+  ASSERT_TRUE(enclave_->channel().send_raw(huge));
+  auto reply = enclave_->channel().receive(10000);
+  ASSERT_TRUE(reply) << reply.error().message;
+  EXPECT_EQ(reply->type, MsgType::error);
+  EXPECT_NE(std::string(reply->payload.begin(), reply->payload.end()).find("exceeds"), std::string::npos);
+  expect_still_healthy();
+}
+
+TEST_F(EnclaveProcessTest, UnknownMessageTypeRejected) {
+  ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType(0x7777), {}, false)));
+  auto reply = enclave_->channel().receive(10000);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->type, MsgType::error);
+  EXPECT_EQ(std::string(reply->payload.begin(), reply->payload.end()), "unknown message type 0x7777");
+  expect_still_healthy();
+}
+
+TEST_F(EnclaveProcessTest, RingReferenceOutsideTheRingRejected) {
+  const Bytes slice = encode(RingSlice{(16 << 20) - 8, 64});
+  ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType::frame, slice, true)));
+  auto reply = enclave_->channel().receive(10000);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->type, MsgType::error);
+  EXPECT_NE(std::string(reply->payload.begin(), reply->payload.end()).find("outside"), std::string::npos);
+  expect_still_healthy();
+}
+
+TEST_F(EnclaveProcessTest, MalformedRequestPayloadsRejected) {
+  expect_rejected(status_of(enclave_->get_evidence(Bytes(5))), "32-byte nonce");
+  expect_rejected(status_of(enclave_->exchange_frame(Bytes(3))), "shorter than header");
+  expect_rejected(enclave_->unseal_state(Bytes(100, 1)), "does not open");
+  expect_still_healthy();
+}
+
+TEST_F(EnclaveProcessTest, KilledEnclaveReportedClearly) {
+  const pid_t pid = enclave_->pid();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto health = enclave_->health();
+  ASSERT_FALSE(health);
+  EXPECT_EQ(health.error().code, Errc::enclave_exited);
+  EXPECT_NE(health.error().message.find("enclave process " + std::to_string(pid) + " exited with signal 9"),
+            std::string::npos)
+      << health.error().message;
+  EXPECT_FALSE(enclave_->running());
+  // Later calls keep saying why.
+  auto again = enclave_->get_evidence(Bytes(32));
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("signal 9"), std::string::npos);
+}
+
+TEST_F(EnclaveProcessTest, RestartAfterCrashGivesAFreshEnclave) {
+  const pid_t old_pid = enclave_->pid();
+  const auto old_key = enclave_->get_evidence(Bytes(32)).value().enclave_key;
+  ::kill(old_pid, SIGKILL);
+  ASSERT_TRUE(enclave_->restart());
+  EXPECT_NE(enclave_->pid(), old_pid);
+  expect_still_healthy();
+  EXPECT_NE(enclave_->get_evidence(Bytes(32)).value().enclave_key, old_key);   // new ephemeral key
+}
+
+TEST_F(EnclaveProcessTest, GracefulStop) {
+  ASSERT_TRUE(enclave_->stop());
+  EXPECT_FALSE(enclave_->running());
+  auto health = enclave_->health();
+  ASSERT_FALSE(health);
+  EXPECT_NE(health.error().message.find("was stopped"), std::string::npos) << health.error().message;
+}
+
+TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
+  auto blob = enclave_->seal_state();
+  ASSERT_TRUE(blob) << blob.error().message;
+  ASSERT_TRUE(enclave_->restart());
+  EXPECT_TRUE(enclave_->unseal_state(*blob));
+  Bytes tampered = *blob;
+  tampered[tampered.size() / 2] ^= 1;
+  expect_rejected(enclave_->unseal_state(tampered), "does not open");
+
+  ASSERT_TRUE(enclave_->stop());
+  start(write_config("other.json", R"(, "tsm_report_root": "/elsewhere")"));
+  expect_rejected(enclave_->unseal_state(*blob), "sealed by another enclave measurement");
+}
+
+TEST(EnclaveLaunchFailure, EnclaveThatExitsBeforeReadyReported) {
+  EnclaveLaunch launch;
+  launch.executable = SG_ENCLAVE_TEST_HOST;
+  launch.args = {"enclave", "--backend", "sim", "--config", "/nonexistent/enclave.json"};
+  auto started = EnclaveProcess::start(launch);
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, Errc::enclave_exited);
+  EXPECT_NE(started.error().message.find("before it was ready"), std::string::npos) << started.error().message;
+}
+
+}  // namespace
+}  // namespace sg::tee
