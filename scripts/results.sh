@@ -15,11 +15,11 @@ mkdir -p "$out"
 # Method -> its hyperparameters (the same for every task).
 declare -A flags=(
   [lora]="--method lora --lora-r 8 --lora-alpha 16 --lr 3e-3"
-  [ptuning]="--method ptuning --virtual-tokens 16 --lr 3e-2"
+  [ptuning]="--method ptuning --virtual-tokens 16 --lr 1e-2"
   [spf]="--method spf --spf-density 0.1 --spf-score l1 --lr 3e-3"
   [spf+lora]="--method spf+lora --spf-density 0.1 --lora-r 8 --lora-alpha 16 --lr 3e-3"
 )
-common="--epochs 2 --batch-size 16 --warmup 10 --seed $seed"
+common="--epochs 3 --batch-size 16 --warmup 10 --seed $seed"
 
 for task in triage drug_indication severity disease_extraction clinical_qa; do
   "$bin" eval --model "$model" --data "$data/$task/test.jsonl" --json "$out/$task.zero-shot.eval.json" > /dev/null

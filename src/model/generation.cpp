@@ -66,7 +66,7 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
 std::string TextStream::push(int32_t token) {
   tokens_.push_back(token);
-  std::string text = tokenizer_.decode(tokens_);
+  std::string text = tokenizer_.decode(tokens_, /*skip_special_tokens=*/true);
   if (text.size() >= kReplacementChar.size() &&
       text.compare(text.size() - kReplacementChar.size(), kReplacementChar.size(), kReplacementChar) == 0)
     return {};   // an incomplete UTF-8 sequence so far: wait for its remaining bytes
@@ -77,7 +77,7 @@ std::string TextStream::push(int32_t token) {
 }
 
 std::string TextStream::finish() {
-  std::string text = tokenizer_.decode(tokens_);
+  std::string text = tokenizer_.decode(tokens_, /*skip_special_tokens=*/true);
   std::string rest = text.size() > printed_ ? text.substr(printed_) : std::string();
   printed_ = text.size();
   return rest;

@@ -180,7 +180,7 @@ AdapterSet load_adapters(const std::string& dir, model::Transformer& model) {
     if (j.value("peft_type", "") != "SPF") fail(root / "spf_config.json", "peft_type", "expected \"SPF\"");
     set.spf = Spf::attach_saved(model, read_tensors(root / "spf_model.safetensors"));
   }
-  if (!set.lora && !set.spf)
+  if (!set.lora && !set.prefix && !set.spf)
     throw std::invalid_argument(root.string() + ": no adapter_config.json or spf_config.json");
   return set;
 }

@@ -67,7 +67,8 @@ Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConf
 Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
   // configfs creates the entry's attribute files on mkdir; an entry left by this process is reused.
   if (::mkdir(entry_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return fail(Errc::io, entry_ + ": " + std::strerror(errno));
+    return fail(Errc::unsupported, "cannot create configfs-tsm report " + entry_ + ": " + std::strerror(errno) +
+                                       " (is this a TDX or SEV-SNP guest with configfs mounted?)");
   }
   auto before = read_generation(entry_);
   if (!before) return crypto::unexpected(before.error());

@@ -56,7 +56,6 @@ class ShmRing {
  public:
   ShmRing(uint8_t* base, std::size_t size) : base_(base), size_(size) {}
 
-  std::size_t capacity() const { return size_; }
   // Writer: copies `bytes` in; fails when a record is larger than the whole ring.
   [[nodiscard]] Result<RingSlice> put(ByteView bytes);
   // Reader: bounds-checks `slice` against this ring and copies the record out.
