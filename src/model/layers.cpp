@@ -14,12 +14,13 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
 at::Tensor Norm::operator()(const at::Tensor& x) const {
   if (bias.defined()) return torch::layer_norm(x, {x.size(-1)}, weight, bias, eps);
   const auto input_dtype = x.scalar_type();
-  auto h = x.to(torch::kFloat32);
+  auto h = x.to(at::promote_types(input_dtype, torch::kFloat32));   // fp32 at least (double stays double)
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * h.to(input_dtype);
 }
 
-std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const at::Tensor& positions) {
+std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const at::Tensor& positions,
+                                              c10::ScalarType dtype) {
   const int64_t dim = config.head_dim;
   // As HF: inv_freq = 1 / theta^(arange(0, dim, 2) / dim), all in float32.
   auto exponents = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / double(dim);
@@ -28,7 +29,7 @@ std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const a
   if (config.rope_linear_factor != 1.0) pos = pos / config.rope_linear_factor;
   auto freqs = pos.unsqueeze(-1) * inv_freq;          // (B,T,E/2)
   auto emb = torch::cat({freqs, freqs}, -1);          // (B,T,E)
-  return {emb.cos(), emb.sin()};
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
@@ -37,8 +38,8 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1);
 }
 
-at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens,
-                          const ModelConfig& config) {
+at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens, const ModelConfig& config,
+                          c10::ScalarType dtype) {
   const int64_t keys = past + new_tokens;
   auto query_index = torch::arange(past, keys, torch::kInt64).unsqueeze(1);   // (T,1)
   auto key_index = torch::arange(0, keys, torch::kInt64).unsqueeze(0);        // (1,S)
@@ -47,8 +48,9 @@ at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_
   if (config.sliding_window) allowed = allowed & (query_index - key_index <= *config.sliding_window);
   allowed = allowed.unsqueeze(0).unsqueeze(0);                                 // (1,1,T,S)
   if (key_mask.defined()) allowed = allowed & key_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
-  const float lowest = std::numeric_limits<float>::lowest();
-  return torch::where(allowed, torch::zeros({}, torch::kFloat32), torch::full({}, lowest, torch::kFloat32));
+  const double lowest = dtype == torch::kFloat64 ? std::numeric_limits<double>::lowest()
+                                                 : double(std::numeric_limits<float>::lowest());
+  return torch::where(allowed, torch::zeros({}, dtype), torch::full({}, lowest, dtype));
 }
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias) {
@@ -57,7 +59,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   auto keys = groups == 1 ? k : k.repeat_interleave(groups, 1);     // (B,H,S,E), head h uses kv h/groups
   auto values = groups == 1 ? v : v.repeat_interleave(groups, 1);
   auto scores = torch::matmul(q, keys.transpose(-2, -1)) / std::sqrt(double(E)) + bias;
-  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  auto probs = torch::softmax(scores, -1, at::promote_types(q.scalar_type(), torch::kFloat32)).to(q.scalar_type());
   return torch::matmul(probs, values).transpose(1, 2).reshape({B, T, H * E});
 }
 

@@ -29,7 +29,7 @@ struct Linear {
   at::Tensor operator()(const at::Tensor& x) const;
 };
 
-// RMSNorm (weight only, computed in fp32 as HF does) or LayerNorm (weight and bias, gpt2).
+// RMSNorm (weight only, computed in fp32 as HF does; in double for a double model) or LayerNorm (weight and bias, gpt2).
 struct Norm {
   at::Tensor weight;
   at::Tensor bias;
@@ -37,17 +37,21 @@ struct Norm {
   at::Tensor operator()(const at::Tensor& x) const;
 };
 
-// cos and sin tables for rotate-half RoPE at the given positions: each (B,T,E).
-std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const at::Tensor& positions);
+// cos and sin tables for rotate-half RoPE at the given positions: each (B,T,E), computed in float32 as HF
+// does, returned in `dtype` (the model's).
+std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const at::Tensor& positions,
+                                              c10::ScalarType dtype);
 // x (B,H,T,E) rotated: x*cos + rotate_half(x)*sin.
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
-// Additive attention mask (B,1,T,S): 0 where query t may see key s (causal, not padding, inside the
-// sliding window), the dtype's lowest value elsewhere (HF uses finfo.min, not -inf, so padded rows stay finite).
-at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens,
-                          const ModelConfig& config);
+// Additive attention mask (B,1,T,S) in `dtype` (float32 or float64): 0 where query t may see key s (causal,
+// not padding, inside the sliding window), the dtype's lowest value elsewhere (HF uses finfo.min, not -inf,
+// so padded rows stay finite).
+at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens, const ModelConfig& config,
+                          c10::ScalarType dtype);
 
 // Scaled dot-product attention with GQA: q (B,H,T,E), k/v (B,G,S,E), bias (B,1,T,S) -> (B,T,H*E).
+// Softmax in float32 as HF does (in double for a double model).
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
 
 at::Tensor activate(const at::Tensor& x, const std::string& hidden_act);

@@ -205,9 +205,9 @@ at::Tensor Transformer::forward_layers(at::Tensor hidden, int from, int to, Forw
     ctx.cache->values.resize(c.num_layers);
   }
   const int64_t past = ctx.cache ? ctx.cache->length(from) : 0;
-  const auto bias = attention_bias(ctx.attention_mask, past, hidden.size(1), c);
+  const auto bias = attention_bias(ctx.attention_mask, past, hidden.size(1), c, hidden.scalar_type());
   at::Tensor cos, sin;
-  if (c.uses_rope()) std::tie(cos, sin) = rope_tables(c, ctx.positions);
+  if (c.uses_rope()) std::tie(cos, sin) = rope_tables(c, ctx.positions, hidden.scalar_type());
   for (int i = from; i < to; ++i) {
     const Block& b = m.block(i);
     hidden = hidden + m.attention(b, b.attn_norm(hidden), i, ctx, bias, cos, sin);
@@ -231,6 +231,12 @@ void Transformer::make_trainable() {
     p.set_data(p.detach().clone());   // same tensor object (tied weights stay tied), owned storage
     p.requires_grad_(true);
   }
+}
+
+void Transformer::to(c10::ScalarType dtype) {
+  auto tensors = named_parameters();
+  if (impl_->lm_head.defined()) tensors.emplace_back("lm_head", impl_->lm_head);   // tied and not listed
+  for (auto& [name, t] : tensors) t.set_data(t.detach().to(dtype));   // same tensor objects: ties survive
 }
 
 std::vector<std::pair<std::string, at::Tensor>> Transformer::checkpoint_tensors() const {

@@ -74,6 +74,9 @@ class Transformer {
   // Moves every loaded weight out of the read-only file mapping into owned memory and makes it trainable
   // (full-parameter training, `sliceguard pretrain`).
   void make_trainable();
+  // Converts every loaded tensor to `dtype` (float64 for gradient checks); forward passes then run in it.
+  // Adapters attached afterwards follow the weights' dtype.
+  void to(c10::ScalarType dtype);
   // Tensors as a Hugging Face checkpoint stores them (gpt2 Conv1D weights back to (in,out)); adapters folded in.
   std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const;
 

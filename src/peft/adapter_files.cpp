@@ -135,10 +135,12 @@ void save_adapters(const std::string& dir, const AdapterSet& adapters, const std
   }
   if (adapters.lora) {
     const auto& c = adapters.lora->config();
-    json config = {{"peft_type", "LORA"},          {"task_type", "CAUSAL_LM"},   {"r", c.r},
-                   {"lora_alpha", c.alpha},        {"lora_dropout", c.dropout},  {"target_modules", c.target_modules},
-                   {"use_rslora", c.use_rslora},   {"fan_in_fan_out", false},    {"bias", "none"},
-                   {"inference_mode", true},       {"init_lora_weights", true},  {"modules_to_save", nullptr},
+    json config = {{"peft_type", "LORA"},         {"task_type", "CAUSAL_LM"},
+                   {"r", c.r},                    {"lora_alpha", c.alpha},
+                   {"lora_dropout", c.dropout},   {"target_modules", c.target_modules},
+                   {"use_rslora", c.use_rslora},  {"fan_in_fan_out", c.fan_in_fan_out},
+                   {"bias", "none"},              {"inference_mode", true},
+                   {"init_lora_weights", true},   {"modules_to_save", nullptr},
                    {"base_model_name_or_path", base_model}};
     std::ofstream(root / "adapter_config.json") << config.dump(2) << "\n";
     write_tensors(root / "adapter_model.safetensors", adapters.lora->named_tensors());

@@ -37,13 +37,14 @@ Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
   if (config.r <= 0) throw std::invalid_argument("lora: r must be positive, got " + std::to_string(config.r));
   Lora lora;
   lora.config_ = config;
+  lora.config_.fan_in_fan_out = model.config().family == model::Family::Gpt2;   // Conv1D stores (in, out)
   for (const auto& module : model.linear_modules()) {
     if (!matches_target(module.name, config.target_modules)) continue;
     if (module.linear->adapter) throw std::invalid_argument("lora: module '" + module.name + "' already has an adapter");
     const auto& w = module.linear->weight;   // (out, in)
-    auto a = torch::empty({config.r, w.size(1)});
+    auto a = torch::empty({config.r, w.size(1)}, w.options());   // the model's dtype and device
     torch::nn::init::kaiming_uniform_(a, std::sqrt(5.0));   // PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5))
-    auto b = torch::zeros({w.size(0), config.r});
+    auto b = torch::zeros({w.size(0), config.r}, w.options());
     a.requires_grad_(true);
     b.requires_grad_(true);
     auto adapter = std::make_shared<LoraAdapter>(a, b, config.scaling(), config.dropout);

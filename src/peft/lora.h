@@ -24,6 +24,9 @@ struct LoraConfig {
   bool use_rslora = false;
   // PEFT matching: an entry matches a module whose name equals it or ends with "." + entry.
   std::vector<std::string> target_modules;
+  // PEFT's flag for base weights stored (in, out) (gpt2 Conv1D). Set by Lora::attach from the model family and
+  // written to adapter_config.json; A (r, in) and B (out, r) have the same shapes either way.
+  bool fan_in_fan_out = false;
   double scaling() const;
 };
 

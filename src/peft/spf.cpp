@@ -4,6 +4,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -49,10 +50,14 @@ SpfAdapter::Axis axis_of(Role role) { return role == Role::Down ? SpfAdapter::Ax
 // The rows of head `h` (width E) in a projection whose heads start at `offset`.
 at::Tensor head_rows(int64_t h, int64_t E, int64_t offset = 0) { return torch::arange(offset + h * E, offset + (h + 1) * E); }
 
-// Top `count` of `scores`, as sorted int64 indices.
+// How many of `units` a density allows: floor(density * units), never above the budget, but at least one.
+int64_t unit_budget(double density, int64_t units) {
+  return std::clamp<int64_t>(int64_t(std::floor(density * double(units) + 1e-9)), 1, units);
+}
+
+// The top unit_budget(density, units) of `scores` (units,), as sorted int64 indices.
 at::Tensor top_units(const at::Tensor& scores, double density) {
-  const int64_t count = std::max<int64_t>(1, std::llround(density * scores.size(0)));
-  return std::get<0>(std::get<1>(scores.topk(std::min(count, scores.size(0)))).sort());
+  return std::get<0>(std::get<1>(scores.topk(unit_budget(density, scores.size(0)))).sort());
 }
 
 // Per-module material a score reads: |W| for l1, accumulated |grad| for grad.
@@ -107,8 +112,8 @@ Spf Spf::attach(model::Transformer& model, const SpfConfig& config, const Gradie
     if (m.linear->adapter) throw std::invalid_argument("spf: module '" + m.name + "' already has an adapter");
     const auto& w = m.linear->weight;
     const auto axis = axis_of(m.role);
-    auto delta = axis == SpfAdapter::Axis::Rows ? torch::zeros({indices.size(0), w.size(1)})
-                                                : torch::zeros({w.size(0), indices.size(0)});
+    auto delta = axis == SpfAdapter::Axis::Rows ? torch::zeros({indices.size(0), w.size(1)}, w.options())
+                                                : torch::zeros({w.size(0), indices.size(0)}, w.options());
     delta.requires_grad_(true);
     auto adapter = std::make_shared<SpfAdapter>(axis, indices, delta);
     model.set_adapter(m.name, adapter);
@@ -180,7 +185,7 @@ Spf Spf::attach_saved(model::Transformer& model, const std::map<std::string, at:
     if (indices.numel() > 0 && (indices.min().item<int64_t>() < 0 || indices.max().item<int64_t>() >= limit))
       throw std::invalid_argument("spf: '" + m.name + ".spf_indices' has an index outside [0, " +
                                   std::to_string(limit) + ")");
-    auto adapter = std::make_shared<SpfAdapter>(axis, indices, delta->second.to(torch::kFloat32).clone().requires_grad_(true));
+    auto adapter = std::make_shared<SpfAdapter>(axis, indices, delta->second.to(w.scalar_type()).clone().requires_grad_(true));
     model.set_adapter(m.name, adapter);
     spf.modules_[m.name] = adapter;
   }

@@ -26,7 +26,8 @@ SpfScore parse_spf_score(const std::string& name);   // "l1" | "grad" | "random"
 std::string spf_score_name(SpfScore score);
 
 struct SpfConfig {
-  double density = 0.05;        // fraction of units selected in each layer, per kind (heads, neurons)
+  double density = 0.05;        // fraction of units selected in each layer, per kind (heads, neurons):
+                                // floor(density * units), at least one
   SpfScore score = SpfScore::L1;
   bool heads = true;            // select attention heads
   bool neurons = true;          // select MLP neurons

@@ -9,7 +9,7 @@ at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
   auto predictions = logits.narrow(1, 0, T - 1).reshape({-1, V});
   auto targets = labels.narrow(1, 1, T - 1).reshape({-1});
   return torch::nn::functional::cross_entropy(
-      predictions.to(torch::kFloat32), targets,
+      predictions.to(at::promote_types(predictions.scalar_type(), torch::kFloat32)), targets,
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 

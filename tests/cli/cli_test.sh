@@ -19,7 +19,7 @@ expect_exit() {   # expect_exit CODE -- command...
 case $case_name in
   help_exits_0)
     expect_exit 0 -- "$bin" --help
-    for sub in inspect generate; do expect_exit 0 -- "$bin" "$sub" --help; done ;;
+    for sub in inspect generate data pretrain finetune eval merge enclave; do expect_exit 0 -- "$bin" "$sub" --help; done ;;
   usage_error_exits_2)
     expect_exit 2 -- "$bin"
     expect_exit 2 -- "$bin" inspect
@@ -32,6 +32,25 @@ case $case_name in
     [ ! -s "$tmp/out" ] || { echo "FAIL: nothing may be printed to stdout on error"; exit 1; } ;;
   inspect_missing_path_exits_1)
     expect_exit 1 -- "$bin" inspect "$tmp/nope" ;;
+  finetune_merge_eval_roundtrip)
+    # A few SPF+LoRA steps on the bundled model; the merged checkpoint must score exactly like base + adapter.
+    root=$(cd "$(dirname "$0")/../.." && pwd)
+    model="$root/models/sliceguard-med-tiny"
+    head -n 64 "$root/data/medical/severity/train.jsonl" > "$tmp/train.jsonl"
+    cp "$root/data/medical/severity/task.json" "$tmp/task.json"
+    expect_exit 0 -- "$bin" finetune --model "$model" --data "$tmp/train.jsonl" --out "$tmp/adapter" \
+      --method spf+lora --max-steps 4 --batch-size 8 --lr 1e-2 --threads 1
+    expect_exit 0 -- "$bin" merge --model "$model" --adapter "$tmp/adapter" --out "$tmp/merged"
+    expect_exit 0 -- "$bin" eval --model "$model" --adapter "$tmp/adapter" --data "$tmp/train.jsonl" --limit 16 \
+      --json "$tmp/with_adapter.json" --threads 1
+    expect_exit 0 -- "$bin" eval --model "$tmp/merged" --data "$tmp/train.jsonl" --limit 16 --json "$tmp/merged.json" --threads 1
+    python3 - "$tmp/with_adapter.json" "$tmp/merged.json" <<'PY' || exit 1
+import json, sys
+a, b = (json.load(open(p))["results"][0] for p in sys.argv[1:])
+if a["score"] != b["score"] or abs(a["perplexity"] - b["perplexity"]) > 1e-3 * a["perplexity"]:
+    sys.exit(f"FAIL: merged {b} differs from base+adapter {a}")
+PY
+    ;;
   *)
     echo "unknown case $case_name"; exit 1 ;;
 esac

@@ -164,6 +164,9 @@ struct Malformed {
   std::string message;   // a prefix where the JSON library's wording follows
 };
 
+// Keeps the CTest names readable (gtest would otherwise print the struct's bytes).
+void PrintTo(const Malformed& m, std::ostream* os) { *os << m.test_name; }
+
 class MalformedFile : public ::testing::TestWithParam<Malformed> {};
 
 TEST_P(MalformedFile, RejectedWithOneLineMessageNamingFileAndTensor) {
