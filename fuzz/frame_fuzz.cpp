@@ -1,10 +1,11 @@
 // libFuzzer entry: everything the enclave parses from its untrusted host before any key is involved, plus what
 // it parses after decryption — OTP frame headers and frames (OtpChannel::open_frame), tensor chunks
-// (TensorAssembler), host<->enclave datagrams, ring references and every message payload. Rejection is the
+// (TensorAssembler) and envelopes (EnvelopeAssembler), host<->enclave datagrams, ring references and every message payload. Rejection is the
 // expected outcome; a crash, a sanitizer report, an exception, or an accepted forgery is a bug.
 #include <cstddef>
 #include <cstdint>
 
+#include "crypto/envelope.h"
 #include "crypto/otp_channel.h"
 #include "crypto/tensor_payload.h"
 #include "tee/messages.h"
@@ -58,6 +59,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     auto tensor = assembler.add(chunk);
     // An assembled tensor must hold exactly what its shape and dtype declare.
     if (tensor && *tensor && (*tensor)->data.size() != declared_bytes((*tensor)->meta)) __builtin_trap();
+  }
+
+  // The same pieces as envelope payloads, each piece's first byte its payload kind.
+  crypto::EnvelopeAssembler envelopes(1 << 20, 8);
+  crypto::ByteReader parts(input);
+  uint8_t kind = 0;
+  while (parts.u8(kind) && parts.u16(n) && parts.raw(n, chunk)) {
+    auto envelope = envelopes.add(crypto::PayloadKind(kind), chunk);
+    if (envelope && *envelope) {
+      if ((*envelope)->tensors.size() > 8) __builtin_trap();
+      for (const auto& t : (*envelope)->tensors)
+        if (t.data.size() != declared_bytes(t.meta)) __builtin_trap();
+    }
   }
 
   fuzz_boundary(input);

@@ -2,6 +2,8 @@
 // and throws on runtime errors (main maps: usage error -> exit 2, runtime error -> exit 1).
 #pragma once
 
+#include "tee/enclave_main.h"
+
 namespace CLI {
 class App;
 }
@@ -15,6 +17,9 @@ void add_pretrain_command(CLI::App& app);
 void add_finetune_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
-void add_enclave_command(CLI::App& app);
+// `install` registers the protocols the enclave serves (the test enclave host passes none).
+void add_enclave_command(CLI::App& app, tee::ServiceInstaller install = {});
+void add_server_command(CLI::App& app);
+void add_client_command(CLI::App& app);
 
 }  // namespace sg::cli

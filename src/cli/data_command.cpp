@@ -42,6 +42,9 @@ void run_partition(const std::string& data, int clients, double alpha, uint64_t 
     for (size_t i : shards[c]) shard << lines[i] << "\n";
     std::printf("%s: %zu examples\n", path.c_str(), shards[c].size());
   }
+  // The label set travels with the shards: a skewed shard may not show every label.
+  const auto task = fs::path(data).parent_path() / "task.json";
+  if (fs::exists(task)) fs::copy_file(task, fs::path(out) / "task.json", fs::copy_options::overwrite_existing);
 }
 
 }  // namespace

@@ -11,9 +11,10 @@
 
 namespace sg::cli {
 
-void add_enclave_command(CLI::App& app) {
+void add_enclave_command(CLI::App& app, tee::ServiceInstaller install) {
   auto* cmd = app.add_subcommand("enclave", "Run the enclave process (launched by the host library, not by hand)");
   auto options = std::make_shared<tee::EnclaveOptions>();
+  options->install = std::move(install);
   auto measure = std::make_shared<bool>(false);
   cmd->add_option("--backend", options->backend, "TEE backend")
       ->required()

@@ -2,12 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-#include <fstream>
-
 #include "cli/commands.h"
+#include "cli/eval_report.h"
 #include "cli/options.h"
-#include "data/dataset.h"
 #include "eval/evaluate.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
@@ -30,21 +27,9 @@ void run_eval(const EvalArgs& args) {
   peft::AdapterSet adapters;
   if (!args.adapter_dir.empty()) adapters = peft::load_adapters(args.adapter_dir, model);
 
-  nlohmann::json report = {{"model", args.model_dir}, {"adapter", args.adapter_dir}, {"results", nlohmann::json::array()}};
-  std::printf("%-40s %-12s %8s %10s %6s\n", "data", "metric", "score", "perplexity", "n");
-  for (const auto& path : args.data) {
-    auto dataset = data::load_jsonl(path);
-    auto r = eval::evaluate(model, adapters, *tokenizer, dataset, args.options);
-    std::printf("%-40s %-12s %8.4f %10.3f %6d\n", path.c_str(), r.metric.c_str(), r.score, r.perplexity, r.examples);
-    auto row = r.to_json();
-    row["data"] = path;
-    report["results"].push_back(row);
-  }
-  if (!args.json_out.empty()) {
-    std::ofstream out(args.json_out);
-    if (!out) throw std::runtime_error(args.json_out + ": cannot write");
-    out << report.dump(2) << "\n";
-  }
+  nlohmann::json report = {{"model", args.model_dir}, {"adapter", args.adapter_dir}};
+  report["results"] = evaluate_files(eval::local_scorer(model, adapters), *tokenizer, args.data, args.options);
+  if (!args.json_out.empty()) write_json(args.json_out, report);
 }
 
 }  // namespace

@@ -34,11 +34,7 @@ void run_finetune(FinetuneArgs args) {
   auto model = model::Transformer::load(args.model_dir);
   auto dataset = data::load_jsonl(args.data_path);
   auto options = args.train.to_options();
-  auto batches_for = [&](int epoch) {
-    auto batching = args.train.batching();
-    batching.seed = args.train.seed + uint64_t(epoch);
-    return data::make_batches(dataset, *tokenizer, batching);
-  };
+  auto batches_for = train::shuffled_epochs(dataset, *tokenizer, args.train.batching());
 
   args.method.spf.score = peft::parse_spf_score(args.spf_score);
   args.method.spf.seed = args.train.seed;
@@ -88,6 +84,9 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_flag("--rslora", args->method.lora.use_rslora, "Scale by alpha/sqrt(r) (rsLoRA)");
   cmd->add_option("--lora-targets", args->method.lora.target_modules, "Module names (default: attention projections)")
       ->delimiter(',');
+  cmd->add_option("--first-layer", args->method.first_layer,
+                  "Adapt only layers >= N: the local baseline of a split run cut at layer N")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--virtual-tokens", args->method.prefix.num_virtual_tokens, "P-tuning v2 prefix length")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--prefix-projection", args->method.prefix.prefix_projection, "Reparameterise the prefix with an MLP");

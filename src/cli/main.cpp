@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "split/enclave_service.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SliceGuard: secure distributed fine-tuning of LLMs"};
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
   sg::cli::add_finetune_command(app);
   sg::cli::add_eval_command(app);
   sg::cli::add_merge_command(app);
-  sg::cli::add_enclave_command(app);
+  sg::cli::add_enclave_command(app, sg::split::install_split_service);   // serves a config's split job
+  sg::cli::add_server_command(app);
+  sg::cli::add_client_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -69,33 +69,40 @@ std::optional<std::size_t> dtype_bytes(const std::string& dtype) {
   return it->second;
 }
 
-Status TensorSender::send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
-                          const FrameSink& sink) {
+Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes, std::size_t max_payload,
+                            Bytes& scratch, const ChunkSink& sink) {
   const auto expected = tensor_bytes(meta);
   if (!expected || *expected != data.size || meta.name.size() > kMaxNameBytes || meta.dtype.size() > 255 ||
       meta.shape.size() > kMaxDims) {
     return fail(Errc::malformed, "tensor '" + meta.name + "': name, dtype, shape and " + std::to_string(data.size) +
                                      " data bytes are inconsistent");
   }
-  // Leave room for the chunk header inside the channel's frame limit.
+  // Leave room for the chunk header inside the frame limit.
   const std::size_t header_room = 64 + meta.name.size() + 8 * meta.shape.size();
-  if (channel.max_payload() <= header_room) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
-  const std::size_t chunk_bytes = std::max<std::size_t>(1, std::min(chunk_bytes_, channel.max_payload() - header_room));
+  if (max_payload <= header_room) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
+  const std::size_t step = std::max<std::size_t>(1, std::min(chunk_bytes, max_payload - header_room));
 
   uint64_t offset = 0;
   do {
-    const std::size_t n = std::min<std::size_t>(chunk_bytes, data.size - offset);
-    payload_.clear();
-    ByteWriter w(payload_);
+    const std::size_t n = std::min<std::size_t>(step, data.size - offset);
+    scratch.clear();
+    ByteWriter w(scratch);
     w.u8(offset == 0 ? kFirstChunk : kContinuation);
     if (offset == 0) write_meta(w, meta, data.size);
     w.u64(offset);
     w.raw(data.subview(offset, n));
-    if (auto sealed = channel.seal_frame(kind, payload_, frame_); !sealed) return sealed;
-    if (auto sent = sink(frame_); !sent) return sent;
+    if (auto sent = sink(scratch); !sent) return sent;
     offset += n;
   } while (offset < data.size);
   return {};
+}
+
+Status TensorSender::send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+                          const FrameSink& sink) {
+  return encode_tensor_chunks(meta, data, chunk_bytes_, channel.max_payload(), payload_, [&](ByteView chunk) -> Status {
+    if (auto sealed = channel.seal_frame(kind, chunk, frame_); !sealed) return sealed;
+    return sink(frame_);
+  });
 }
 
 Result<std::optional<Tensor>> TensorAssembler::add(ByteView chunk) {

@@ -37,8 +37,15 @@ struct Tensor {
 // Byte size of one element of `dtype`, or nullopt for an unknown dtype.
 [[nodiscard]] std::optional<std::size_t> dtype_bytes(const std::string& dtype);
 
-// Receives each sealed frame; returning an error stops the stream.
+// Receives each sealed frame (or plaintext chunk); returning an error stops the stream.
 using FrameSink = std::function<Status(ByteView frame)>;
+using ChunkSink = std::function<Status(ByteView chunk)>;
+
+// Splits a tensor into chunk payloads (the format above) that each fit in `max_payload` bytes and carry at most
+// `chunk_bytes` of data, and hands them to `sink` in order, built in `scratch`. Fails with malformed when
+// `data` does not hold exactly numel * dtype size bytes.
+[[nodiscard]] Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes,
+                                          std::size_t max_payload, Bytes& scratch, const ChunkSink& sink);
 
 // Seals tensors into frames. Keeps its chunk and frame buffers between tensors, so a training loop sending a
 // tensor every step does not pay for fresh pages each time.
@@ -67,6 +74,7 @@ class TensorAssembler {
   // are due. A rejected chunk (Errc::malformed / oversize) leaves the assembler unchanged.
   [[nodiscard]] Result<std::optional<Tensor>> add(ByteView chunk);
   bool in_progress() const { return current_.has_value(); }
+  uint64_t max_tensor_bytes() const { return max_tensor_bytes_; }
 
  private:
   uint64_t max_tensor_bytes_;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/generation.h"
@@ -34,8 +35,45 @@ nlohmann::json EvalResult::to_json() const {
   return {{"metric", metric}, {"score", score}, {"perplexity", perplexity}, {"examples", examples}};
 }
 
+Scorer local_scorer(const model::Transformer& model, const peft::AdapterSet& adapters) {
+  Scorer scorer;
+  scorer.logits = [&model, &adapters](const at::Tensor& ids, const at::Tensor& mask) {
+    return adapters.logits(model, ids, mask);
+  };
+  scorer.greedy = [&model, &adapters](const std::vector<int32_t>& prompt, int max_new_tokens,
+                                      const std::vector<int32_t>& stop) {
+    model::SamplingOptions greedy;
+    greedy.max_new_tokens = max_new_tokens;
+    greedy.stop_tokens = stop;
+    model::KvCache cache = adapters.prefix ? adapters.prefix->initial_cache(1) : model::KvCache{};
+    return model::generate(model, prompt, greedy, {}, &cache);
+  };
+  return scorer;
+}
+
+std::vector<int32_t> greedy_by_logits(const Scorer& scorer, const std::vector<int32_t>& prompt, int max_new_tokens,
+                                      const std::vector<int32_t>& stop) {
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> sequence(prompt.begin(), prompt.end());
+  std::vector<int32_t> produced;
+  for (int i = 0; i < max_new_tokens; ++i) {
+    auto ids = torch::tensor(sequence, torch::kInt64).unsqueeze(0);
+    auto logits = scorer.logits(ids, torch::ones_like(ids));
+    const auto next = int32_t(logits[0][-1].argmax().item<int64_t>());
+    produced.push_back(next);
+    sequence.push_back(next);
+    if (std::find(stop.begin(), stop.end(), next) != stop.end()) break;
+  }
+  return produced;
+}
+
 EvalResult evaluate(const model::Transformer& model, const peft::AdapterSet& adapters,
                     const model::Tokenizer& tokenizer, const data::Dataset& dataset, const EvalOptions& options) {
+  return evaluate(local_scorer(model, adapters), tokenizer, dataset, options);
+}
+
+EvalResult evaluate(const Scorer& scorer, const model::Tokenizer& tokenizer, const data::Dataset& dataset,
+                    const EvalOptions& options) {
   torch::NoGradGuard no_grad;
   const int32_t pad = tokenizer.pad_id().value_or(tokenizer.eos_id().value_or(0));
   EvalResult result;
@@ -56,22 +94,20 @@ EvalResult evaluate(const model::Transformer& model, const peft::AdapterSet& ada
         candidates.push_back(data::encode_example(tokenizer, example.prompt, response, options.max_tokens));
       }
       auto batch = data::collate(candidates, pad);
-      auto [ll, count] = response_log_likelihood(adapters.logits(model, batch.input_ids, batch.attention_mask), batch.labels);
+      auto [ll, count] = response_log_likelihood(scorer.logits(batch.input_ids, batch.attention_mask), batch.labels);
       if (ll.argmax().item<int64_t>() == int64_t(reference)) ++correct;
       nll -= ll[reference].item<double>();
       nll_tokens += count[reference].item<int64_t>();
     } else {
       auto encoded = data::encode_example(tokenizer, example.prompt, example.response, options.max_tokens);
       auto batch = data::collate({encoded}, pad);
-      auto [ll, count] = response_log_likelihood(adapters.logits(model, batch.input_ids, batch.attention_mask), batch.labels);
+      auto [ll, count] = response_log_likelihood(scorer.logits(batch.input_ids, batch.attention_mask), batch.labels);
       nll -= ll[0].item<double>();
       nll_tokens += count[0].item<int64_t>();
       std::vector<int32_t> prompt(encoded.ids.begin(), encoded.ids.begin() + encoded.prompt_tokens);
-      model::SamplingOptions greedy;
-      greedy.max_new_tokens = options.max_new_tokens;
-      if (auto eos = tokenizer.eos_id()) greedy.stop_tokens = {*eos};
-      model::KvCache cache = adapters.prefix ? adapters.prefix->initial_cache(1) : model::KvCache{};
-      auto produced = model::generate(model, prompt, greedy, {}, &cache);
+      std::vector<int32_t> stop;
+      if (auto eos = tokenizer.eos_id()) stop = {*eos};
+      auto produced = scorer.greedy(prompt, options.max_new_tokens, stop);
       if (!produced.empty() && tokenizer.eos_id() && produced.back() == *tokenizer.eos_id()) produced.pop_back();
       if (trim(tokenizer.decode(produced, /*skip_special_tokens=*/true)) == trim(example.response)) ++correct;
     }

@@ -4,7 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ATen/core/Tensor.h>
+
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 
@@ -32,6 +36,24 @@ struct EvalResult {
   nlohmann::json to_json() const;
 };
 
+// What the harness needs of a model, wherever it runs (one process, or split between a client and an enclave).
+struct Scorer {
+  // Logits (B,T,V) of a right-padded batch.
+  std::function<at::Tensor(const at::Tensor& input_ids, const at::Tensor& attention_mask)> logits;
+  // Greedy continuation of `prompt`: at most max_new_tokens, ending after a token of `stop` when one is made.
+  std::function<std::vector<int32_t>(const std::vector<int32_t>& prompt, int max_new_tokens,
+                                     const std::vector<int32_t>& stop)> greedy;
+};
+
+// A local model with its adapters (may be empty: zero-shot); generation uses the KV cache.
+Scorer local_scorer(const model::Transformer& model, const peft::AdapterSet& adapters);
+// Greedy generation through `logits` alone, recomputing the whole sequence for each new token (no KV cache):
+// for scorers that expose only logits.
+std::vector<int32_t> greedy_by_logits(const Scorer& scorer, const std::vector<int32_t>& prompt, int max_new_tokens,
+                                      const std::vector<int32_t>& stop);
+
+EvalResult evaluate(const Scorer& scorer, const model::Tokenizer& tokenizer, const data::Dataset& dataset,
+                    const EvalOptions& options);
 // `adapters` may be empty (zero-shot base model).
 EvalResult evaluate(const model::Transformer& model, const peft::AdapterSet& adapters,
                     const model::Tokenizer& tokenizer, const data::Dataset& dataset, const EvalOptions& options);

@@ -61,13 +61,27 @@ std::vector<std::string> resolve_targets(const json& targets, const fs::path& fi
   return names;
 }
 
+// PEFT's layers_to_transform: null, an integer or a list of integers, each a layer of the model.
+std::vector<int> read_layers(const fs::path& file, const json& j, const model::Transformer& model) {
+  if (!j.contains("layers_to_transform") || j["layers_to_transform"].is_null()) return {};
+  const json& v = j["layers_to_transform"];
+  std::vector<int> layers;
+  for (const json& item : v.is_array() ? v : json::array({v})) {
+    if (!item.is_number_integer() || item.get<int>() < 0 || item.get<int>() >= model.config().num_layers)
+      fail(file, "layers_to_transform", "expected layer indices in [0, " + std::to_string(model.config().num_layers) + ")");
+    layers.push_back(item.get<int>());
+  }
+  if (j.contains("layers_pattern") && !j["layers_pattern"].is_null() && !j["layers_pattern"].empty() &&
+      j["layers_pattern"] != "layers" && j["layers_pattern"] != "h")
+    fail(file, "layers_pattern", "expected \"layers\" or \"h\"");
+  return layers;
+}
+
 LoraConfig read_lora_config(const fs::path& file, const json& j, const model::Transformer& model) {
   if (j.value("use_dora", false)) fail(file, "use_dora", "DoRA is not supported");
   if (j.value("bias", std::string("none")) != "none") fail(file, "bias", "only \"none\" is supported");
   for (const char* pattern : {"rank_pattern", "alpha_pattern"})
     if (j.contains(pattern) && !j[pattern].is_null() && !j[pattern].empty()) fail(file, pattern, "per-module patterns are not supported");
-  if (j.contains("layers_to_transform") && !j["layers_to_transform"].is_null())
-    fail(file, "layers_to_transform", "not supported");
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty())
     fail(file, "modules_to_save", "not supported");
   LoraConfig c;
@@ -78,6 +92,7 @@ LoraConfig read_lora_config(const fs::path& file, const json& j, const model::Tr
   c.use_rslora = j.value("use_rslora", false);
   if (!j.contains("target_modules")) fail(file, "target_modules", "is required");
   c.target_modules = resolve_targets(j["target_modules"], file, model);
+  c.layers_to_transform = read_layers(file, j, model);
   return c;
 }
 
@@ -142,6 +157,7 @@ void save_adapters(const std::string& dir, const AdapterSet& adapters, const std
                    {"bias", "none"},              {"inference_mode", true},
                    {"init_lora_weights", true},   {"modules_to_save", nullptr},
                    {"base_model_name_or_path", base_model}};
+    if (!c.layers_to_transform.empty()) config["layers_to_transform"] = c.layers_to_transform;
     std::ofstream(root / "adapter_config.json") << config.dump(2) << "\n";
     write_tensors(root / "adapter_model.safetensors", adapters.lora->named_tensors());
   }
@@ -149,7 +165,8 @@ void save_adapters(const std::string& dir, const AdapterSet& adapters, const std
     json config = {{"peft_type", "SPF"}, {"base_model_name_or_path", base_model}};
     if (adapters.spf_config)
       config.update({{"density", adapters.spf_config->density}, {"score", spf_score_name(adapters.spf_config->score)},
-                     {"heads", adapters.spf_config->heads}, {"neurons", adapters.spf_config->neurons}});
+                     {"heads", adapters.spf_config->heads}, {"neurons", adapters.spf_config->neurons},
+                     {"layers", adapters.spf_config->layers}});
     json modules = json::array();
     for (const auto& [name, m] : adapters.spf->modules()) modules.push_back(name);
     config["modules"] = modules;

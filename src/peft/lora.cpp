@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -33,13 +34,18 @@ bool matches_target(const std::string& module_name, const std::vector<std::strin
   return false;
 }
 
+bool in_layers(int layer, const std::vector<int>& layers) {
+  return layers.empty() || std::find(layers.begin(), layers.end(), layer) != layers.end();
+}
+
 Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
   if (config.r <= 0) throw std::invalid_argument("lora: r must be positive, got " + std::to_string(config.r));
   Lora lora;
   lora.config_ = config;
   lora.config_.fan_in_fan_out = model.config().family == model::Family::Gpt2;   // Conv1D stores (in, out)
   for (const auto& module : model.linear_modules()) {
-    if (!matches_target(module.name, config.target_modules)) continue;
+    if (!matches_target(module.name, config.target_modules) || !in_layers(module.layer, config.layers_to_transform))
+      continue;
     if (module.linear->adapter) throw std::invalid_argument("lora: module '" + module.name + "' already has an adapter");
     const auto& w = module.linear->weight;   // (out, in)
     auto a = torch::empty({config.r, w.size(1)}, w.options());   // the model's dtype and device

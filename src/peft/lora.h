@@ -27,6 +27,9 @@ struct LoraConfig {
   // PEFT's flag for base weights stored (in, out) (gpt2 Conv1D). Set by Lora::attach from the model family and
   // written to adapter_config.json; A (r, in) and B (out, r) have the same shapes either way.
   bool fan_in_fan_out = false;
+  // PEFT's layers_to_transform: only these layer indices get LoRA (empty = every loaded layer). Split training
+  // adapts only the server's layers [k, L); a local run with the same list is its baseline.
+  std::vector<int> layers_to_transform;
   double scaling() const;
 };
 
@@ -46,6 +49,8 @@ class LoraAdapter : public model::LinearAdapter {
   bool training_ = false;
 };
 
+// True when `layers` is empty or lists `layer`.
+bool in_layers(int layer, const std::vector<int>& layers);
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets);
 
 // LoRA on every targeted module of `model`, keyed by module name. Fresh init (seeded by the caller's

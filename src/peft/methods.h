@@ -21,6 +21,10 @@ struct MethodOptions {
   LoraConfig lora;                 // target_modules empty = the family's attention projections
   PrefixConfig prefix;
   SpfConfig spf;
+  // Layers that get adapters, [first_layer, end_layer) (end -1 = the last). Split training adapts only the
+  // server's layers; a local run restricted the same way is its baseline. P-tuning needs every layer.
+  int first_layer = 0;
+  int end_layer = -1;
 };
 
 const std::vector<std::string>& method_names();

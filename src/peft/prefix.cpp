@@ -10,11 +10,11 @@ namespace sg::peft {
 
 namespace {
 // nn.Linear's default init (kaiming_uniform a=sqrt 5 for weights, U(+-1/sqrt(fan_in)) for bias).
-std::pair<at::Tensor, at::Tensor> linear_init(int64_t in, int64_t out) {
-  auto w = torch::empty({out, in});
+std::pair<at::Tensor, at::Tensor> linear_init(int64_t in, int64_t out, const at::TensorOptions& options) {
+  auto w = torch::empty({out, in}, options);
   torch::nn::init::kaiming_uniform_(w, std::sqrt(5.0));
   const double bound = 1.0 / std::sqrt(double(in));
-  auto b = torch::empty({out}).uniform_(-bound, bound);
+  auto b = torch::empty({out}, options).uniform_(-bound, bound);
   return {w.requires_grad_(true), b.requires_grad_(true)};
 }
 
@@ -22,6 +22,11 @@ void require_all_layers(const model::Transformer& model) {
   const auto& s = model.slice();
   if (s.first_layer != 0 || s.end_layer != model.config().num_layers)
     throw std::invalid_argument("prefix tuning needs every layer of the model loaded");
+}
+
+// The dtype and device of the model's weights: the prefix follows them, as LoRA and SPF do.
+at::TensorOptions weight_options(const model::Transformer& model) {
+  return model.linear_modules().front().linear->weight.options();
 }
 }  // namespace
 
@@ -35,13 +40,14 @@ Prefix Prefix::create(const model::Transformer& model, const PrefixConfig& confi
   p.kv_heads_ = c.num_kv_heads;
   p.head_dim_ = c.head_dim;
   const int64_t out = int64_t(p.layers_) * 2 * p.token_dim();
+  const auto options = weight_options(model);
   if (config.prefix_projection) {
     const int64_t hidden = config.encoder_hidden_size > 0 ? config.encoder_hidden_size : c.hidden_size;
-    p.embedding_ = torch::randn({config.num_virtual_tokens, p.token_dim()}).requires_grad_(true);
-    std::tie(p.w1_, p.b1_) = linear_init(p.token_dim(), hidden);
-    std::tie(p.w2_, p.b2_) = linear_init(hidden, out);
+    p.embedding_ = torch::randn({config.num_virtual_tokens, p.token_dim()}, options).requires_grad_(true);
+    std::tie(p.w1_, p.b1_) = linear_init(p.token_dim(), hidden, options);
+    std::tie(p.w2_, p.b2_) = linear_init(hidden, out, options);
   } else {
-    p.embedding_ = torch::randn({config.num_virtual_tokens, out}).requires_grad_(true);
+    p.embedding_ = torch::randn({config.num_virtual_tokens, out}, options).requires_grad_(true);
   }
   return p;
 }
@@ -58,7 +64,7 @@ Prefix Prefix::from_embeddings(const model::Transformer& model, const at::Tensor
     throw std::invalid_argument("prefix: prompt_embeddings has shape " + c10::str(prompt_embeddings.sizes()) +
                                 ", expected (num_virtual_tokens, " + std::to_string(width) + ")");
   p.config_.num_virtual_tokens = int(prompt_embeddings.size(0));
-  p.embedding_ = prompt_embeddings.to(torch::kFloat32).clone().requires_grad_(true);
+  p.embedding_ = prompt_embeddings.to(weight_options(model)).clone().requires_grad_(true);
   return p;
 }
 

@@ -25,9 +25,11 @@ struct PrefixConfig {
 
 class Prefix {
  public:
-  // Fresh prefix for `model` (all layers must be loaded), initialised as PEFT does (N(0,1) embedding).
+  // Fresh prefix for `model` (all layers must be loaded), initialised as PEFT does (N(0,1) embedding), in the
+  // dtype and on the device of the model's weights. Seeded by the caller's torch::manual_seed.
   static Prefix create(const model::Transformer& model, const PrefixConfig& config);
-  // From a saved `prompt_embeddings` (P, layers*2*token_dim): the encoder output, no projection left.
+  // From a saved `prompt_embeddings` (P, layers*2*token_dim): the encoder output, no projection left; converted
+  // to the dtype and device of the model's weights.
   static Prefix from_embeddings(const model::Transformer& model, const at::Tensor& prompt_embeddings);
 
   const PrefixConfig& config() const { return config_; }

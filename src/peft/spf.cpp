@@ -1,4 +1,5 @@
 #include "peft/spf.h"
+#include "peft/lora.h"
 
 #include <torch/torch.h>
 
@@ -105,7 +106,8 @@ Spf Spf::attach(model::Transformer& model, const SpfConfig& config, const Gradie
   const bool gpt2 = c.family == model::Family::Gpt2;
 
   std::map<int, LayerModules> layers;
-  for (const auto& m : model.linear_modules()) layers[m.layer].by_role.emplace(m.role, m);
+  for (const auto& m : model.linear_modules())
+    if (in_layers(m.layer, config.layers)) layers[m.layer].by_role.emplace(m.role, m);
 
   Spf spf;
   auto add = [&](const model::LinearModule& m, const at::Tensor& indices) {

@@ -32,6 +32,7 @@ struct SpfConfig {
   bool heads = true;            // select attention heads
   bool neurons = true;          // select MLP neurons
   uint64_t seed = 0;            // for `random`
+  std::vector<int> layers;      // layer indices to select units in (empty = every loaded layer)
 };
 
 // The delta on one module: rows (out dimension) or columns (in dimension) of the frozen weight.

@@ -23,6 +23,11 @@ Result<EnclaveConfig> EnclaveConfig::load(const std::string& path) {
                                                          {"gramine_attestation_dir", &config.gramine_attestation_dir},
                                                          {"tsm_report_root", &config.tsm_report_root}};
   for (const auto& item : j.items()) {
+    if (item.key() == "job") {
+      if (!item.value().is_object()) return fail(Errc::config, path + ": field 'job' must be an object");
+      config.job = item.value().dump();
+      continue;
+    }
     std::string* target = nullptr;
     for (const auto& [name, field] : fields) {
       if (item.key() == name) target = field;

@@ -9,12 +9,10 @@
 namespace sg::tee {
 namespace {
 
-Result<std::unique_ptr<AttestationBackend>> open_backend(const std::string& name, const std::string& config_path) {
+Result<std::unique_ptr<AttestationBackend>> open_backend(const std::string& name, const EnclaveConfig& config) {
   const auto backend = parse_backend(name);
   if (!backend) return fail(Errc::config, "unknown TEE backend '" + name + "' (sim, gramine, tsm)");
-  auto config = EnclaveConfig::load(config_path);
-  if (!config) return crypto::unexpected(config.error());
-  return make_attestation_backend(*backend, *config);
+  return make_attestation_backend(*backend, config);
 }
 
 }  // namespace
@@ -26,17 +24,28 @@ Status run_enclave(const EnclaveOptions& options) {
     return fail(Errc::config, "the enclave needs --control-fd and --ring-fd (it is launched by the host library)");
   }
   if (options.backend == "sim") spdlog::warn(kSimWarning);
-  auto backend = open_backend(options.backend, options.config_path);
+  auto config = EnclaveConfig::load(options.config_path);
+  if (!config) return crypto::unexpected(config.error());
+  auto backend = open_backend(options.backend, *config);
   if (!backend) return crypto::unexpected(backend.error());
   auto memory = SharedMemory::attach(options.ring_fd);
   if (!memory) return crypto::unexpected(memory.error());
   HostChannel channel(UniqueFd(options.control_fd), std::move(*memory), HostChannel::Side::enclave);
   EnclaveRuntime runtime(std::move(*backend));
+  if (options.install) {
+    try {
+      options.install(runtime, *config);
+    } catch (const std::exception& e) {
+      return fail(Errc::config, options.config_path + ": job: " + e.what());
+    }
+  }
   return runtime.serve(channel);
 }
 
 Result<std::string> enclave_measurement_hex(const std::string& backend, const std::string& config_path) {
-  auto opened = open_backend(backend, config_path);
+  auto config = EnclaveConfig::load(config_path);
+  if (!config) return crypto::unexpected(config.error());
+  auto opened = open_backend(backend, *config);
   if (!opened) return crypto::unexpected(opened.error());
   return crypto::to_hex((*opened)->measurement());
 }

@@ -2,17 +2,25 @@
 // (enclave_process.h) launches it with the control socket and the shared-ring memfd already open as fds.
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "tee/enclave_config.h"
 #include "tee/error.h"
 
 namespace sg::tee {
+
+class EnclaveRuntime;
+
+// Registers a protocol's handlers (training, aggregation) on the runtime before it serves; a throw aborts start.
+using ServiceInstaller = std::function<void(EnclaveRuntime& runtime, const EnclaveConfig& config)>;
 
 struct EnclaveOptions {
   std::string backend;       // sim | gramine | tsm
   std::string config_path;   // enclave_config.h
   int control_fd = -1;       // SOCK_SEQPACKET end of the host's socketpair
   int ring_fd = -1;          // sealed memfd of the shared ring
+  ServiceInstaller install;  // optional
 };
 
 // Serves the host until `stop` (or until the host goes away). The sim backend prints kSimWarning first.

@@ -77,6 +77,10 @@ Status EnclaveProcess::launch() {
     const int ring = ::fcntl(memory->fd(), F_DUPFD_CLOEXEC, 16);
     if (control < 0 || ring < 0 || ::dup2(control, kControlFd) < 0 || ::dup2(ring, kRingFd) < 0) ::_exit(127);
     ::close_range(kRingFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+    // The enclave starts with no signals blocked, whatever the host blocks for its own signal handling.
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -23,14 +23,14 @@ constexpr std::array<std::pair<DType, at::ScalarType>, 10> kScalarTypes = {{{DTy
                                                                            {DType::U8, at::kByte},
                                                                            {DType::BOOL, at::kBool}}};
 
+}  // namespace
+
 at::ScalarType scalar_type(DType dtype) {
   const auto it =
       std::find_if(kScalarTypes.begin(), kScalarTypes.end(), [&](const auto& p) { return p.first == dtype; });
   if (it == kScalarTypes.end()) throw std::invalid_argument("invalid DType value");
   return it->second;
 }
-
-}  // namespace
 
 at::Tensor to_torch(const std::shared_ptr<const SafetensorsFile>& file, const TensorView& view) {
   const auto options = at::TensorOptions().dtype(scalar_type(view.dtype));

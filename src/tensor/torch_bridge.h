@@ -18,6 +18,7 @@ namespace sg::tensor {
 // Loads `name` from a checkpoint as a tensor (zero-copy when possible).
 [[nodiscard]] at::Tensor load_tensor(const Checkpoint& checkpoint, std::string_view name);
 
+[[nodiscard]] at::ScalarType scalar_type(DType dtype);
 [[nodiscard]] DType dtype_of(const at::Tensor& tensor);   // throws std::invalid_argument for unsupported dtypes
 
 // Writes named tensors (made contiguous, on CPU) as one safetensors file.

@@ -9,6 +9,7 @@
 #include "model/transformer.h"
 #include "tensor/torch_bridge.h"
 #include "train/loss.h"
+#include "train/micro_step.h"
 #include "train/progress.h"
 
 namespace sg::train {
@@ -62,6 +63,20 @@ bool load_checkpoint(const std::string& dir, const std::vector<at::Tensor>& trai
 
 }  // namespace
 
+EpochBatches shuffled_epochs(const data::Dataset& dataset, const model::Tokenizer& tokenizer,
+                             const data::BatchOptions& options) {
+  return [&dataset, &tokenizer, options](int epoch) {
+    auto batching = options;
+    batching.seed = options.seed + uint64_t(epoch);
+    return data::make_batches(dataset, tokenizer, batching);
+  };
+}
+
+int planned_steps(std::size_t batches_per_epoch, const TrainOptions& options) {
+  if (options.max_steps > 0) return options.max_steps;
+  return options.epochs * std::max<int>(1, int(batches_per_epoch) / options.optimizer.accumulation);
+}
+
 LossFn causal_lm_objective(const model::Transformer& model) {
   return [&model](const data::Batch& b) {
     auto ctx = model::ForwardContext::for_tokens(b.input_ids, b.attention_mask);
@@ -74,8 +89,7 @@ TrainResult train_local(const std::vector<at::Tensor>& trainable, const LossFn& 
   auto first_epoch = batches(0);
   if (first_epoch.empty()) throw std::invalid_argument("train: the dataset produced no batches");
   const int accumulation = options.optimizer.accumulation;
-  const int steps_per_epoch = std::max<int>(1, int(first_epoch.size()) / accumulation);
-  const int total_steps = options.max_steps > 0 ? options.max_steps : options.epochs * steps_per_epoch;
+  const int total_steps = planned_steps(first_epoch.size(), options);
   OptimizerOptions optimizer_options = options.optimizer;
   optimizer_options.total_steps = total_steps;
   Optimizer optimizer(trainable, optimizer_options);
@@ -95,18 +109,15 @@ TrainResult train_local(const std::vector<at::Tensor>& trainable, const LossFn& 
       at.batch = 0;
     }
     const auto& batch = epoch_batches[at.batch];
-    // Dropout draws depend only on (seed, position), so a resumed run repeats them exactly.
-    torch::manual_seed(options.seed + uint64_t(at.epoch) * 1000003u + at.batch);
-    auto value = loss(batch) / double(accumulation);
-    value.backward();
-    step_loss += value.item<double>();
+    const auto micro = run_micro_step(optimizer, accumulation, options.seed, {at.epoch, at.batch},
+                                      [&] { return loss(batch); });
+    step_loss += micro.loss;
     step_tokens += batch.tokens();
     ++at.batch;
-    const double lr = optimizer.current_lr();
-    if (!optimizer.after_backward()) continue;
+    if (!micro.stepped) continue;
     at.step = optimizer.step();
     result.losses.push_back(step_loss);
-    progress.report({at.step, step_loss, lr, optimizer.last_grad_norm(), step_tokens});
+    progress.report({at.step, step_loss, micro.lr, optimizer.last_grad_norm(), step_tokens});
     step_loss = 0;
     step_tokens = 0;
     const bool periodic = options.checkpoint_every > 0 && at.step % options.checkpoint_every == 0;

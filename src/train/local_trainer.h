@@ -12,8 +12,9 @@
 #include "train/optimizer.h"
 
 namespace sg::model {
+class Tokenizer;
 class Transformer;
-}
+}  // namespace sg::model
 
 namespace sg::train {
 
@@ -37,6 +38,13 @@ struct TrainResult {
 
 // Batches of one epoch (called once per epoch, with the epoch number, so each epoch can reshuffle).
 using EpochBatches = std::function<std::vector<data::Batch>(int epoch)>;
+// The standard EpochBatches: make_batches over `dataset`, reshuffled each epoch with seed = options.seed + epoch.
+// Keeps references to `dataset` and `tokenizer`.
+EpochBatches shuffled_epochs(const data::Dataset& dataset, const model::Tokenizer& tokenizer,
+                             const data::BatchOptions& options);
+// Optimiser steps of a run whose epochs have `batches_per_epoch` micro-batches.
+int planned_steps(std::size_t batches_per_epoch, const TrainOptions& options);
+
 // Loss of one micro-batch with gradients flowing into the trainable tensors.
 using LossFn = std::function<at::Tensor(const data::Batch&)>;
 

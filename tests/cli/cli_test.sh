@@ -19,7 +19,7 @@ expect_exit() {   # expect_exit CODE -- command...
 case $case_name in
   help_exits_0)
     expect_exit 0 -- "$bin" --help
-    for sub in inspect generate data pretrain finetune eval merge enclave; do expect_exit 0 -- "$bin" "$sub" --help; done ;;
+    for sub in inspect generate data pretrain finetune eval merge enclave server client; do expect_exit 0 -- "$bin" "$sub" --help; done ;;
   usage_error_exits_2)
     expect_exit 2 -- "$bin"
     expect_exit 2 -- "$bin" inspect

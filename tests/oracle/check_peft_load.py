@@ -27,8 +27,24 @@ def lora_logits(model, ids, mask):
     return model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
 
 
-# peft_type -> how to run the batch through the PeftModel. PREFIX_TUNING goes here with the prefix oracle.
-LOGITS = {"LORA": lora_logits}
+def prefix_logits(model, ids, mask):
+    # PEFT drops position_ids for prompt learning: the model numbers the tokens P..P+T-1 after the prefix.
+    return model(input_ids=ids, attention_mask=mask).logits
+
+
+# peft_type -> how to run the batch through the PeftModel.
+LOGITS = {"LORA": lora_logits, "PREFIX_TUNING": prefix_logits}
+
+
+def check_prefix_loaded(model, saved):
+    # A prefix adapter loads in inference mode: the encoder is a bare embedding holding the saved encoder
+    # output, which get_prompt uses as the KV cache.
+    config = model.peft_config["default"]
+    if not config.inference_mode:
+        fail("the prefix adapter did not load in inference mode")
+    weight = model.prompt_encoder["default"].embedding.weight
+    if not torch.equal(weight, saved["prompt_embeddings"]):
+        fail("the prompt encoder's embedding is not the file's prompt_embeddings")
 
 
 def main(base_dir, adapter_dir, ours_path):
@@ -50,6 +66,8 @@ def main(base_dir, adapter_dir, ours_path):
             fail(f"tensor {name} did not load as saved")
 
     peft_type = model.peft_config["default"].peft_type.value
+    if peft_type == "PREFIX_TUNING":
+        check_prefix_loaded(model, saved)
     if peft_type not in LOGITS:
         fail(f"no logits check for peft_type {peft_type} yet")
     ours = load_file(ours_path)

@@ -3,8 +3,8 @@
 //                       peft's logits on a left/right padded batch.
 //   SliceGuard -> PEFT: adapters saved by save_adapters load in peft.PeftModel.from_pretrained (every tensor) and
 //                       give our logits (check_peft_load.py, run with the pinned venv's python).
-// LoRA today; the prefix-tuning oracle adds PREFIX_TUNING entries to both parameter lists (and to the two scripts'
-// dispatch on peft_type).
+// LoRA and PREFIX_TUNING (P-tuning v2). Prefixes only on bases without GQA (llama_tied_linear_rope, gpt2): PEFT 0.10
+// sizes prefixes by num_attention_heads. Both sides number the tokens P..P+T-1 after the prefix, as PEFT does.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "model/transformer.h"
 #include "peft/adapter_files.h"
@@ -58,10 +59,19 @@ TEST_P(PeftToSliceGuardOracle, AdapterSavedByPeftGivesPeftLogits) {
   const auto reference = nlohmann::json::parse(in);
   auto model = model::Transformer::load(reference["base"].get<std::string>());
   auto adapters = load_adapters(dir, model);
-  ASSERT_TRUE(adapters.lora.has_value());
-  // Every tensor in the file was attached: none silently dropped by a name mismatch.
-  EXPECT_EQ(2 * adapters.lora->modules().size(),
-            tensor::Checkpoint(dir + "/adapter_model.safetensors").tensor_names().size());
+  const tensor::Checkpoint file(dir + "/adapter_model.safetensors");
+  const auto peft_type = reference["peft_type"].get<std::string>();
+  if (peft_type == "LORA") {
+    ASSERT_TRUE(adapters.lora.has_value());
+    // Every tensor in the file was attached: none silently dropped by a name mismatch.
+    EXPECT_EQ(2 * adapters.lora->modules().size(), file.tensor_names().size());
+  } else {
+    ASSERT_EQ(peft_type, "PREFIX_TUNING");
+    ASSERT_TRUE(adapters.prefix.has_value());
+    ASSERT_EQ(file.tensor_names(), std::vector<std::string>{"prompt_embeddings"});
+    EXPECT_EQ(adapters.prefix->config().num_virtual_tokens, 5);
+    EXPECT_TRUE(torch::equal(adapters.prefix->prompt_embeddings(), tensor::load_tensor(file, "prompt_embeddings")));
+  }
 
   auto ref = load_batch(dir + "/reference.safetensors");
   torch::NoGradGuard no_grad;
@@ -71,17 +81,22 @@ TEST_P(PeftToSliceGuardOracle, AdapterSavedByPeftGivesPeftLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Adapters, PeftToSliceGuardOracle,
-                         ::testing::Values("lora_llama_gqa", "lora_llama_gqa_rslora_regex", "lora_gpt2"));
+                         ::testing::Values("lora_llama_gqa", "lora_llama_gqa_rslora_regex", "lora_gpt2", "prefix_llama",
+                                           "prefix_llama_projection", "prefix_gpt2"));
 
 // ---- SliceGuard -> PEFT ----
 
 struct OutgoingCase {
   std::string base;   // model fixture
-  LoraConfig lora;
+  std::optional<LoraConfig> lora;
+  std::optional<PrefixConfig> prefix;
 };
 
 std::ostream& operator<<(std::ostream& os, const OutgoingCase& c) {
-  return os << c.base << (c.lora.use_rslora ? "_rslora" : "");
+  os << c.base;
+  if (c.lora) os << (c.lora->use_rslora ? "_rslora" : "");
+  if (c.prefix) os << "_prefix" << (c.prefix->prefix_projection ? "_projection" : "");
+  return os;
 }
 
 LoraConfig lora_config(std::vector<std::string> targets, bool rslora) {
@@ -91,6 +106,14 @@ LoraConfig lora_config(std::vector<std::string> targets, bool rslora) {
   c.dropout = 0.05;   // saved in the config; inactive at inference on both sides
   c.use_rslora = rslora;
   c.target_modules = std::move(targets);
+  return c;
+}
+
+PrefixConfig prefix_config(bool projection) {
+  PrefixConfig c;
+  c.num_virtual_tokens = 5;
+  c.prefix_projection = projection;
+  c.encoder_hidden_size = projection ? 48 : 0;
   return c;
 }
 
@@ -116,11 +139,12 @@ TEST_P(SliceGuardToPeftOracle, AdapterSavedBySliceGuardLoadsInPeftWithSameLogits
   auto model = model::Transformer::load(base);
   torch::manual_seed(21);
   AdapterSet adapters;
-  adapters.lora = Lora::attach(model, param.lora);
-  {
+  if (param.lora) {
+    adapters.lora = Lora::attach(model, *param.lora);
     torch::NoGradGuard no_grad;   // B starts at zero: random A and B so the adapter changes the logits
     for (auto& t : adapters.lora->parameters()) t.copy_(0.2 * torch::randn(t.sizes()));
   }
+  if (param.prefix) adapters.prefix = Prefix::create(model, *param.prefix);   // random already (N(0,1), Linear init)
   auto batch = load_batch(base + "/reference.safetensors");
   at::Tensor logits;
   {
@@ -144,9 +168,12 @@ INSTANTIATE_TEST_SUITE_P(
     Adapters, SliceGuardToPeftOracle,
     ::testing::Values(
         OutgoingCase{"llama_gqa", lora_config({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                                               "down_proj"}, false)},
-        OutgoingCase{"llama_gqa", lora_config({"q_proj", "v_proj"}, true)},
-        OutgoingCase{"gpt2", lora_config({"c_attn", "c_proj", "c_fc"}, false)}),
+                                               "down_proj"}, false), std::nullopt},
+        OutgoingCase{"llama_gqa", lora_config({"q_proj", "v_proj"}, true), std::nullopt},
+        OutgoingCase{"gpt2", lora_config({"c_attn", "c_proj", "c_fc"}, false), std::nullopt},
+        OutgoingCase{"llama_tied_linear_rope", std::nullopt, prefix_config(false)},
+        OutgoingCase{"llama_tied_linear_rope", std::nullopt, prefix_config(true)},
+        OutgoingCase{"gpt2", std::nullopt, prefix_config(false)}),
     [](const ::testing::TestParamInfo<OutgoingCase>& info) {
       std::ostringstream name;
       name << info.param;

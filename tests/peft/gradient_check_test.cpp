@@ -1,12 +1,13 @@
-// Autograd gradients of the causal LM loss w.r.t. the adapter parameters (LoRA A and B, SPF deltas) equal
-// central finite differences, on a tiny model converted to float64. Each tensor is checked along a random
-// direction of its own (all entries at once) and at its largest-gradient entry. The prefix-tuning check goes here.
+// Autograd gradients of the causal LM loss w.r.t. the adapter parameters (LoRA A and B, SPF deltas, the prefix
+// encoder's embedding and projection MLP) equal central finite differences, on a tiny model converted to float64.
+// Each tensor is checked along a random direction of its own (all entries at once) and at its largest-gradient entry.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <functional>
 
 #include "model/transformer.h"
+#include "peft/adapter_files.h"
 #include "peft/methods.h"
 #include "peft/tiny_model.h"
 #include "tensor/temp_dir.h"
@@ -64,11 +65,11 @@ class GradientCheck : public ::testing::TestWithParam<TinyFamily> {
     model_.to(torch::kFloat64);
     batch_ = test_util::random_batches(1, 5).front();
   }
-  // The loss with dropout masks fixed by re-seeding before every evaluation.
-  at::Tensor loss() {
+  // The loss with dropout masks fixed by re-seeding before every evaluation. Adapters hooked into the model's
+  // linear modules (LoRA, SPF) act by themselves; `adapters` adds what enters through the forward pass (a prefix).
+  at::Tensor loss(const AdapterSet& adapters = {}) {
     torch::manual_seed(1234);
-    auto ctx = model::ForwardContext::for_tokens(batch_.input_ids, batch_.attention_mask);
-    auto logits = model_.forward(batch_.input_ids, ctx);
+    auto logits = adapters.logits(model_, batch_.input_ids, batch_.attention_mask);
     EXPECT_EQ(logits.scalar_type(), torch::kFloat64);
     return train::causal_lm_loss(logits, batch_.labels);
   }
@@ -122,6 +123,35 @@ TEST_P(GradientCheck, SpfPlusLoraGradientsMatchFiniteDifferences) {
     if (t.is_floating_point()) params.emplace_back(name, t);
   randomize(params, 0.2);
   expect_gradients_match_finite_differences([this] { return loss(); }, params);
+}
+
+// The prefix enters as the initial KV cache (tiny llama has GQA: kv heads x head dim per token); its tensors are
+// created in the model's dtype (float64 here), N(0,1) embedding and nn.Linear-initialised projection.
+TEST_P(GradientCheck, PrefixGradientsMatchFiniteDifferences) {
+  PrefixConfig config;
+  config.num_virtual_tokens = 3;
+  torch::manual_seed(0);
+  AdapterSet set;
+  set.prefix = Prefix::create(model_, config);
+  expect_gradients_match_finite_differences([&] { return loss(set); },
+                                            {{"embedding.weight", set.prefix->parameters().front()}});
+}
+
+TEST_P(GradientCheck, PrefixProjectionGradientsMatchFiniteDifferences) {
+  PrefixConfig config;
+  config.num_virtual_tokens = 3;
+  config.prefix_projection = true;
+  config.encoder_hidden_size = 20;
+  torch::manual_seed(0);
+  AdapterSet set;
+  set.prefix = Prefix::create(model_, config);
+  const auto p = set.prefix->parameters();
+  ASSERT_EQ(p.size(), 5u);
+  // PEFT's PrefixEncoder names: embedding -> transform.0 (Linear) -> tanh -> transform.2 (Linear).
+  expect_gradients_match_finite_differences([&] { return loss(set); },
+                                            {{"embedding.weight", p[0]}, {"transform.0.weight", p[1]},
+                                             {"transform.0.bias", p[2]}, {"transform.2.weight", p[3]},
+                                             {"transform.2.bias", p[4]}});
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GradientCheck, ::testing::Values(TinyFamily::Llama, TinyFamily::Gpt2),

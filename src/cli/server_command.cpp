@@ -1,0 +1,174 @@
+// `sliceguard server`: the model owner's side of split fine-tuning (Method 2). The process itself is the
+// untrusted host: it writes the enclave's config (whose job — model, cut layer, method, hyper-parameters — is
+// part of the measurement), launches `sliceguard enclave` and relays sealed frames between clients and it over
+// gRPC. It never holds a session key or a plaintext activation, label or adapter weight.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/eval_report.h"
+#include "net/relay_server.h"
+#include "peft/methods.h"
+#include "slicing/plan.h"
+#include "split/job.h"
+#include "tee/attestation_sim.h"
+#include "tee/enclave_main.h"
+#include "tee/enclave_process.h"
+#include "tee/file_io.h"
+
+namespace sg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ServerArgs {
+  std::string model_dir, plan_path, listen = "127.0.0.1:50051", tee = "sim", state_dir = "sliceguard-server";
+  std::string record_relay;
+  split::SplitJob job;
+  std::string spf_score = "l1";
+  bool measure = false;
+};
+
+std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
+
+// Writes the enclave config into the state dir and returns its path.
+std::string write_enclave_config(const ServerArgs& args) {
+  fs::create_directories(args.state_dir);
+  nlohmann::json config = {{"job", nlohmann::json::parse(args.job.to_json())}};
+  if (args.tee == "sim") config["sim_platform_key"] = fs::absolute(fs::path(args.state_dir) / "sim_platform.key").string();
+  const auto path = (fs::path(args.state_dir) / "enclave.json").string();
+  std::ofstream(path) << config.dump(2) << "\n";
+  return path;
+}
+
+// For the sim backend: a client policy that admits exactly this enclave, for development and CI.
+void write_sim_client_policy(const ServerArgs& args, const std::string& measurement) {
+  const auto pub = fs::path(args.state_dir) / "sim_platform.key.pub";
+  std::ifstream in(pub);
+  std::string key_hex;
+  if (!(in >> key_hex)) throw std::runtime_error(pub.string() + ": cannot read the sim platform public key");
+  nlohmann::json policy = {{"allowed_backends", {"sim"}},
+                           {"allowed_measurements", {measurement}},
+                           {"allow_sim", true},
+                           {"sim_platform_keys", {key_hex}}};
+  write_json((fs::path(args.state_dir) / "client-policy.json").string(), policy);
+}
+
+// The tap for --record-relay: every frame the host relays, length-prefixed, as a curious operator would keep it.
+net::RelayTap recording_tap(const std::string& path) {
+  auto out = std::make_shared<std::ofstream>(path, std::ios::binary);
+  if (!*out) throw std::runtime_error(path + ": cannot write the relay record");
+  return [out](net::RelayDirection direction, crypto::ByteView frame) {
+    const uint8_t dir = direction == net::RelayDirection::to_enclave ? 1 : 2;
+    const uint64_t size = frame.size;
+    out->write(reinterpret_cast<const char*>(&dir), 1);
+    out->write(reinterpret_cast<const char*>(&size), sizeof size);
+    out->write(reinterpret_cast<const char*>(frame.data), std::streamsize(frame.size));
+    out->flush();
+  };
+}
+
+// SIGINT/SIGTERM stop the server gracefully. They are blocked in every thread (gRPC's included, which inherit
+// the mask) and taken by one waiting thread, the async-signal-safe way to turn them into a shutdown() call.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+void run_server(ServerArgs args) {
+  const auto plan = slicing::SlicePlan::load(args.plan_path);
+  plan.validate_for(model::load_config(args.model_dir));
+  if (plan.kind != slicing::PlanKind::Split)
+    throw std::invalid_argument(args.plan_path + ": field 'kind': this server runs \"split\" plans, got \"" +
+                                slicing::plan_kind_name(plan.kind) + "\"");
+  auto& trainer = args.job.trainer;
+  trainer.model_dir = fs::absolute(args.model_dir).string();
+  trainer.cut_layer = plan.cut_layer;
+  trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
+  trainer.method.spf.seed = trainer.seed;
+  const auto config_path = write_enclave_config(args);
+  if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
+
+  const auto measurement = tee::enclave_measurement_hex(args.tee, config_path);
+  if (!measurement) throw std::runtime_error(measurement.error().message);
+  if (args.tee == "sim") write_sim_client_policy(args, *measurement);
+  std::printf("server: enclave measurement %s\n", measurement->c_str());
+  if (args.measure) return;
+
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  tee::EnclaveLaunch launch;
+  launch.executable = self_executable();
+  launch.args = {"enclave", "--backend", args.tee, "--config", config_path};
+  launch.ready_timeout = std::chrono::minutes(5);   // the enclave loads its model slice before it is ready
+  auto enclave = tee::EnclaveProcess::start(launch);
+  if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
+
+  net::RelayOptions relay;
+  relay.listen = args.listen;
+  relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
+  if (!args.record_relay.empty()) relay.tap = recording_tap(args.record_relay);
+  net::RelayServer server(**enclave, relay);
+  std::thread([&server, signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    std::fprintf(stderr, "server: signal %d, shutting down\n", received);
+    server.shutdown();
+  }).detach();
+  std::printf("server: listening on port %d (plan %s, tee %s, enclave pid %d)\n", server.port(),
+              relay.plan_name.c_str(), args.tee.c_str(), int((*enclave)->pid()));
+  std::fflush(stdout);
+  server.wait();
+  if (auto stopped = (*enclave)->stop(); !stopped) spdlog::warn("enclave stop: {}", stopped.error().message);
+}
+
+}  // namespace
+
+void add_server_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("server", "Serve split fine-tuning: an attested enclave trains the latter layers");
+  auto args = std::make_shared<ServerArgs>();
+  auto& t = args->job.trainer;
+  cmd->add_option("--model", args->model_dir, "Base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--plan", args->plan_path, "Slice plan (JSON)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--listen", args->listen, "host:port to listen on (port 0 = any free port)")->capture_default_str();
+  cmd->add_option("--tee", args->tee, "TEE backend")->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
+  cmd->add_option("--state-dir", args->state_dir, "Enclave config, sim platform key, client policy")->capture_default_str();
+  cmd->add_option("--method", t.method.method, "lora | spf | spf+lora (on the server's layers)")
+      ->check(CLI::IsMember({"lora", "spf", "spf+lora"}))->capture_default_str();
+  cmd->add_option("--lora-r", t.method.lora.r, "LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lora-alpha", t.method.lora.alpha, "LoRA alpha")->capture_default_str();
+  cmd->add_option("--lora-dropout", t.method.lora.dropout, "LoRA dropout")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--spf-density", t.method.spf.density, "SPF: fraction of heads/neurons per layer")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--spf-score", args->spf_score, "SPF unit score: l1 | random")
+      ->check(CLI::IsMember({"l1", "random"}))->capture_default_str();
+  cmd->add_option("--lr", t.optimizer.lr, "Peak learning rate (AdamW)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--weight-decay", t.optimizer.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--warmup", t.optimizer.warmup_steps, "Linear warmup steps")->capture_default_str();
+  cmd->add_option("--max-grad-norm", t.optimizer.max_grad_norm, "Gradient clipping (0 = off)")->capture_default_str();
+  cmd->add_option("--grad-accum", t.optimizer.accumulation, "Micro-batches per optimiser step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--total-steps", t.total_steps, "Schedule length (0 = the first client's run)")->capture_default_str();
+  cmd->add_option("--seed", t.seed, "Seed for adapter init and dropout")->capture_default_str();
+  cmd->add_option("--enclave-threads", args->job.threads, "LibTorch threads in the enclave")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--record-relay", args->record_relay, "Write every relayed frame here (what the host sees)");
+  cmd->add_flag("--measure", args->measure, "Print the enclave measurement (and the sim client policy) and exit");
+  cmd->callback([args] { run_server(*args); });
+}
+
+}  // namespace sg::cli

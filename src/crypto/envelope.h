@@ -1,0 +1,52 @@
+// Envelopes: one application message over an OtpChannel — a control text (JSON by convention) and any number
+// of tensors. On the wire an envelope is each tensor's chunk frames (PayloadKind::tensor, tensor_payload.h) in
+// order, then one PayloadKind::message frame holding the control text, which completes it. Every frame is
+// sealed on its own, so the channel's counter, tag and session checks cover each piece.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/tensor_payload.h"
+
+namespace sg::crypto {
+
+struct Envelope {
+  std::string control;
+  std::vector<Tensor> tensors;
+
+  // The tensor called `name`, or nullptr.
+  const Tensor* find(const std::string& name) const;
+};
+
+struct PlainPayload {
+  PayloadKind kind;
+  Bytes bytes;
+};
+
+// The frame payloads of `envelope` in order, each at most `max_payload` bytes.
+[[nodiscard]] Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, std::size_t max_payload,
+                                                                  std::size_t chunk_bytes = kDefaultTensorChunkBytes);
+
+// Seals an envelope into frames on `channel`.
+[[nodiscard]] Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope);
+
+// Rebuilds envelopes from opened frame payloads, in order.
+class EnvelopeAssembler {
+ public:
+  EnvelopeAssembler(uint64_t max_tensor_bytes = uint64_t(4) << 30, std::size_t max_tensors = 64)
+      : tensors_(max_tensor_bytes), max_tensors_(max_tensors) {}
+
+  // Returns the envelope a `message` payload completes; nullopt after a tensor chunk. Other kinds, a message
+  // arriving mid-tensor, or too many tensors are malformed (and drop the partial envelope).
+  [[nodiscard]] Result<std::optional<Envelope>> add(PayloadKind kind, ByteView payload);
+
+ private:
+  TensorAssembler tensors_;
+  std::size_t max_tensors_;
+  Envelope pending_;
+};
+
+}  // namespace sg::crypto

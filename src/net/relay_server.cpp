@@ -1,0 +1,128 @@
+#include "net/relay_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "sliceguard.grpc.pb.h"
+#include "tee/enclave_process.h"
+
+namespace sg::net {
+namespace {
+
+using grpc::ServerContext;
+using grpc::Status;
+using grpc::StatusCode;
+namespace pb = sliceguard::v1;
+
+crypto::ByteView view(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::string to_string(const crypto::Bytes& b) { return {b.begin(), b.end()}; }
+
+// The enclave's refusals go back to the client as FAILED_PRECONDITION; a dead enclave as UNAVAILABLE.
+Status to_status(const tee::Error& error) {
+  const auto code = error.code == tee::Errc::enclave_exited || error.code == tee::Errc::closed ||
+                            error.code == tee::Errc::timeout
+                        ? StatusCode::UNAVAILABLE
+                        : StatusCode::FAILED_PRECONDITION;
+  return {code, error.message};
+}
+
+class Service final : public pb::SliceGuard::Service {
+ public:
+  Service(tee::EnclaveProcess& enclave, const RelayOptions& options) : enclave_(enclave), options_(options) {}
+
+  Status GetEvidence(ServerContext*, const pb::EvidenceRequest* request, pb::EvidenceReply* reply) override {
+    std::lock_guard lock(mutex_);
+    auto evidence = enclave_.get_evidence(view(request->nonce()));
+    if (!evidence) return to_status(evidence.error());
+    reply->set_evidence(to_string(evidence->evidence));
+    reply->set_enclave_key(std::string(evidence->enclave_key.begin(), evidence->enclave_key.end()));
+    return Status::OK;
+  }
+
+  Status OpenSession(ServerContext*, const pb::OpenSessionRequest* request, pb::OpenSessionReply* reply) override {
+    if (request->client_key().size() != 32) return {StatusCode::INVALID_ARGUMENT, "client_key must be 32 bytes"};
+    crypto::KxPublicKey key;
+    std::copy(request->client_key().begin(), request->client_key().end(), key.begin());
+    std::lock_guard lock(mutex_);
+    auto id = enclave_.open_session(key);
+    if (!id) return to_status(id.error());
+    reply->set_session_id(std::string(id->begin(), id->end()));
+    return Status::OK;
+  }
+
+  Status Exchange(ServerContext* context, grpc::ServerReaderWriter<pb::Frames, pb::Frames>* stream) override {
+    pb::Frames incoming;
+    while (stream->Read(&incoming)) {
+      pb::Frames outgoing;
+      {
+        std::lock_guard lock(mutex_);
+        for (const auto& frame : incoming.frame()) {
+          if (options_.tap) options_.tap(RelayDirection::to_enclave, view(frame));
+          auto replies = enclave_.exchange_frame(view(frame));
+          if (!replies) return to_status(replies.error());
+          for (const auto& r : *replies) {
+            if (options_.tap) options_.tap(RelayDirection::to_client, r);
+            outgoing.add_frame(to_string(r));
+          }
+        }
+      }
+      if (!stream->Write(outgoing)) return {StatusCode::CANCELLED, "the client went away"};
+    }
+    return context->IsCancelled() ? Status(StatusCode::CANCELLED, "the client went away") : Status::OK;
+  }
+
+  Status GetStatus(ServerContext*, const pb::StatusRequest*, pb::StatusReply* reply) override {
+    std::lock_guard lock(mutex_);
+    auto health = enclave_.health();
+    if (!health) return to_status(health.error());
+    reply->set_backend(enclave_.hello().backend);
+    reply->set_plan(options_.plan_name);
+    reply->set_requests_served(health->requests_served);
+    reply->set_sessions(health->sessions);
+    reply->set_enclave_pid(enclave_.pid());
+    return Status::OK;
+  }
+
+ private:
+  tee::EnclaveProcess& enclave_;
+  const RelayOptions& options_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+struct RelayServer::Impl {
+  RelayOptions options;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+RelayServer::RelayServer(tee::EnclaveProcess& enclave, RelayOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->service = std::make_unique<Service>(enclave, impl_->options);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.RegisterService(impl_->service.get());
+  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  // Notice dead clients: keepalive pings on idle streams.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || impl_->port == 0)
+    throw std::runtime_error("cannot listen on " + impl_->options.listen + " (address in use or invalid)");
+}
+
+RelayServer::~RelayServer() { shutdown(); }
+int RelayServer::port() const { return impl_->port; }
+void RelayServer::wait() { impl_->server->Wait(); }
+void RelayServer::shutdown() {
+  if (impl_->server) impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+}
+
+}  // namespace sg::net

@@ -1,0 +1,47 @@
+// The server's untrusted host: a gRPC service that relays between clients and its enclave. It forwards
+// evidence, public keys and sealed frames and never holds a key or a plaintext; the enclave serves one request
+// at a time, so concurrent clients' frames are serialised here (DESIGN §6).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "crypto/bytes.h"
+
+namespace sg::tee {
+class EnclaveProcess;
+}
+
+namespace sg::net {
+
+// Sees every frame the host relays: what a curious operator could record. Tests capture it and search it for
+// plaintext; `sliceguard server --record-relay` writes it to a file.
+enum class RelayDirection { to_enclave, to_client };
+using RelayTap = std::function<void(RelayDirection direction, crypto::ByteView frame)>;
+
+struct RelayOptions {
+  std::string listen = "127.0.0.1:50051";   // host:port; port 0 picks a free one
+  std::string plan_name;                     // reported by Status
+  RelayTap tap;                              // optional
+};
+
+class RelayServer {
+ public:
+  // Starts listening; throws std::runtime_error when the address cannot be bound.
+  RelayServer(tee::EnclaveProcess& enclave, RelayOptions options);
+  ~RelayServer();
+
+  int port() const;
+  void wait();       // blocks until shutdown()
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Maximum gRPC message size used by both ends: a message carries one envelope's frames.
+inline constexpr int kMaxGrpcMessageBytes = 256 << 20;
+
+}  // namespace sg::net

@@ -1,0 +1,39 @@
+// A client's connection to a server enclave through the server's untrusted host (DESIGN §6 steps 1-2):
+// fetch evidence over a fresh nonce, verify it against the client's policy — nothing is sent before that
+// succeeds —, derive session keys with the key the evidence binds, then exchange envelopes sealed end to end.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "crypto/envelope.h"
+#include "tee/policy.h"
+#include "tee/verifier.h"
+
+namespace sg::net {
+
+struct ConnectOptions {
+  std::string server;                                   // host:port
+  std::chrono::milliseconds connect_timeout{10000};
+};
+
+class RemoteEnclave {
+ public:
+  // Connects, attests and opens a session. Throws std::runtime_error: unreachable server, evidence that fails
+  // the policy ("server at ADDR: evidence refused: ..."), a refused session.
+  static std::unique_ptr<RemoteEnclave> connect(const ConnectOptions& options, const tee::Policy& policy);
+  ~RemoteEnclave();
+
+  const tee::VerifiedEnclave& verified() const;
+  // Sends one envelope and returns the enclave's reply envelope. Throws on transport failure (the server or
+  // enclave went away) or a frame that does not authenticate.
+  crypto::Envelope call(const crypto::Envelope& request);
+
+ private:
+  struct Impl;
+  explicit RemoteEnclave(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sg::net

@@ -1,0 +1,137 @@
+#include "split/client.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "model/transformer.h"
+#include "split/protocol.h"
+#include "split/wire.h"
+#include "train/progress.h"
+
+namespace sg::split {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+}  // namespace
+
+struct SplitClient::Impl {
+  slicing::SlicePlan plan;
+  model::Transformer front;
+  Transport transport;
+  SplitTimings timings;
+
+  Impl(const std::string& model_dir, const slicing::SlicePlan& p, Transport t)
+      : plan(p), front(model::Transformer::load(model_dir, p.client_slice(model::load_config(model_dir)))),
+        transport(std::move(t)) {
+    if (plan.kind != slicing::PlanKind::Split)
+      throw std::invalid_argument(plan.source + ": this client runs \"split\" plans, not \"" +
+                                  slicing::plan_kind_name(plan.kind) + "\"");
+  }
+
+  // Sends a request, returns the reply's control; a reply {"error": ...} becomes an exception.
+  json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
+    const auto start = Clock::now();
+    auto reply = transport({control.dump(), std::move(tensors)});
+    timings.round_trip += since(start);
+    auto parsed = json::parse(reply.control, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object()) throw std::runtime_error("server enclave sent a malformed reply");
+    if (parsed.contains("error"))
+      throw std::runtime_error("server enclave refused '" + control.value("op", "") + "': " + parsed["error"].get<std::string>());
+    if (reply_out) *reply_out = std::move(reply);
+    return parsed;
+  }
+
+  // The cut-layer activations of a batch, computed without gradients.
+  at::Tensor run_front(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
+    const auto start = Clock::now();
+    torch::NoGradGuard no_grad;
+    auto ctx = model::ForwardContext::for_tokens(input_ids, attention_mask);
+    auto hidden = front.forward_layers(front.embed(input_ids, ctx), 0, plan.cut_layer, ctx);
+    timings.client_compute += since(start);
+    return hidden;
+  }
+};
+
+SplitClient::SplitClient(const std::string& model_dir, const slicing::SlicePlan& plan, Transport transport)
+    : impl_(std::make_unique<Impl>(model_dir, plan, std::move(transport))) {}
+
+SplitClient::~SplitClient() = default;
+
+const SplitTimings& SplitClient::timings() const { return impl_->timings; }
+
+ServerInfo SplitClient::hello() {
+  const auto r = impl_->call({{"op", op::kHello}}, {});
+  ServerInfo info{r.at("cut_layer").get<int>(), r.at("hidden_size").get<int>(), r.at("method").get<std::string>(),
+                  r.at("trainable_parameters").get<int64_t>(), r.at("steps_done").get<int>(),
+                  r.at("accumulation").get<int>()};
+  const auto& config = impl_->front.config();
+  if (info.cut_layer != impl_->plan.cut_layer)
+    throw std::runtime_error(impl_->plan.source + ": cut_layer is " + std::to_string(impl_->plan.cut_layer) +
+                             " but the server enclave serves layers from " + std::to_string(info.cut_layer));
+  if (info.hidden_size != config.hidden_size)
+    throw std::runtime_error("the server enclave's model has hidden size " + std::to_string(info.hidden_size) +
+                             ", ours " + std::to_string(config.hidden_size) + ": not the same base model");
+  return info;
+}
+
+train::TrainResult SplitClient::train(const data::Dataset& dataset, const model::Tokenizer& tokenizer,
+                                      const train::TrainOptions& options, const data::BatchOptions& batching) {
+  const auto info = hello();
+  auto batches = train::shuffled_epochs(dataset, tokenizer, batching);
+  auto epoch_batches = batches(0);
+  if (epoch_batches.empty()) throw std::invalid_argument("train: the dataset produced no batches");
+  auto step_options = options;
+  step_options.optimizer.accumulation = info.accumulation;
+  const int total_steps = train::planned_steps(epoch_batches.size(), step_options);
+  impl_->call({{"op", op::kBegin}, {"total_steps", total_steps}}, {});
+
+  train::Progress progress(total_steps, options.metrics_path, options.log_every);
+  train::TrainResult result;
+  const int64_t micro_batches = int64_t(total_steps) * info.accumulation;
+  double step_loss = 0;
+  int64_t step_tokens = 0;
+  int epoch = 0;
+  std::size_t index = 0;
+  for (int64_t done = 0; done < micro_batches; ++done) {
+    if (index >= epoch_batches.size()) {
+      epoch_batches = batches(++epoch);
+      index = 0;
+    }
+    const auto& batch = epoch_batches[index];
+    auto hidden = impl_->run_front(batch.input_ids, batch.attention_mask);
+    const auto r = impl_->call({{"op", op::kTrain}, {"epoch", epoch}, {"index", index}},
+                               {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
+                                to_wire("labels", batch.labels)});
+    impl_->timings.enclave_compute += r.value("compute_seconds", 0.0);
+    step_loss += r.at("loss").get<double>();
+    step_tokens += batch.tokens();
+    ++index;
+    if (!r.at("stepped").get<bool>()) continue;
+    result.losses.push_back(step_loss);
+    progress.report({r.at("step").get<int>(), step_loss, r.at("lr").get<double>(), 0.0, step_tokens});
+    step_loss = 0;
+    step_tokens = 0;
+  }
+  progress.finish();
+  result.steps = int(result.losses.size());
+  result.tokens = progress.tokens_seen();
+  result.seconds = progress.elapsed_seconds();
+  return result;
+}
+
+at::Tensor SplitClient::logits(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
+  auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(input_ids);
+  auto hidden = impl_->run_front(input_ids, mask);
+  crypto::Envelope reply;
+  impl_->call({{"op", op::kLogits}}, {to_wire("hidden", hidden), to_wire("attention_mask", mask)}, &reply);
+  return from_wire(reply, "logits", torch::kFloat32, 3);
+}
+
+}  // namespace sg::split

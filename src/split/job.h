@@ -1,0 +1,25 @@
+// The split-training job an enclave serves: the "job" object of its config file (tee/enclave_config.h), so it
+// is part of the enclave's measurement — a client's policy pins the model path, cut layer, method and
+// hyper-parameters along with the binary. Written by `sliceguard server`, read inside the enclave:
+//
+//   { "kind": "split", "model": DIR, "cut_layer": k, "method": "spf+lora", "lora_r": 8, "lora_alpha": 16,
+//     "lora_dropout": 0, "spf_density": 0.1, "spf_score": "l1", "lr": 3e-3, "weight_decay": 0, "warmup": 10,
+//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1 }
+#pragma once
+
+#include <string>
+
+#include "train/slice_trainer.h"
+
+namespace sg::split {
+
+struct SplitJob {
+  train::SliceTrainerOptions trainer;
+  int threads = 1;   // LibTorch threads inside the enclave
+
+  std::string to_json() const;
+  // Throws std::invalid_argument naming `source` and the field.
+  static SplitJob parse(const std::string& json_text, const std::string& source);
+};
+
+}  // namespace sg::split

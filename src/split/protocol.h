@@ -1,0 +1,22 @@
+// The split-training protocol (DESIGN §6) between a client and the server enclave, one envelope per request
+// and per reply (crypto/envelope.h), inside an attested OTP session. Control texts are JSON:
+//
+//   request                                    tensors                                  reply
+//   {"op":"hello"}                             -                                        {"cut_layer","hidden_size","method",
+//                                                                                        "trainable_parameters","steps_done",
+//                                                                                        "accumulation"}
+//   {"op":"begin","total_steps":N}             -                                        {"total_steps","steps_done"}
+//   {"op":"train","epoch":e,"index":i}         hidden F32 (B,T,D), attention_mask I64   {"loss","stepped","step","lr",
+//                                                                                        "compute_seconds"}
+//                                              (B,T), labels I64 (B,T)
+//   {"op":"logits"}                            hidden, attention_mask                   {} + logits F32 (B,T,V)
+//
+// Any failure is a reply {"error": "..."}: the message travels sealed to the client, never in clear to the host.
+#pragma once
+
+namespace sg::split::op {
+inline constexpr const char* kHello = "hello";
+inline constexpr const char* kBegin = "begin";
+inline constexpr const char* kTrain = "train";
+inline constexpr const char* kLogits = "logits";
+}  // namespace sg::split::op

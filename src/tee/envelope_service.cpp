@@ -1,0 +1,34 @@
+#include "tee/envelope_service.h"
+
+#include <map>
+#include <memory>
+
+namespace sg::tee {
+
+void serve_envelopes(EnclaveRuntime& runtime, EnvelopeHandler handler) {
+  struct State {
+    EnvelopeHandler handler;
+    std::map<crypto::SessionId, crypto::EnvelopeAssembler> assemblers;
+  };
+  auto state = std::make_shared<State>(State{std::move(handler), {}});
+  auto on_payload = [state](crypto::PayloadKind kind) {
+    return [state, kind](EnclaveSession& session, ByteView plaintext) -> Result<std::vector<OutgoingPayload>> {
+      const auto& id = session.channel.session_id();
+      auto added = state->assemblers[id].add(kind, plaintext);
+      if (!added) return fail(Errc::rejected, added.error().message);
+      if (!*added) return std::vector<OutgoingPayload>{};   // more of the envelope is due
+      auto reply = state->handler(id, std::move(**added));
+      if (!reply) return crypto::unexpected(reply.error());
+      auto payloads = crypto::envelope_payloads(*reply, session.channel.max_payload());
+      if (!payloads) return fail(Errc::rejected, payloads.error().message);
+      std::vector<OutgoingPayload> out;
+      out.reserve(payloads->size());
+      for (auto& p : *payloads) out.push_back({p.kind, std::move(p.bytes)});
+      return out;
+    };
+  };
+  runtime.frames().add(crypto::PayloadKind::tensor, on_payload(crypto::PayloadKind::tensor));
+  runtime.frames().add(crypto::PayloadKind::message, on_payload(crypto::PayloadKind::message));
+}
+
+}  // namespace sg::tee

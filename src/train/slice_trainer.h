@@ -1,0 +1,55 @@
+// The server's half of split fine-tuning (DESIGN §5, §6): layers [k, L) + final norm + head of a model, the
+// method's adapters on those layers, and their optimiser. It runs wherever the server slice lives — inside the
+// enclave under `sliceguard server` — and knows nothing of crypto or networks: cut-layer activations in, loss
+// and logits out. Each micro-batch runs through run_micro_step, as the local trainer's do, so the same seed,
+// data and hyper-parameters give the local run's losses.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "peft/methods.h"
+#include "train/micro_step.h"
+#include "train/optimizer.h"
+
+namespace sg::train {
+
+struct SliceTrainerOptions {
+  std::string model_dir;
+  int cut_layer = 1;              // the slice is layers [cut_layer, L) + head
+  peft::MethodOptions method;     // adapters go on the slice's layers only
+  OptimizerOptions optimizer;     // its total_steps is replaced by the run's length
+  int total_steps = 0;            // the schedule's length; 0 = set by the first begin()
+  uint64_t seed = 0;              // adapter init and dropout draws, as `sliceguard finetune --seed`
+};
+
+class SliceTrainer {
+ public:
+  explicit SliceTrainer(const SliceTrainerOptions& options);   // loads only the server slice
+  ~SliceTrainer();
+
+  // Creates the optimiser for a run of `total_steps` optimiser steps, unless the options fixed the length or a
+  // run already began (clients that join later share the state).
+  void begin(int total_steps);
+  // One micro-batch: hidden (B,T,D) at the cut, attention mask (B,T), labels (B,T) with -100 = no loss.
+  MicroStepResult train(const at::Tensor& hidden, const at::Tensor& attention_mask, const at::Tensor& labels,
+                        BatchPosition at);
+  // Logits (B,T,V) of the slice with its current adapters (no gradients).
+  at::Tensor logits(const at::Tensor& hidden, const at::Tensor& attention_mask) const;
+
+  int steps_done() const;
+  int total_steps() const;
+  int64_t trainable_parameters() const;
+  int hidden_size() const;
+  int cut_layer() const;
+  int accumulation() const;
+  const std::string& method() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sg::train

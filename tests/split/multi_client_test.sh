@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Method 2 through the real commands: `sliceguard server` (host + enclave process) and `sliceguard client`.
+# Usage: multi_client_test.sh SLICEGUARD_BINARY CASE
+#   three_clients_and_a_killed_one   3 clients on non-IID shards train concurrently against one server while a
+#                                    4th is killed (SIGKILL) mid-run; the 3 finish, the server keeps serving
+#   strict_policy_refuses_sim        a client whose policy forbids sim exits 1 with one line, sends nothing
+set -uo pipefail
+bin=$1
+case_name=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+model="$root/models/sliceguard-med-tiny"
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done; exit 1; }
+
+echo '{"kind": "split", "cut_layer": 2}' > "$tmp/plan.json"
+
+start_server() {
+  "$bin" server --model "$model" --plan "$tmp/plan.json" --listen 127.0.0.1:0 --state-dir "$tmp/state" \
+    --method spf+lora --lr 3e-3 --total-steps 40 --record-relay "$tmp/relay.bin" > "$tmp/server.out" 2> "$tmp/server.err" &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    port=$(sed -n 's/^server: listening on port \([0-9]*\).*/\1/p' "$tmp/server.out")
+    [ -n "$port" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || fail "server exited early"
+    sleep 0.5
+  done
+  fail "server did not start listening"
+}
+
+client() {   # client NAME POLICY args...
+  local name=$1 policy=$2; shift 2
+  "$bin" client --model "$model" --plan "$tmp/plan.json" --server "127.0.0.1:$port" --policy "$policy" \
+    --summary "$tmp/$name.json" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+}
+
+case $case_name in
+  three_clients_and_a_killed_one)
+    start_server
+    grep -q "NOT a security boundary" "$tmp/server.err" || fail "the sim server did not warn that it is not a security boundary"
+    "$bin" data partition --data "$root/data/medical/triage/train.jsonl" --clients 3 --alpha 0.5 --seed 0 \
+      --out "$tmp/shards" > /dev/null || fail "partition"
+    client victim "$tmp/state/client-policy.json" --data "$tmp/shards/client0.jsonl" --max-steps 1000 --batch-size 8 &
+    victim=$!
+    for i in 0 1 2; do
+      client "c$i" "$tmp/state/client-policy.json" --data "$tmp/shards/client$i.jsonl" --max-steps 6 --batch-size 8 &
+      pids[$i]=$!
+    done
+    # Kill the victim once it is training (its progress lines go to stderr).
+    for _ in $(seq 1 120); do grep -q "step" "$tmp/victim.err" 2>/dev/null && break; sleep 0.5; done
+    kill -9 "$victim"; wait "$victim" 2>/dev/null
+    for i in 0 1 2; do wait "${pids[$i]}" || fail "client c$i exited non-zero"; done
+    for i in 0 1 2; do
+      python3 -c "import json,sys; s=json.load(open('$tmp/c$i.json')); sys.exit(0 if s['steps']==6 and len(s['losses'])==6 else 1)" \
+        || fail "client c$i did not finish 6 steps"
+    done
+    kill -0 "$server_pid" 2>/dev/null || fail "the server died with the killed client"
+    # Still serving: a fresh client evaluates the trained split model.
+    client after "$tmp/state/client-policy.json" --eval "$root/data/medical/triage/test.jsonl" --limit 4 \
+      || fail "the server stopped serving after a client was killed"
+    [ -s "$tmp/relay.bin" ] || fail "the relay record is empty"
+    kill -TERM "$server_pid"; wait "$server_pid"; rc=$?; server_pid=
+    [ "$rc" -eq 0 ] || fail "server exited $rc on SIGTERM" ;;
+  strict_policy_refuses_sim)
+    start_server
+    echo "{\"allowed_backends\": [\"gramine\"], \"allowed_measurements\": [\"$(printf 'a%.0s' $(seq 64))\"]}" > "$tmp/strict.json"
+    client strict "$tmp/strict.json" --data "$root/data/medical/triage/train.jsonl" --max-steps 2
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "client exited $rc, expected 1"
+    [ "$(wc -l < "$tmp/strict.err")" -eq 1 ] || fail "expected one error line"
+    grep -q "evidence refused by policy" "$tmp/strict.err" || fail "error does not say the evidence was refused"
+    [ ! -s "$tmp/relay.bin" ] || fail "frames were relayed before attestation succeeded" ;;
+  *) echo "unknown case $case_name"; exit 2 ;;
+esac
+echo "ok: $case_name"

@@ -1,0 +1,314 @@
+// Method 2 end to end in one test process: a real `sliceguard enclave` process serving a split job, the relay
+// (the server's untrusted host) on loopback gRPC with a tap recording every byte it relays, and a client that
+// holds only the client slice of the checkpoint. Checks equivalence with local training, that the host's byte
+// stream carries no plaintext, and that attestation gates everything.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "crypto/bytes.h"
+#include "data/dataset.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/transformer.h"
+#include "net/relay_server.h"
+#include "net/remote_enclave.h"
+#include "peft/methods.h"
+#include "slicing/plan.h"
+#include "split/client.h"
+#include "split/job.h"
+#include "split/wire.h"
+#include "tee/enclave_process.h"
+#include "tensor/torch_bridge.h"
+#include "tee/temp_dir.h"
+#include "train/local_trainer.h"
+#include "train/loss.h"
+
+namespace sg::split {
+namespace {
+
+namespace fs = std::filesystem;
+using tee::testing::TempDir;
+
+const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
+const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
+constexpr int kCut = 2;
+
+std::string run_and_capture(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+SplitJob job_for(const std::string& method) {
+  SplitJob job;
+  auto& t = job.trainer;
+  t.model_dir = kModel;
+  t.cut_layer = kCut;
+  t.method.method = method;
+  t.method.spf.density = 0.1;
+  t.optimizer.lr = 1e-2;
+  t.optimizer.warmup_steps = 2;
+  t.seed = 7;
+  t.method.spf.seed = t.seed;
+  return job;
+}
+
+// A checkpoint with only the client's tensors: the client must work without ever having the server's.
+std::string client_only_checkpoint(const TempDir& dir, const slicing::SlicePlan& plan) {
+  const fs::path out = fs::path(dir.path()) / "client-model";
+  fs::create_directories(out);
+  for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                        "generation_config.json"})
+    if (fs::exists(fs::path(kModel) / f)) fs::copy_file(fs::path(kModel) / f, out / f);
+  auto front = model::Transformer::load(kModel, plan.client_slice(model::load_config(kModel)));
+  tensor::save_tensors((out / "model.safetensors").string(), front.checkpoint_tensors());
+  return out.string();
+}
+
+// A running split server: enclave process + relay with a tap, and the policy a client needs for it.
+struct SplitServer {
+  TempDir dir;
+  std::unique_ptr<tee::EnclaveProcess> enclave;
+  std::unique_ptr<net::RelayServer> relay;
+  std::mutex mutex;
+  std::vector<crypto::Bytes> relayed;   // every frame the host saw, both directions
+  std::string policy_allowing_sim;
+
+  explicit SplitServer(const SplitJob& job) {
+    const std::string key = dir.path() + "/platform.key";
+    const std::string config = dir.file("enclave.json", R"({"sim_platform_key":")" + key + R"(","job":)" + job.to_json() + "}");
+    const std::string measurement =
+        run_and_capture(std::string(SG_SLICEGUARD) + " enclave --backend sim --config " + config + " --measure 2>/dev/null");
+    std::ifstream pub(key + ".pub");
+    std::string key_hex;
+    pub >> key_hex;
+    policy_allowing_sim = dir.file("policy.json", R"({"allowed_backends":["sim"],"allowed_measurements":[")" +
+                                                      measurement + R"("],"allow_sim":true,"sim_platform_keys":[")" +
+                                                      key_hex + R"("]})");
+    tee::EnclaveLaunch launch;
+    launch.executable = SG_SLICEGUARD;
+    launch.args = {"enclave", "--backend", "sim", "--config", config};
+    launch.ready_timeout = std::chrono::seconds(120);
+    auto started = tee::EnclaveProcess::start(launch);
+    if (!started) throw std::runtime_error(started.error().message);
+    enclave = std::move(*started);
+    net::RelayOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tap = [this](net::RelayDirection, crypto::ByteView frame) {
+      std::lock_guard lock(mutex);
+      relayed.push_back(frame.to_bytes());
+    };
+    relay = std::make_unique<net::RelayServer>(*enclave, options);
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(relay->port()); }
+
+  std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path) {
+    auto policy = tee::Policy::load(policy_path);
+    if (!policy) throw std::runtime_error(policy.error().message);
+    return net::RemoteEnclave::connect({address()}, *policy);
+  }
+
+  bool relayed_contains(const crypto::Bytes& needle) {
+    std::lock_guard lock(mutex);
+    for (const auto& frame : relayed)
+      if (std::search(frame.begin(), frame.end(), needle.begin(), needle.end()) != frame.end()) return true;
+    return false;
+  }
+  std::size_t frames_relayed() {
+    std::lock_guard lock(mutex);
+    return relayed.size();
+  }
+};
+
+data::Dataset small_dataset() {
+  auto dataset = data::load_jsonl(kData);
+  dataset.examples.resize(48);
+  return dataset;
+}
+
+train::TrainOptions run_options() {
+  train::TrainOptions options;
+  options.max_steps = 8;
+  options.log_every = 1000;
+  return options;
+}
+
+data::BatchOptions batching() {
+  data::BatchOptions b;
+  b.batch_size = 8;
+  b.seed = 3;
+  return b;
+}
+
+// The local baseline: the whole model in one process, adapters on the same layers, same seeds and data.
+std::vector<double> local_losses(const SplitJob& job, const data::Dataset& dataset, const model::Tokenizer& tokenizer) {
+  torch::manual_seed(job.trainer.seed);
+  auto model = model::Transformer::load(kModel);
+  auto method = job.trainer.method;
+  method.first_layer = kCut;
+  auto adapters = peft::attach_method(model, method);
+  adapters.set_training(true);
+  auto options = run_options();
+  options.seed = job.trainer.seed;
+  options.optimizer = job.trainer.optimizer;
+  auto loss = [&](const data::Batch& b) {
+    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
+  };
+  return train::train_local(adapters.parameters(), loss, train::shuffled_epochs(dataset, tokenizer, batching()), options)
+      .losses;
+}
+
+class SplitTraining : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
+  const auto job = job_for(GetParam());
+  SplitServer server(job);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
+  const auto client_model = client_only_checkpoint(server.dir, plan);
+  auto tokenizer = model::Tokenizer::load(client_model);
+  const auto dataset = small_dataset();
+
+  auto remote = server.connect(server.policy_allowing_sim);
+  SplitClient client(client_model, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  const auto split = client.train(dataset, *tokenizer, run_options(), batching()).losses;
+  const auto local = local_losses(job, dataset, *tokenizer);
+
+  ASSERT_EQ(split.size(), 8u);
+  ASSERT_EQ(local.size(), split.size());
+  for (std::size_t i = 0; i < split.size(); ++i) EXPECT_NEAR(split[i], local[i], 1e-5) << "step " << i + 1;
+  // It learns: the last steps' mean loss is below the first steps'.
+  const double first = (split[0] + split[1] + split[2]) / 3, last = (split[5] + split[6] + split[7]) / 3;
+  EXPECT_LT(last, first) << "losses " << ::testing::PrintToString(split);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining, ::testing::Values("lora", "spf+lora"),
+                         [](const auto& info) { return info.param == "lora" ? std::string("Lora") : std::string("SpfLora"); });
+
+// The bytes of `t` from `offset` elements on, `count` elements long.
+crypto::Bytes window(const at::Tensor& t, int64_t offset, int64_t count) {
+  const auto wire = to_wire("x", t.flatten().narrow(0, offset, count).contiguous());
+  return wire.data;
+}
+
+TEST(SplitSecurity, HostRelaysNoPlaintextActivationsLabelsOrAdapterWeights) {
+  const auto job = job_for("spf+lora");
+  SplitServer server(job);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto dataset = small_dataset();
+  auto remote = server.connect(server.policy_allowing_sim);
+  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto options = run_options();
+  options.max_steps = 2;
+  client.train(dataset, *tokenizer, options, batching());
+
+  // What the client sent in its first micro-batch, recomputed here.
+  const auto first = train::shuffled_epochs(dataset, *tokenizer, batching())(0).front();
+  auto front = model::Transformer::load(kModel, plan.client_slice(model::load_config(kModel)));
+  torch::NoGradGuard no_grad;
+  auto ctx = model::ForwardContext::for_tokens(first.input_ids, first.attention_mask);
+  const auto hidden = front.forward_layers(front.embed(first.input_ids, ctx), 0, kCut, ctx);
+  const auto activations = window(hidden, 0, 16);
+  const int64_t answer = (first.labels[0] != -100).nonzero()[0][0].item<int64_t>();
+  const auto labels = window(first.labels[0], answer - 1, 3);   // the answer tokens between -100s
+  // The enclave's LoRA A for the first adapted module, as its seeded init makes it.
+  torch::manual_seed(job.trainer.seed);
+  auto full = model::Transformer::load(kModel);
+  auto method = job.trainer.method;
+  method.first_layer = kCut;
+  auto adapters = peft::attach_method(full, method);
+  const auto lora_a = window(adapters.lora->modules().begin()->second->a(), 0, 8);
+
+  // Positive control: the search finds each needle in the plaintext the client built.
+  const auto sent = to_wire("hidden", hidden).data;
+  ASSERT_NE(std::search(sent.begin(), sent.end(), activations.begin(), activations.end()), sent.end());
+  const auto sent_labels = to_wire("labels", first.labels).data;
+  ASSERT_NE(std::search(sent_labels.begin(), sent_labels.end(), labels.begin(), labels.end()), sent_labels.end());
+
+  ASSERT_GT(server.frames_relayed(), 4u);
+  EXPECT_FALSE(server.relayed_contains(activations));
+  EXPECT_FALSE(server.relayed_contains(labels));
+  EXPECT_FALSE(server.relayed_contains(lora_a));
+  const std::string loss_key = "\"loss\"";
+  EXPECT_FALSE(server.relayed_contains(crypto::Bytes(loss_key.begin(), loss_key.end())));
+}
+
+TEST(SplitSecurity, ClientWhosePolicyForbidsSimRefusesASimServerBeforeSendingData) {
+  SplitServer server(job_for("lora"));
+  const auto strict = server.dir.file(
+      "strict.json", R"({"allowed_backends":["gramine"],"allowed_measurements":[")" + std::string(64, 'a') + R"("]})");
+  try {
+    server.connect(strict);
+    FAIL() << "connected to a sim enclave under a policy that forbids sim";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("evidence refused by policy"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sim"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.frames_relayed(), 0u);
+  auto health = server.enclave->health();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->sessions, 0u);
+}
+
+TEST(SplitSecurity, PlanThatDisagreesWithTheServerIsRefused) {
+  SplitServer server(job_for("lora"));
+  auto remote = server.connect(server.policy_allowing_sim);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":1})", "other-plan.json");
+  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  try {
+    client.hello();
+    FAIL() << "a client cut at layer 1 talked to a server cut at layer 2";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("other-plan.json: cut_layer is 1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
+  SplitServer server(job_for("lora"));
+  auto remote = server.connect(server.policy_allowing_sim);
+  const auto reply = remote->call({R"({"op":"train","epoch":0,"index":0})", {}});
+  EXPECT_NE(reply.control.find("no tensor 'hidden'"), std::string::npos) << reply.control;
+  // The session still works afterwards.
+  EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
+}
+
+TEST(SplitSecurity, DeadServerIsAClearError) {
+  auto server = std::make_unique<SplitServer>(job_for("lora"));
+  const auto policy_text = [&] {
+    std::ifstream in(server->policy_allowing_sim);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  auto remote = server->connect(server->policy_allowing_sim);
+  ASSERT_TRUE(server->enclave->stop());   // the enclave is gone; the host still answers
+  try {
+    remote->call({R"({"op":"hello"})", {}});
+    FAIL() << "a call to a stopped enclave succeeded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("server at 127.0.0.1:"), std::string::npos) << e.what();
+  }
+  const auto address = server->address();
+  server.reset();   // and now the host too
+  auto policy = tee::Policy::parse(policy_text, "policy.json");
+  ASSERT_TRUE(policy);
+  try {
+    net::ConnectOptions options{address, std::chrono::milliseconds(1500)};
+    net::RemoteEnclave::connect(options, *policy);
+    FAIL() << "connected to a server that is not running";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sg::split
