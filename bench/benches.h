@@ -3,10 +3,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <string>
+
 namespace sg::bench {
+
+struct BenchShape {
+  int64_t d_model = 512, layers = 8, heads = 8, ffn = 1408, vocab = 8192, seq = 256, batch = 4;
+};
+// A random llama checkpoint of `shape` in a temp dir (config.json + model.safetensors); returns the dir.
+std::string write_random_llama(const BenchShape& shape);
 
 nlohmann::json bench_gemm_peak();         // fp32 GEMM GFLOP/s on this machine (all cores)
 nlohmann::json bench_model(double gemm_gflops);   // forward+backward tokens/s and MFU against that peak
 nlohmann::json bench_otp();               // OTP frame encrypt+decrypt GB/s per core beside memcpy
+// Split fine-tuning (Method 2) vs local training of the same model, adapters and batches, in one run: tokens/s,
+// ratio, and where the split run's time goes. `sliceguard` is the binary the enclave runs as.
+nlohmann::json bench_split(const std::string& sliceguard);
 
 }  // namespace sg::bench

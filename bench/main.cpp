@@ -14,6 +14,7 @@ int main() {
   out["model"] = sg::bench::bench_model(out["gemm"]["gflops"].get<double>());
   out["mfu"] = out["model"]["mfu"];
   out["otp"] = sg::bench::bench_otp();
+  out["split"] = sg::bench::bench_split(SG_SLICEGUARD);
   std::cout << out.dump(2) << std::endl;
   return 0;
 }

@@ -19,9 +19,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct BenchShape {
-  int64_t d_model = 512, layers = 8, heads = 8, ffn = 1408, vocab = 8192, seq = 256, batch = 4;
-};
+}  // namespace
 
 // Writes a random llama checkpoint so the benchmark runs the real loading path.
 std::string write_random_llama(const BenchShape& s) {
@@ -51,8 +49,6 @@ std::string write_random_llama(const BenchShape& s) {
   tensor::save_tensors((dir / "model.safetensors").string(), tensors);
   return dir.string();
 }
-
-}  // namespace
 
 nlohmann::json bench_gemm_peak() {
   const int64_t n = 2048;

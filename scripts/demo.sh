@@ -28,15 +28,15 @@ echo "== zero-shot on triage (test split, first $limit)"
 echo
 echo "== local SPF+LoRA on layers [2, 4): the baseline"
 "$bin" finetune --model "$model" --data "$data/train.jsonl" --out "$out/local" --method spf+lora --first-layer 2 \
-  --spf-density 0.1 --lr 3e-3 --epochs 1 --warmup 10 --threads 2 "${common[@]}"
+  --spf-density 0.1 --lr 3e-3 --epochs 3 --warmup 10 --threads 2 "${common[@]}"
 "$bin" eval --model "$model" --adapter "$out/local" --data "$data/test.jsonl" --limit $limit --threads 2 \
   --json "$out/local_eval.json"
 echo
 echo "== split: 2 non-IID clients, layers [2, 4) + head in the server enclave"
 echo '{"kind": "split", "cut_layer": 2}' > "$out/plan.json"
 "$bin" data partition --data "$data/train.jsonl" --clients 2 --alpha 1.0 --seed 0 --out "$out/shards"
-# One shared schedule over both clients' steps (each shard is one epoch of batches of 16).
-total=$(python3 -c "import math,sys; print(sum(math.ceil(sum(1 for _ in open(f))/16) for f in sys.argv[1:]))" \
+# One shared schedule over both clients' steps (3 epochs of each shard in batches of 16).
+total=$(python3 -c "import math,sys; print(3 * sum(math.ceil(sum(1 for _ in open(f))/16) for f in sys.argv[1:]))" \
   "$out/shards/client0.jsonl" "$out/shards/client1.jsonl")
 "$bin" server --model "$model" --plan "$out/plan.json" --listen 127.0.0.1:0 --state-dir "$out/server" \
   --method spf+lora --spf-density 0.1 --lr 3e-3 --warmup 10 --total-steps "$total" --seed 0 \
@@ -51,7 +51,7 @@ done
 cat "$out/server.log"
 client=(--model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" --policy "$out/server/client-policy.json")
 for i in 0 1; do
-  "$bin" client "${client[@]}" --data "$out/shards/client$i.jsonl" --epochs 1 "${common[@]}" \
+  "$bin" client "${client[@]}" --data "$out/shards/client$i.jsonl" --epochs 3 "${common[@]}" \
     --summary "$out/client$i.json" 2> "$out/client$i.err" | sed "s/^/[client $i] /" &
   pids[$i]=$!
 done

@@ -4,7 +4,6 @@
 // evaluate the split model on local test data.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 
@@ -15,7 +14,6 @@
 #include "net/remote_enclave.h"
 #include "slicing/plan.h"
 #include "split/client.h"
-#include "tee/attestation_sim.h"
 
 namespace sg::cli {
 namespace {
@@ -43,7 +41,6 @@ void run_client(ClientArgs args) {
   connect.server = args.server;
   connect.connect_timeout = std::chrono::seconds(args.connect_timeout_s);
   auto enclave = net::RemoteEnclave::connect(connect, *policy);
-  if (enclave->verified().backend == tee::Backend::sim) spdlog::warn(tee::kSimWarning);
   split::SplitClient client(args.model_dir, plan, [&](const crypto::Envelope& e) { return enclave->call(e); });
   const auto info = client.hello();
   std::fprintf(stderr, "client: attested enclave %s (%s on layers [%d, L), %lld trainable parameters)\n",

@@ -1,5 +1,6 @@
 // sliceguard: one command, many subcommands (see commands.h). Exit codes: 0 ok, 2 usage, 1 runtime error.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -9,6 +10,8 @@
 #include "split/enclave_service.h"
 
 int main(int argc, char** argv) {
+  // stdout carries results (tables, measurements, ports); every log line goes to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sliceguard"));
   CLI::App app{"SliceGuard: secure distributed fine-tuning of LLMs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sliceguard 0.1.0");

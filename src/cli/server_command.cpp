@@ -17,15 +17,13 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/eval_report.h"
-#include "net/relay_server.h"
+#include "net/enclave_host.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
 #include "split/job.h"
 #include "tee/attestation_sim.h"
-#include "tee/enclave_main.h"
 #include "tee/enclave_process.h"
-#include "tee/file_io.h"
+#include "tee/enclave_main.h"
 
 namespace sg::cli {
 namespace {
@@ -41,29 +39,6 @@ struct ServerArgs {
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
-
-// Writes the enclave config into the state dir and returns its path.
-std::string write_enclave_config(const ServerArgs& args) {
-  fs::create_directories(args.state_dir);
-  nlohmann::json config = {{"job", nlohmann::json::parse(args.job.to_json())}};
-  if (args.tee == "sim") config["sim_platform_key"] = fs::absolute(fs::path(args.state_dir) / "sim_platform.key").string();
-  const auto path = (fs::path(args.state_dir) / "enclave.json").string();
-  std::ofstream(path) << config.dump(2) << "\n";
-  return path;
-}
-
-// For the sim backend: a client policy that admits exactly this enclave, for development and CI.
-void write_sim_client_policy(const ServerArgs& args, const std::string& measurement) {
-  const auto pub = fs::path(args.state_dir) / "sim_platform.key.pub";
-  std::ifstream in(pub);
-  std::string key_hex;
-  if (!(in >> key_hex)) throw std::runtime_error(pub.string() + ": cannot read the sim platform public key");
-  nlohmann::json policy = {{"allowed_backends", {"sim"}},
-                           {"allowed_measurements", {measurement}},
-                           {"allow_sim", true},
-                           {"sim_platform_keys", {key_hex}}};
-  write_json((fs::path(args.state_dir) / "client-policy.json").string(), policy);
-}
 
 // The tap for --record-relay: every frame the host relays, length-prefixed, as a curious operator would keep it.
 net::RelayTap recording_tap(const std::string& path) {
@@ -100,40 +75,39 @@ void run_server(ServerArgs args) {
   trainer.cut_layer = plan.cut_layer;
   trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
   trainer.method.spf.seed = trainer.seed;
-  const auto config_path = write_enclave_config(args);
-  if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
 
-  const auto measurement = tee::enclave_measurement_hex(args.tee, config_path);
-  if (!measurement) throw std::runtime_error(measurement.error().message);
-  if (args.tee == "sim") write_sim_client_policy(args, *measurement);
-  std::printf("server: enclave measurement %s\n", measurement->c_str());
-  if (args.measure) return;
+  net::HostOptions host;
+  host.enclave_binary = self_executable();
+  host.backend = args.tee;
+  host.state_dir = args.state_dir;
+  host.job_json = args.job.to_json();
+  host.relay.listen = args.listen;
+  host.relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
+  if (!args.record_relay.empty()) host.relay.tap = recording_tap(args.record_relay);
+  if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
+  if (args.measure) {   // computed here from the binary and config, not reported by a running enclave
+    const auto measurement = tee::enclave_measurement_hex(args.tee, net::write_enclave_config(host));
+    if (!measurement) throw std::runtime_error(measurement.error().message);
+    std::printf("%s\n", measurement->c_str());
+    return;
+  }
 
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  tee::EnclaveLaunch launch;
-  launch.executable = self_executable();
-  launch.args = {"enclave", "--backend", args.tee, "--config", config_path};
-  launch.ready_timeout = std::chrono::minutes(5);   // the enclave loads its model slice before it is ready
-  auto enclave = tee::EnclaveProcess::start(launch);
-  if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
-
-  net::RelayOptions relay;
-  relay.listen = args.listen;
-  relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
-  if (!args.record_relay.empty()) relay.tap = recording_tap(args.record_relay);
-  net::RelayServer server(**enclave, relay);
+  auto server = net::EnclaveHost::start(host);
+  std::printf("server: enclave measurement %s\n", server->measurement_hex().c_str());
+  if (!server->sim_client_policy().empty())
+    std::printf("server: development client policy (sim) in %s\n", server->sim_client_policy().c_str());
   std::thread([&server, signals] {
     int received = 0;
     sigwait(&signals, &received);
     std::fprintf(stderr, "server: signal %d, shutting down\n", received);
-    server.shutdown();
+    server->relay().shutdown();
   }).detach();
-  std::printf("server: listening on port %d (plan %s, tee %s, enclave pid %d)\n", server.port(),
-              relay.plan_name.c_str(), args.tee.c_str(), int((*enclave)->pid()));
+  std::printf("server: listening on port %d (plan %s, tee %s, enclave pid %d)\n", server->port(),
+              host.relay.plan_name.c_str(), args.tee.c_str(), int(server->enclave().pid()));
   std::fflush(stdout);
-  server.wait();
-  if (auto stopped = (*enclave)->stop(); !stopped) spdlog::warn("enclave stop: {}", stopped.error().message);
+  server->relay().wait();
 }
 
 }  // namespace
@@ -167,7 +141,7 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--enclave-threads", args->job.threads, "LibTorch threads in the enclave")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--record-relay", args->record_relay, "Write every relayed frame here (what the host sees)");
-  cmd->add_flag("--measure", args->measure, "Print the enclave measurement (and the sim client policy) and exit");
+  cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");
   cmd->callback([args] { run_server(*args); });
 }
 

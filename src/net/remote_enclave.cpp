@@ -37,6 +37,7 @@ struct RemoteEnclave::Impl {
   std::unique_ptr<crypto::OtpChannel> otp;
   std::unique_ptr<grpc::ClientContext> stream_context;
   std::unique_ptr<grpc::ClientReaderWriter<pb::Frames, pb::Frames>> stream;
+  ExchangeStats stats;
 };
 
 RemoteEnclave::RemoteEnclave(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -49,6 +50,7 @@ RemoteEnclave::~RemoteEnclave() {
 }
 
 const tee::VerifiedEnclave& RemoteEnclave::verified() const { return impl_->verified; }
+const ExchangeStats& RemoteEnclave::stats() const { return impl_->stats; }
 
 std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy) {
   auto impl = std::make_unique<Impl>();
@@ -104,24 +106,33 @@ std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& opti
 
 crypto::Envelope RemoteEnclave::call(const crypto::Envelope& request) {
   auto& o = impl_->options;
+  auto& stats = impl_->stats;
+  auto start = std::chrono::steady_clock::now();
   auto frames = crypto::seal_envelope(*impl_->otp, request);
   if (!frames) fail(o, "cannot seal request: " + frames.error().message);
+  stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   pb::Frames out;
-  for (const auto& f : *frames) out.add_frame(std::string(f.begin(), f.end()));
+  for (const auto& f : *frames) {
+    out.add_frame(std::string(f.begin(), f.end()));
+    stats.bytes_sent += f.size();
+  }
   pb::Frames in;
   if (!impl_->stream->Write(out) || !impl_->stream->Read(&in)) {
     const auto status = impl_->stream->Finish();
     fail(o, "the connection to the enclave ended: " +
                 (status.ok() ? std::string("stream closed") : status.error_message()));
   }
+  start = std::chrono::steady_clock::now();
   crypto::EnvelopeAssembler assembler;
   for (int i = 0; i < in.frame_size(); ++i) {
+    stats.bytes_received += in.frame(i).size();
     auto opened = impl_->otp->open_frame(view(in.frame(i)));
     if (!opened) fail(o, "reply frame rejected: " + opened.error().message);
     auto added = assembler.add(opened->header.kind, opened->payload);
     if (!added) fail(o, "malformed reply: " + added.error().message);
     if (*added) {
       if (i + 1 != in.frame_size()) fail(o, "malformed reply: frames after the end of the envelope");
+      stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return std::move(**added);
     }
   }

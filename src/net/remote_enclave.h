@@ -18,6 +18,12 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{10000};
 };
 
+// What this end spent and moved, for benchmarks and the client's summary.
+struct ExchangeStats {
+  double crypto_seconds = 0;   // sealing requests and opening replies, on this side
+  uint64_t bytes_sent = 0, bytes_received = 0;   // frame bytes
+};
+
 class RemoteEnclave {
  public:
   // Connects, attests and opens a session. Throws std::runtime_error: unreachable server, evidence that fails
@@ -29,6 +35,7 @@ class RemoteEnclave {
   // Sends one envelope and returns the enclave's reply envelope. Throws on transport failure (the server or
   // enclave went away) or a frame that does not authenticate.
   crypto::Envelope call(const crypto::Envelope& request);
+  const ExchangeStats& stats() const;
 
  private:
   struct Impl;

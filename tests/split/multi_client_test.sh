@@ -20,9 +20,9 @@ fail() { echo "FAIL: $*"; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && 
 
 echo '{"kind": "split", "cut_layer": 2}' > "$tmp/plan.json"
 
+server_args=(--model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/state" --method spf+lora --lr 3e-3 --total-steps 40)
 start_server() {
-  "$bin" server --model "$model" --plan "$tmp/plan.json" --listen 127.0.0.1:0 --state-dir "$tmp/state" \
-    --method spf+lora --lr 3e-3 --total-steps 40 --record-relay "$tmp/relay.bin" > "$tmp/server.out" 2> "$tmp/server.err" &
+  "$bin" server "${server_args[@]}" --listen 127.0.0.1:0 --record-relay "$tmp/relay.bin" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
   for _ in $(seq 1 120); do
     port=$(sed -n 's/^server: listening on port \([0-9]*\).*/\1/p' "$tmp/server.out")
@@ -43,6 +43,9 @@ case $case_name in
   three_clients_and_a_killed_one)
     start_server
     grep -q "NOT a security boundary" "$tmp/server.err" || fail "the sim server did not warn that it is not a security boundary"
+    # The measurement an operator computes offline (--measure) is the one the running enclave attests to.
+    offline=$("$bin" server "${server_args[@]}" --measure 2> /dev/null)
+    grep -qx "server: enclave measurement $offline" "$tmp/server.out" || fail "--measure gave '$offline', the enclave attests another"
     "$bin" data partition --data "$root/data/medical/triage/train.jsonl" --clients 3 --alpha 0.5 --seed 0 \
       --out "$tmp/shards" > /dev/null || fail "partition"
     client victim "$tmp/state/client-policy.json" --data "$tmp/shards/client0.jsonl" --max-steps 1000 --batch-size 8 &

@@ -6,7 +6,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -15,7 +14,7 @@
 #include "data/dataset.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
-#include "net/relay_server.h"
+#include "net/enclave_host.h"
 #include "net/remote_enclave.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
@@ -23,6 +22,7 @@
 #include "split/job.h"
 #include "split/wire.h"
 #include "tee/enclave_process.h"
+#include "tee/policy.h"
 #include "tensor/torch_bridge.h"
 #include "tee/temp_dir.h"
 #include "train/local_trainer.h"
@@ -37,17 +37,6 @@ using tee::testing::TempDir;
 const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
 const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
 constexpr int kCut = 2;
-
-std::string run_and_capture(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
-  ::pclose(pipe);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
 
 SplitJob job_for(const std::string& method) {
   SplitJob job;
@@ -75,43 +64,31 @@ std::string client_only_checkpoint(const TempDir& dir, const slicing::SlicePlan&
   return out.string();
 }
 
-// A running split server: enclave process + relay with a tap, and the policy a client needs for it.
+// A running split server (net::EnclaveHost: enclave process + relay) whose tap records every frame the host
+// relays, both directions.
 struct SplitServer {
   TempDir dir;
-  std::unique_ptr<tee::EnclaveProcess> enclave;
-  std::unique_ptr<net::RelayServer> relay;
   std::mutex mutex;
-  std::vector<crypto::Bytes> relayed;   // every frame the host saw, both directions
+  std::vector<crypto::Bytes> relayed;
+  std::unique_ptr<net::EnclaveHost> host;
   std::string policy_allowing_sim;
 
   explicit SplitServer(const SplitJob& job) {
-    const std::string key = dir.path() + "/platform.key";
-    const std::string config = dir.file("enclave.json", R"({"sim_platform_key":")" + key + R"(","job":)" + job.to_json() + "}");
-    const std::string measurement =
-        run_and_capture(std::string(SG_SLICEGUARD) + " enclave --backend sim --config " + config + " --measure 2>/dev/null");
-    std::ifstream pub(key + ".pub");
-    std::string key_hex;
-    pub >> key_hex;
-    policy_allowing_sim = dir.file("policy.json", R"({"allowed_backends":["sim"],"allowed_measurements":[")" +
-                                                      measurement + R"("],"allow_sim":true,"sim_platform_keys":[")" +
-                                                      key_hex + R"("]})");
-    tee::EnclaveLaunch launch;
-    launch.executable = SG_SLICEGUARD;
-    launch.args = {"enclave", "--backend", "sim", "--config", config};
-    launch.ready_timeout = std::chrono::seconds(120);
-    auto started = tee::EnclaveProcess::start(launch);
-    if (!started) throw std::runtime_error(started.error().message);
-    enclave = std::move(*started);
-    net::RelayOptions options;
-    options.listen = "127.0.0.1:0";
-    options.tap = [this](net::RelayDirection, crypto::ByteView frame) {
+    net::HostOptions options;
+    options.enclave_binary = SG_SLICEGUARD;
+    options.state_dir = dir.path() + "/server";
+    options.job_json = job.to_json();
+    options.relay.listen = "127.0.0.1:0";
+    options.relay.tap = [this](net::RelayDirection, crypto::ByteView frame) {
       std::lock_guard lock(mutex);
       relayed.push_back(frame.to_bytes());
     };
-    relay = std::make_unique<net::RelayServer>(*enclave, options);
+    host = net::EnclaveHost::start(options);
+    policy_allowing_sim = host->sim_client_policy();
   }
 
-  std::string address() const { return "127.0.0.1:" + std::to_string(relay->port()); }
+  std::string address() const { return host->address(); }
+  tee::EnclaveProcess& enclave() { return host->enclave(); }
 
   std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path) {
     auto policy = tee::Policy::load(policy_path);
@@ -256,7 +233,7 @@ TEST(SplitSecurity, ClientWhosePolicyForbidsSimRefusesASimServerBeforeSendingDat
     EXPECT_NE(std::string(e.what()).find("sim"), std::string::npos) << e.what();
   }
   EXPECT_EQ(server.frames_relayed(), 0u);
-  auto health = server.enclave->health();
+  auto health = server.enclave().health();
   ASSERT_TRUE(health);
   EXPECT_EQ(health->sessions, 0u);
 }
@@ -290,7 +267,7 @@ TEST(SplitSecurity, DeadServerIsAClearError) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }();
   auto remote = server->connect(server->policy_allowing_sim);
-  ASSERT_TRUE(server->enclave->stop());   // the enclave is gone; the host still answers
+  ASSERT_TRUE(server->enclave().stop());   // the enclave is gone; the host still answers
   try {
     remote->call({R"({"op":"hello"})", {}});
     FAIL() << "a call to a stopped enclave succeeded";

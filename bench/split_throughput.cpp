@@ -1,0 +1,144 @@
+// Secure split training vs local training, same model, adapters (SPF+LoRA on the server's layers), data and
+// batches, measured back to back in one run. Two models: the bundled 3.7M-parameter one (tiny per-step compute,
+// so fixed costs show) and the 8-layer d512 llama of bench_model with the bundled tokenizer.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "bench/benches.h"
+#include "data/dataset.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/transformer.h"
+#include "net/enclave_host.h"
+#include "net/remote_enclave.h"
+#include "peft/methods.h"
+#include "slicing/plan.h"
+#include "split/client.h"
+#include "split/job.h"
+#include "tee/policy.h"
+#include "train/loss.h"
+
+namespace sg::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBundled = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
+const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
+
+struct Run {
+  std::string model_dir;
+  int cut = 2;
+  int steps = 30;
+};
+
+split::SplitJob job_for(const Run& run) {
+  split::SplitJob job;
+  auto& t = job.trainer;
+  t.model_dir = run.model_dir;
+  t.cut_layer = run.cut;
+  t.method.method = "spf+lora";
+  t.method.spf.density = 0.1;
+  t.optimizer.lr = 3e-3;
+  job.threads = at::get_num_threads();
+  return job;
+}
+
+train::TrainOptions options_for(const Run& run) {
+  train::TrainOptions o;
+  o.max_steps = run.steps;
+  o.log_every = 1 << 30;
+  return o;
+}
+
+data::BatchOptions batching() {
+  data::BatchOptions b;
+  b.batch_size = 16;
+  return b;
+}
+
+nlohmann::json local_run(const Run& run, const split::SplitJob& job, const data::Dataset& dataset,
+                         const model::Tokenizer& tokenizer) {
+  torch::manual_seed(job.trainer.seed);
+  auto model = model::Transformer::load(run.model_dir);
+  auto method = job.trainer.method;
+  method.first_layer = run.cut;
+  auto adapters = peft::attach_method(model, method);
+  adapters.set_training(true);
+  auto options = options_for(run);
+  options.optimizer = job.trainer.optimizer;
+  auto loss = [&](const data::Batch& b) {
+    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
+  };
+  auto r = train::train_local(adapters.parameters(), loss, train::shuffled_epochs(dataset, tokenizer, batching()), options);
+  return {{"tokens_per_second", r.tokens / r.seconds}, {"seconds", r.seconds}, {"tokens", r.tokens}};
+}
+
+nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data::Dataset& dataset,
+                         const model::Tokenizer& tokenizer, const std::string& sliceguard) {
+  net::HostOptions host;
+  host.enclave_binary = sliceguard;
+  host.state_dir = (fs::temp_directory_path() / "sliceguard_bench_split").string();
+  host.job_json = job.to_json();
+  host.relay.listen = "127.0.0.1:0";
+  auto server = net::EnclaveHost::start(host);
+  auto policy = tee::Policy::load(server->sim_client_policy());
+  auto remote = net::RemoteEnclave::connect({server->address()}, policy.value());
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":)" + std::to_string(run.cut) + "}", "bench");
+  split::SplitClient client(run.model_dir, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto r = client.train(dataset, tokenizer, options_for(run), batching());
+  const auto& t = client.timings();
+  const auto& s = remote->stats();
+  return {{"tokens_per_second", r.tokens / r.seconds},
+          {"seconds", r.seconds},
+          {"tokens", r.tokens},
+          {"time_seconds",
+           {{"client_compute", t.client_compute},
+            {"enclave_compute", t.enclave_compute},
+            {"client_crypto", s.crypto_seconds},
+            {"transport_relay_enclave_crypto", t.round_trip - t.enclave_compute - s.crypto_seconds},
+            {"other_client", r.seconds - t.client_compute - t.round_trip}}},
+          {"frame_bytes_per_step", {{"sent", double(s.bytes_sent) / r.steps}, {"received", double(s.bytes_received) / r.steps}}},
+          {"tee", "sim"}};
+}
+
+nlohmann::json compare(const Run& run, const std::string& label, const std::string& sliceguard) {
+  auto tokenizer = model::Tokenizer::load(run.model_dir);
+  const auto dataset = data::load_jsonl(kData);
+  const auto job = job_for(run);
+  auto local = local_run(run, job, dataset, *tokenizer);
+  auto split = split_run(run, job, dataset, *tokenizer, sliceguard);
+  const auto config = model::load_config(run.model_dir);
+  return {{"model", label},
+          {"parameters", config.num_parameters()},
+          {"cut_layer", run.cut},
+          {"steps", run.steps},
+          {"batch_size", batching().batch_size},
+          {"method", "spf+lora on layers [cut, L)"},
+          {"local", local},
+          {"split", split},
+          {"split_over_local", split["tokens_per_second"].get<double>() / local["tokens_per_second"].get<double>()}};
+}
+
+// The bench llama with the bundled tokenizer, so the same JSONL data runs on it.
+std::string bench_llama_with_tokenizer() {
+  const std::string dir = write_random_llama(BenchShape{});
+  for (const auto& entry : fs::directory_iterator(kBundled)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("tokenizer", 0) == 0 || name == "special_tokens_map.json")
+      fs::copy_file(entry.path(), fs::path(dir) / name, fs::copy_options::overwrite_existing);
+  }
+  return dir;
+}
+
+}  // namespace
+
+nlohmann::json bench_split(const std::string& sliceguard) {
+  nlohmann::json out = nlohmann::json::array();
+  out.push_back(compare({kBundled, 2, 40}, "sliceguard-med-tiny (4 layers, d256)", sliceguard));
+  out.push_back(compare({bench_llama_with_tokenizer(), 4, 15}, "random llama (8 layers, d512)", sliceguard));
+  return out;
+}
+
+}  // namespace sg::bench

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Split fine-tuning (Method 2) on the five medical tasks, next to its local baseline: for each task, local
+# SPF+LoRA on layers [k, L) (`finetune --first-layer k`) and the same run split — `sliceguard server` (sim
+# enclave) + one `sliceguard client` on loopback — both scored on the test split. Results go to
+# build/results/split/; scripts/write_results.py adds them to docs/RESULTS.md.
+# Usage: scripts/results_split.sh   (BUILD=build, CUT=2, SEED=0)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build}
+bin="$root/$build/src/cli/sliceguard"
+model="$root/models/sliceguard-med-tiny"
+data="$root/data/medical"
+out="$root/build/results/split"
+seed=${SEED:-0}
+cut=${CUT:-2}
+mkdir -p "$out"
+echo "{\"kind\": \"split\", \"cut_layer\": $cut}" > "$out/plan.json"
+method="--method spf+lora --spf-density 0.1 --lora-r 8 --lora-alpha 16 --lr 3e-3 --warmup 10 --seed $seed"
+schedule="--epochs 3 --batch-size 16"
+server_pid=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
+
+for task in triage drug_indication severity disease_extraction clinical_qa; do
+  # shellcheck disable=SC2086
+  "$bin" finetune --model "$model" --data "$data/$task/train.jsonl" --out "$out/$task.local" --first-layer "$cut" \
+    $method $schedule > "$out/$task.local.log" 2>&1
+  "$bin" eval --model "$model" --adapter "$out/$task.local" --data "$data/$task/test.jsonl" \
+    --json "$out/$task.local.eval.json" > /dev/null
+
+  rm -rf "$out/$task.server"
+  # shellcheck disable=SC2086
+  "$bin" server --model "$model" --plan "$out/plan.json" --listen 127.0.0.1:0 --state-dir "$out/$task.server" \
+    $method > "$out/$task.server.log" 2> "$out/$task.server.err" &
+  server_pid=$!
+  port=
+  for _ in $(seq 1 120); do
+    port=$(sed -n 's/^server: listening on port \([0-9]*\).*/\1/p' "$out/$task.server.log")
+    [ -n "$port" ] && break
+    sleep 0.5
+  done
+  [ -n "$port" ] || { cat "$out/$task.server.err"; exit 1; }
+  # shellcheck disable=SC2086
+  "$bin" client --model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" \
+    --policy "$out/$task.server/client-policy.json" --data "$data/$task/train.jsonl" $schedule --seed "$seed" \
+    --eval "$data/$task/test.jsonl" --summary "$out/$task.split.json" > "$out/$task.split.log" 2>&1
+  kill "$server_pid"; wait "$server_pid" || true; server_pid=
+  echo "results_split: $task done"
+done
+python3 "$root/scripts/write_results.py" "$root/build/results" "$root/docs/RESULTS.md" "$seed"

@@ -1,0 +1,94 @@
+#include "net/enclave_host.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "crypto/secret_key.h"
+#include "tee/enclave_process.h"
+#include "tee/evidence.h"
+
+namespace sg::net {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string sim_key_path(const HostOptions& o) { return fs::absolute(fs::path(o.state_dir) / "sim_platform.key").string(); }
+
+// The measurement as the enclave reports it in evidence over a throwaway nonce. Verifiers never take it from
+// here: it only fills the development policy below (a production policy lists the measurement the operator
+// computed with `sliceguard server --measure` on a trusted machine).
+std::string reported_measurement(tee::EnclaveProcess& enclave) {
+  const auto nonce = crypto::SecretKey::random(tee::kEvidenceNonceBytes);
+  auto reply = enclave.get_evidence(crypto::ByteView(nonce.data(), nonce.size()));
+  if (!reply) throw std::runtime_error("enclave evidence: " + reply.error().message);
+  auto evidence = tee::parse_evidence(reply->evidence);
+  if (!evidence) throw std::runtime_error("enclave evidence: " + evidence.error().message);
+  return crypto::to_hex(evidence->measurement);
+}
+
+std::string write_sim_policy(const HostOptions& o, const std::string& measurement) {
+  const auto pub = sim_key_path(o) + ".pub";
+  std::ifstream in(pub);
+  std::string key_hex;
+  if (!(in >> key_hex)) throw std::runtime_error(pub + ": cannot read the sim platform public key");
+  const nlohmann::json policy = {{"allowed_backends", {"sim"}},
+                                 {"allowed_measurements", {measurement}},
+                                 {"allow_sim", true},
+                                 {"sim_platform_keys", {key_hex}}};
+  const auto path = (fs::path(o.state_dir) / "client-policy.json").string();
+  std::ofstream(path) << policy.dump(2) << "\n";
+  return path;
+}
+
+}  // namespace
+
+std::string write_enclave_config(const HostOptions& options) {
+  fs::create_directories(options.state_dir);
+  nlohmann::json config = {{"job", nlohmann::json::parse(options.job_json)}};
+  if (options.backend == "sim") config["sim_platform_key"] = sim_key_path(options);
+  const auto path = (fs::path(options.state_dir) / "enclave.json").string();
+  std::ofstream out(path);
+  out << config.dump(2) << "\n";
+  if (!out) throw std::runtime_error(path + ": cannot write the enclave config");
+  return path;
+}
+
+struct EnclaveHost::Impl {
+  std::unique_ptr<tee::EnclaveProcess> enclave;
+  std::unique_ptr<RelayServer> relay;
+  std::string measurement, policy;
+};
+
+EnclaveHost::EnclaveHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EnclaveHost::~EnclaveHost() {
+  impl_->relay.reset();
+  if (impl_->enclave) (void)impl_->enclave->stop();
+}
+
+std::unique_ptr<EnclaveHost> EnclaveHost::start(const HostOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  tee::EnclaveLaunch launch;
+  launch.executable = options.enclave_binary;
+  launch.args = {"enclave", "--backend", options.backend, "--config", write_enclave_config(options)};
+  launch.ready_timeout = options.ready_timeout;
+  auto enclave = tee::EnclaveProcess::start(launch);
+  if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
+  impl->enclave = std::move(*enclave);
+  impl->measurement = reported_measurement(*impl->enclave);
+  if (options.backend == "sim") impl->policy = write_sim_policy(options, impl->measurement);
+  impl->relay = std::make_unique<RelayServer>(*impl->enclave, options.relay);
+  return std::unique_ptr<EnclaveHost>(new EnclaveHost(std::move(impl)));
+}
+
+int EnclaveHost::port() const { return impl_->relay->port(); }
+std::string EnclaveHost::address() const { return "127.0.0.1:" + std::to_string(port()); }
+const std::string& EnclaveHost::measurement_hex() const { return impl_->measurement; }
+const std::string& EnclaveHost::sim_client_policy() const { return impl_->policy; }
+tee::EnclaveProcess& EnclaveHost::enclave() { return *impl_->enclave; }
+RelayServer& EnclaveHost::relay() { return *impl_->relay; }
+
+}  // namespace sg::net

@@ -1,0 +1,51 @@
+// A server's untrusted host in one object: writes the enclave config (with the job the enclave will serve),
+// launches the enclave binary as its own process, and relays clients to it over gRPC. `sliceguard server`,
+// the split tests and the benchmarks all stand up servers through it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "net/relay_server.h"
+
+namespace sg::tee {
+class EnclaveProcess;
+}
+
+namespace sg::net {
+
+struct HostOptions {
+  std::string enclave_binary;   // `sliceguard` (run as `sliceguard enclave ...`)
+  std::string backend = "sim";  // sim | gramine | tsm
+  std::string state_dir;        // enclave.json, and for sim the platform key and a client policy
+  std::string job_json;         // the "job" object the enclave serves (e.g. split::SplitJob::to_json())
+  RelayOptions relay;
+  std::chrono::milliseconds ready_timeout{300000};   // the enclave loads its model slice before it is ready
+};
+
+class EnclaveHost {
+ public:
+  // Throws std::runtime_error when the enclave cannot start or the address cannot be bound.
+  static std::unique_ptr<EnclaveHost> start(const HostOptions& options);
+  ~EnclaveHost();   // stops the relay, then the enclave
+
+  int port() const;
+  std::string address() const;   // 127.0.0.1:<port>
+  const std::string& measurement_hex() const;
+  // sim only: a client policy admitting exactly this enclave (its measurement and platform key), for
+  // development and CI; empty for other backends, whose policies the operator writes.
+  const std::string& sim_client_policy() const;
+  tee::EnclaveProcess& enclave();
+  RelayServer& relay();
+
+ private:
+  struct Impl;
+  explicit EnclaveHost(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes the enclave config for `options` into its state dir; returns the path.
+std::string write_enclave_config(const HostOptions& options);
+
+}  // namespace sg::net
