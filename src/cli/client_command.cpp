@@ -26,6 +26,7 @@ struct ClientArgs {
   eval::EvalOptions eval;
   int threads = 1;
   int connect_timeout_s = 10;
+  bool resume = false;
 };
 
 void run_client(ClientArgs args) {
@@ -50,7 +51,7 @@ void run_client(ClientArgs args) {
   nlohmann::json summary = {{"server", args.server}, {"cut_layer", info.cut_layer}, {"method", info.method}};
   if (!args.data_path.empty()) {
     auto dataset = data::load_jsonl(args.data_path);
-    auto result = client.train(dataset, *tokenizer, args.train, args.batching);
+    auto result = client.train(dataset, *tokenizer, args.train, args.batching, args.resume);
     const auto& t = client.timings();
     summary.update({{"steps", result.steps}, {"tokens", result.tokens}, {"seconds", result.seconds},
                     {"tokens_per_second", result.tokens / std::max(result.seconds, 1e-9)},
@@ -95,6 +96,7 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--limit", args->eval.limit, "Evaluate only the first N examples of each file")->capture_default_str();
   cmd->add_option("--max-new-tokens", args->eval.max_new_tokens, "Generation budget for exact match")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  cmd->add_flag("--resume", args->resume, "Skip the steps the server enclave has already done (after a server restart)");
   cmd->add_option("--connect-timeout", args->connect_timeout_s, "Seconds to wait for the server")->capture_default_str();
   cmd->callback([args] { run_client(*args); });
 }

@@ -1,7 +1,8 @@
 // `sliceguard server`: the model owner's side of split fine-tuning (Method 2). The process itself is the
 // untrusted host: it writes the enclave's config (whose job — model, cut layer, method, hyper-parameters — is
 // part of the measurement), launches `sliceguard enclave` and relays sealed frames between clients and it over
-// gRPC. It never holds a session key or a plaintext activation, label or adapter weight.
+// gRPC. It never holds a session key or a plaintext activation, label or adapter weight. The enclave's
+// trainer is sealed to <state-dir>/sealed_state.bin; a restarted server continues from it.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -36,6 +37,7 @@ struct ServerArgs {
   split::SplitJob job;
   std::string spf_score = "l1";
   bool measure = false;
+  double seal_every_seconds = 30;
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
@@ -84,6 +86,8 @@ void run_server(ServerArgs args) {
   host.relay.listen = args.listen;
   host.relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
   if (!args.record_relay.empty()) host.relay.tap = recording_tap(args.record_relay);
+  host.relay.seal_path = (fs::path(args.state_dir) / "sealed_state.bin").string();
+  host.relay.seal_every = std::chrono::milliseconds(int64_t(args.seal_every_seconds * 1000));
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
   if (args.measure) {   // computed here from the binary and config, not reported by a running enclave
     const auto measurement = tee::enclave_measurement_hex(args.tee, net::write_enclave_config(host));
@@ -140,6 +144,11 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--seed", t.seed, "Seed for adapter init and dropout")->capture_default_str();
   cmd->add_option("--enclave-threads", args->job.threads, "LibTorch threads in the enclave")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seal-every-steps", args->job.seal_every,
+                  "Enclave snapshots its trainer every N optimiser steps (0 = never)")->capture_default_str();
+  cmd->add_option("--seal-every-seconds", args->seal_every_seconds,
+                  "Host persists the sealed snapshot at most this often (0 = after every exchange)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--record-relay", args->record_relay, "Write every relayed frame here (what the host sees)");
   cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");
   cmd->callback([args] { run_server(*args); });

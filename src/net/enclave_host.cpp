@@ -79,6 +79,15 @@ std::unique_ptr<EnclaveHost> EnclaveHost::start(const HostOptions& options) {
   if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
   impl->enclave = std::move(*enclave);
   impl->measurement = reported_measurement(*impl->enclave);
+  // A sealed state from an earlier run: only an enclave with the same measurement opens it.
+  if (!options.relay.seal_path.empty() && fs::exists(options.relay.seal_path)) {
+    std::ifstream in(options.relay.seal_path, std::ios::binary);
+    const crypto::Bytes blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto restored = impl->enclave->unseal_state(blob); !restored)
+      throw std::runtime_error(options.relay.seal_path + ": the enclave refused the sealed state (" +
+                               restored.error().message + "); a changed binary, job or platform key cannot open "
+                               "it — move the file away to start fresh");
+  }
   if (options.backend == "sim") impl->policy = write_sim_policy(options, impl->measurement);
   impl->relay = std::make_unique<RelayServer>(*impl->enclave, options.relay);
   return std::unique_ptr<EnclaveHost>(new EnclaveHost(std::move(impl)));

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -32,6 +34,12 @@ Status to_status(const tee::Error& error) {
 class Service final : public pb::SliceGuard::Service {
  public:
   Service(tee::EnclaveProcess& enclave, const RelayOptions& options) : enclave_(enclave), options_(options) {}
+
+  // Writes the enclave's sealed state to options.seal_path when due (or always, with `force`).
+  void persist_sealed_state(bool force) {
+    std::lock_guard lock(mutex_);
+    persist_locked(force);
+  }
 
   Status GetEvidence(ServerContext*, const pb::EvidenceRequest* request, pb::EvidenceReply* reply) override {
     std::lock_guard lock(mutex_);
@@ -69,6 +77,7 @@ class Service final : public pb::SliceGuard::Service {
           }
         }
       }
+      persist_sealed_state(false);
       if (!stream->Write(outgoing)) return {StatusCode::CANCELLED, "the client went away"};
     }
     return context->IsCancelled() ? Status(StatusCode::CANCELLED, "the client went away") : Status::OK;
@@ -87,9 +96,32 @@ class Service final : public pb::SliceGuard::Service {
   }
 
  private:
+  void persist_locked(bool force) {
+    if (options_.seal_path.empty()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_seal_ < options_.seal_every) return;
+    last_seal_ = now;
+    auto blob = enclave_.seal_state();
+    if (!blob) {
+      spdlog::error("sealing the enclave state: {}", blob.error().message);
+      return;
+    }
+    const std::string tmp = options_.seal_path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(blob->data()), std::streamsize(blob->size()));
+      if (!out.flush()) {
+        spdlog::error("{}: cannot write the sealed state", tmp);
+        return;
+      }
+    }
+    std::filesystem::rename(tmp, options_.seal_path);
+  }
+
   tee::EnclaveProcess& enclave_;
   const RelayOptions& options_;
   std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_seal_{};
 };
 
 }  // namespace
@@ -118,7 +150,10 @@ RelayServer::RelayServer(tee::EnclaveProcess& enclave, RelayOptions options) : i
     throw std::runtime_error("cannot listen on " + impl_->options.listen + " (address in use or invalid)");
 }
 
-RelayServer::~RelayServer() { shutdown(); }
+RelayServer::~RelayServer() {
+  shutdown();
+  if (impl_->service) impl_->service->persist_sealed_state(/*force=*/true);
+}
 int RelayServer::port() const { return impl_->port; }
 void RelayServer::wait() { impl_->server->Wait(); }
 void RelayServer::shutdown() {

@@ -3,6 +3,7 @@
 // at a time, so concurrent clients' frames are serialised here (DESIGN §6).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,11 @@ struct RelayOptions {
   std::string listen = "127.0.0.1:50051";   // host:port; port 0 picks a free one
   std::string plan_name;                     // reported by Status
   RelayTap tap;                              // optional
+  // Persisting the enclave's sealed state: after an exchange, when seal_every has passed since the last
+  // write (zero: after every exchange), and at shutdown. Written atomically (temp file + rename). The host
+  // stores the blob; only an enclave with the same measurement can open it.
+  std::string seal_path;                     // empty: never
+  std::chrono::milliseconds seal_every{30000};
 };
 
 class RelayServer {

@@ -82,7 +82,8 @@ ServerInfo SplitClient::hello() {
 }
 
 train::TrainResult SplitClient::train(const data::Dataset& dataset, const model::Tokenizer& tokenizer,
-                                      const train::TrainOptions& options, const data::BatchOptions& batching) {
+                                      const train::TrainOptions& options, const data::BatchOptions& batching,
+                                      bool resume) {
   const auto info = hello();
   auto batches = train::shuffled_epochs(dataset, tokenizer, batching);
   auto epoch_batches = batches(0);
@@ -99,10 +100,15 @@ train::TrainResult SplitClient::train(const data::Dataset& dataset, const model:
   int64_t step_tokens = 0;
   int epoch = 0;
   std::size_t index = 0;
+  const int64_t skip = resume ? int64_t(info.steps_done) * info.accumulation : 0;
   for (int64_t done = 0; done < micro_batches; ++done) {
     if (index >= epoch_batches.size()) {
       epoch_batches = batches(++epoch);
       index = 0;
+    }
+    if (done < skip) {   // already trained before the restart
+      ++index;
+      continue;
     }
     const auto& batch = epoch_batches[index];
     auto hidden = impl_->run_front(batch.input_ids, batch.attention_mask);

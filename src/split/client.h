@@ -52,8 +52,11 @@ class SplitClient {
   // Trains on `dataset` with the local trainer's batching and step accounting; returns per-step losses.
   // The optimiser and its hyper-parameters are the server's (part of its measured job); options.optimizer is
   // not used.
+  // With `resume`, the micro-batches of the steps the enclave reports done are skipped: a run interrupted by a
+  // server restart continues from the enclave's last sealed step (meant for one client per server).
   train::TrainResult train(const data::Dataset& dataset, const model::Tokenizer& tokenizer,
-                           const train::TrainOptions& options, const data::BatchOptions& batching);
+                           const train::TrainOptions& options, const data::BatchOptions& batching,
+                           bool resume = false);
   // Logits (B,T,V) of the whole split model for a batch: the front here, the rest in the enclave.
   at::Tensor logits(const at::Tensor& input_ids, const at::Tensor& attention_mask);
 

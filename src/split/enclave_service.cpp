@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <random>
 
 #include "split/job.h"
 #include "split/protocol.h"
@@ -21,7 +22,46 @@ crypto::Envelope reply(const json& control, std::vector<crypto::Tensor> tensors 
   return {control.dump(), std::move(tensors)};
 }
 
-crypto::Envelope handle(train::SliceTrainer& trainer, const crypto::Envelope& request) {
+// The trainer and its place in the enclave's trusted state. Every `seal_every` steps a snapshot goes into the
+// state (the host seals and persists it); a state that changed under us — unsealed after a restart — is loaded
+// before the next request.
+class SealedTrainer {
+ public:
+  SealedTrainer(const SplitJob& job, tee::TrustedState& state)
+      : trainer_(job.trainer), state_(state), seal_every_(job.seal_every), run_(std::random_device{}()) {}
+
+  train::SliceTrainer& get() {
+    auto it = state_.find(kGeneration);
+    if (it != state_.end() && it->second != generation_) {
+      const auto& blob = state_.at(kSnapshot);
+      trainer_.restore(std::string(blob.begin(), blob.end()));
+      generation_ = it->second;
+      spdlog::info("split job: restored the sealed trainer at step {}", trainer_.steps_done());
+    }
+    return trainer_;
+  }
+
+  void after_step() {
+    if (seal_every_ == 0 || trainer_.steps_done() % seal_every_ != 0) return;
+    const auto snapshot = trainer_.snapshot();
+    state_[kSnapshot] = crypto::Bytes(snapshot.begin(), snapshot.end());
+    const std::string generation = std::to_string(run_) + ":" + std::to_string(trainer_.steps_done());
+    generation_ = crypto::Bytes(generation.begin(), generation.end());
+    state_[kGeneration] = generation_;
+  }
+
+ private:
+  static constexpr const char* kSnapshot = "split.trainer";
+  static constexpr const char* kGeneration = "split.generation";
+  train::SliceTrainer trainer_;
+  tee::TrustedState& state_;
+  int seal_every_;
+  uint64_t run_;   // tells this process's snapshots from a restored one's
+  crypto::Bytes generation_;
+};
+
+crypto::Envelope handle(SealedTrainer& sealed, const crypto::Envelope& request) {
+  auto& trainer = sealed.get();
   const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
   if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
     throw std::invalid_argument("request control is not a JSON object with a string 'op'");
@@ -42,6 +82,7 @@ crypto::Envelope handle(train::SliceTrainer& trainer, const crypto::Envelope& re
     const train::BatchPosition at{control.at("epoch").get<int>(), control.at("index").get<std::size_t>()};
     const auto start = std::chrono::steady_clock::now();
     const auto result = trainer.train(hidden, mask, labels, at);
+    if (result.stepped) sealed.after_step();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return reply({{"loss", result.loss}, {"stepped", result.stepped}, {"step", trainer.steps_done()},
                   {"lr", result.lr}, {"compute_seconds", seconds}});
@@ -56,9 +97,9 @@ void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfi
   if (config.job.empty()) return;
   const auto job = SplitJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
-  auto trainer = std::make_shared<train::SliceTrainer>(job.trainer);
+  auto trainer = std::make_shared<SealedTrainer>(job, runtime.state());
   spdlog::info("split job: layers [{}, L) of {} with {} ({} trainable parameters)", job.trainer.cut_layer,
-               job.trainer.model_dir, job.trainer.method.method, trainer->trainable_parameters());
+               job.trainer.model_dir, job.trainer.method.method, trainer->get().trainable_parameters());
   tee::serve_envelopes(runtime, [trainer](const crypto::SessionId&, crypto::Envelope request) -> tee::Result<crypto::Envelope> {
     try {
       return handle(*trainer, request);

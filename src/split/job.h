@@ -4,7 +4,10 @@
 //
 //   { "kind": "split", "model": DIR, "cut_layer": k, "method": "spf+lora", "lora_r": 8, "lora_alpha": 16,
 //     "lora_dropout": 0, "spf_density": 0.1, "spf_score": "l1", "lr": 3e-3, "weight_decay": 0, "warmup": 10,
-//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1 }
+//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1, "seal_every": 10 }
+//
+// seal_every: every that many optimiser steps the enclave puts a snapshot of its trainer in its trusted state,
+// which the host persists sealed (net/relay_server.h); a restarted enclave continues from it.
 #pragma once
 
 #include <string>
@@ -15,7 +18,8 @@ namespace sg::split {
 
 struct SplitJob {
   train::SliceTrainerOptions trainer;
-  int threads = 1;   // LibTorch threads inside the enclave
+  int threads = 1;      // LibTorch threads inside the enclave
+  int seal_every = 10;  // optimiser steps between trainer snapshots (0 = never)
 
   std::string to_json() const;
   // Throws std::invalid_argument naming `source` and the field.

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <fstream>
+
 #include "train/schedule.h"
 
 namespace sg::train {
@@ -43,16 +45,28 @@ bool Optimizer::after_backward() {
   return true;
 }
 
-void Optimizer::save(const std::string& path) const {
+namespace {
+template <class Target>
+void save_archive(const torch::optim::AdamW& adamw, int step, Target&& target) {
   torch::serialize::OutputArchive archive;
-  impl_->adamw->save(archive);
-  archive.write("step", torch::tensor(int64_t(step_)));
-  archive.save_to(path);
+  adamw.save(archive);
+  archive.write("step", torch::tensor(int64_t(step)));
+  archive.save_to(target);
 }
+}  // namespace
+
+void Optimizer::save(const std::string& path) const { save_archive(*impl_->adamw, step_, path); }
+void Optimizer::save(std::ostream& out) const { save_archive(*impl_->adamw, step_, out); }
 
 void Optimizer::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot read the optimizer state");
+  load(in);
+}
+
+void Optimizer::load(std::istream& in) {
   torch::serialize::InputArchive archive;
-  archive.load_from(path);
+  archive.load_from(in);
   impl_->adamw->load(archive);
   at::Tensor step;
   archive.read("step", step);

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class Optimizer {
   // Optimiser state (moments, step) for exact resume.
   void save(const std::string& path) const;
   void load(const std::string& path);
+  void save(std::ostream& out) const;
+  void load(std::istream& in);
 
  private:
   struct Impl;

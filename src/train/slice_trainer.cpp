@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "model/transformer.h"
@@ -90,6 +91,44 @@ at::Tensor SliceTrainer::logits(const at::Tensor& hidden, const at::Tensor& atte
   auto out = impl_->forward(hidden, attention_mask);
   impl_->adapters.set_training(true);
   return out;
+}
+
+std::string SliceTrainer::snapshot() const {
+  if (!impl_->optimizer) throw std::logic_error("split: snapshot before begin");
+  torch::serialize::OutputArchive archive;
+  const auto params = impl_->adapters.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) archive.write("p" + std::to_string(i), params[i].detach());
+  archive.write("total_steps", torch::tensor(int64_t(impl_->total_steps)));
+  std::ostringstream optimizer;
+  impl_->optimizer->save(optimizer);
+  std::string optimizer_bytes = optimizer.str();
+  archive.write("optimizer", torch::from_blob(optimizer_bytes.data(), {int64_t(optimizer_bytes.size())}, torch::kUInt8).clone());
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void SliceTrainer::restore(const std::string& snapshot) {
+  torch::serialize::InputArchive archive;
+  std::istringstream in(snapshot);
+  archive.load_from(in);
+  at::Tensor total, optimizer;
+  archive.read("total_steps", total);
+  impl_->optimizer.reset();
+  begin(int(total.item<int64_t>()));
+  torch::NoGradGuard no_grad;
+  const auto params = impl_->adapters.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    at::Tensor saved;
+    archive.read("p" + std::to_string(i), saved);
+    if (saved.sizes() != params[i].sizes())
+      throw std::invalid_argument("split: snapshot tensor " + std::to_string(i) + " has shape " +
+                                  c10::str(saved.sizes()) + ", this trainer's is " + c10::str(params[i].sizes()));
+    params[i].copy_(saved);
+  }
+  archive.read("optimizer", optimizer);
+  std::istringstream optimizer_in(std::string(static_cast<const char*>(optimizer.data_ptr()), optimizer.numel()));
+  impl_->optimizer->load(optimizer_in);
 }
 
 int SliceTrainer::steps_done() const { return impl_->optimizer ? impl_->optimizer->step() : 0; }

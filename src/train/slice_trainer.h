@@ -39,6 +39,11 @@ class SliceTrainer {
   // Logits (B,T,V) of the slice with its current adapters (no gradients).
   at::Tensor logits(const at::Tensor& hidden, const at::Tensor& attention_mask) const;
 
+  // Everything trained so far — adapter tensors, optimiser moments and step, schedule length — as bytes, for
+  // the enclave to seal; restore() continues exactly from a snapshot of a trainer with the same options.
+  std::string snapshot() const;
+  void restore(const std::string& snapshot);
+
   int steps_done() const;
   int total_steps() const;
   int64_t trainable_parameters() const;

@@ -4,6 +4,8 @@
 #   three_clients_and_a_killed_one   3 clients on non-IID shards train concurrently against one server while a
 #                                    4th is killed (SIGKILL) mid-run; the 3 finish, the server keeps serving
 #   strict_policy_refuses_sim        a client whose policy forbids sim exits 1 with one line, sends nothing
+#   restart_resumes_sealed_state     the server is killed (SIGKILL) after 6 steps and restarted; the client
+#                                    resumes from the sealed step 6, and steps 7-10 equal an uninterrupted run's
 set -uo pipefail
 bin=$1
 case_name=$2
@@ -20,7 +22,7 @@ fail() { echo "FAIL: $*"; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && 
 
 echo '{"kind": "split", "cut_layer": 2}' > "$tmp/plan.json"
 
-server_args=(--model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/state" --method spf+lora --lr 3e-3 --total-steps 40)
+server_args=(--model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/state" --method spf+lora --lr 3e-3)
 start_server() {
   "$bin" server "${server_args[@]}" --listen 127.0.0.1:0 --record-relay "$tmp/relay.bin" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
@@ -41,6 +43,7 @@ client() {   # client NAME POLICY args...
 
 case $case_name in
   three_clients_and_a_killed_one)
+    server_args+=(--total-steps 40)
     start_server
     grep -q "NOT a security boundary" "$tmp/server.err" || fail "the sim server did not warn that it is not a security boundary"
     # The measurement an operator computes offline (--measure) is the one the running enclave attests to.
@@ -78,6 +81,32 @@ case $case_name in
     [ "$(wc -l < "$tmp/strict.err")" -eq 1 ] || fail "expected one error line"
     grep -q "evidence refused by policy" "$tmp/strict.err" || fail "error does not say the evidence was refused"
     [ ! -s "$tmp/relay.bin" ] || fail "frames were relayed before attestation succeeded" ;;
+  restart_resumes_sealed_state)
+    server_args+=(--seal-every-steps 2 --seal-every-seconds 0 --total-steps 10)
+    train=(--data "$root/data/medical/severity/train.jsonl" --batch-size 8)
+    start_server
+    client first "$tmp/state/client-policy.json" "${train[@]}" --max-steps 6 || fail "first client"
+    kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+    [ -s "$tmp/state/sealed_state.bin" ] || fail "no sealed state on disk after the crash"
+    start_server
+    grep -q "restored the sealed trainer at step 6" "$tmp/server.err" && fail "restored before any client asked"
+    client resumed "$tmp/state/client-policy.json" "${train[@]}" --max-steps 10 --resume || fail "resumed client"
+    grep -q "restored the sealed trainer at step 6" "$tmp/server.err" || fail "the enclave did not restore step 6"
+    kill "$server_pid"; wait "$server_pid"; server_pid=
+    # The same 10 steps without interruption, on a fresh server.
+    server_args=("${server_args[@]/$tmp\/state/$tmp/state-fresh}")
+    start_server
+    client fresh "$tmp/state-fresh/client-policy.json" "${train[@]}" --max-steps 10 || fail "uninterrupted client"
+    python3 - "$tmp" <<'PY' || fail "the resumed run does not continue the interrupted one"
+import json, sys
+t = sys.argv[1]
+first, resumed, fresh = (json.load(open(f"{t}/{n}.json"))["losses"] for n in ("first", "resumed", "fresh"))
+assert len(first) == 6 and len(resumed) == 4 and len(fresh) == 10, (len(first), len(resumed), len(fresh))
+worst = max(abs(a - b) for a, b in zip(first + resumed, fresh))
+print(f"max |loss difference| interrupted vs uninterrupted: {worst:.2e}")
+assert worst < 1e-5
+PY
+    ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
 echo "ok: $case_name"
