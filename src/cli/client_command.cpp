@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/eval_report.h"
 #include "cli/options.h"
+#include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "net/remote_enclave.h"
 #include "slicing/plan.h"
@@ -67,7 +68,11 @@ void run_client(ClientArgs args) {
     eval::Scorer scorer;
     scorer.logits = [&](const at::Tensor& ids, const at::Tensor& mask) { return client.logits(ids, mask); };
     scorer.greedy = [&](const std::vector<int32_t>& prompt, int max_new, const std::vector<int32_t>& stop) {
-      return eval::greedy_by_logits(scorer, prompt, max_new, stop);
+      model::SamplingOptions greedy;
+      greedy.max_new_tokens = max_new;
+      greedy.stop_tokens = stop;
+      return model::generate([&](const at::Tensor& input, int64_t past) { return client.next_token_logits(input, past); },
+                             prompt, greedy);
     };
     summary["eval"] = evaluate_files(scorer, *tokenizer, args.eval_paths, args.eval);
   }

@@ -1,16 +1,22 @@
-// `sliceguard generate`: stream a completion of a prompt from a local checkpoint and report tokens/s.
+// `sliceguard generate`: stream a completion of a prompt and report tokens/s — from a local checkpoint, or with
+// --split through a server enclave that holds the latter layers (KV caches on both sides).
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
+#include "net/remote_enclave.h"
+#include "slicing/plan.h"
+#include "split/client.h"
 
 namespace sg::cli {
 namespace {
@@ -20,21 +26,54 @@ struct GenerateArgs {
   std::string prompt;
   model::SamplingOptions sampling;
   int threads = 0;
+  bool split = false;
+  std::string server, plan_path, policy_path;
 };
+
+// The split model: this process runs the plan's client slice, the attested enclave the rest.
+struct SplitModel {
+  std::unique_ptr<net::RemoteEnclave> enclave;
+  std::unique_ptr<split::SplitClient> client;
+};
+
+SplitModel connect_split(const GenerateArgs& args) {
+  if (args.server.empty() || args.plan_path.empty() || args.policy_path.empty())
+    throw CLI::ValidationError("generate --split", "needs --server, --plan and --policy");
+  auto policy = tee::Policy::load(args.policy_path);
+  if (!policy) throw std::runtime_error(policy.error().message);
+  SplitModel m;
+  m.enclave = net::RemoteEnclave::connect({args.server}, *policy);
+  m.client = std::make_unique<split::SplitClient>(args.model_dir, slicing::SlicePlan::load(args.plan_path),
+                                                  [&e = *m.enclave](const crypto::Envelope& r) { return e.call(r); });
+  m.client->hello();
+  return m;
+}
 
 void run_generate(const GenerateArgs& args) {
   set_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
-  auto transformer = model::Transformer::load(args.model_dir);
   auto options = args.sampling;
-  options.stop_tokens = transformer.config().eos_token_ids;
+  options.stop_tokens = model::load_config(args.model_dir).eos_token_ids;
   if (auto eos = tokenizer->eos_id()) options.stop_tokens.push_back(*eos);
+  std::optional<model::Transformer> local;
+  SplitModel split;
+  model::NextTokenLogits next_logits;
+  if (args.split) {
+    split = connect_split(args);
+    next_logits = [&](const at::Tensor& input, int64_t past) { return split.client->next_token_logits(input, past); };
+  } else {
+    local.emplace(model::Transformer::load(args.model_dir));
+    next_logits = [&, cache = std::make_shared<model::KvCache>()](const at::Tensor& input, int64_t past) {
+      auto ctx = model::ForwardContext::for_tokens(input, {}, cache.get(), past);
+      return local->forward(input, ctx)[0][-1];
+    };
+  }
 
   const auto prompt = tokenizer->encode(args.prompt);
   model::TextStream stream(*tokenizer);
   std::cout << args.prompt << std::flush;
   const auto start = std::chrono::steady_clock::now();
-  const auto produced = model::generate(transformer, prompt, options, [&](int32_t token) {
+  const auto produced = model::generate(next_logits, prompt, options, [&](int32_t token) {
     std::cout << stream.push(token) << std::flush;
   });
   std::cout << stream.finish() << "\n";
@@ -46,7 +85,7 @@ void run_generate(const GenerateArgs& args) {
 }  // namespace
 
 void add_generate_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("generate", "Generate text from a prompt with a local checkpoint");
+  auto* cmd = app.add_subcommand("generate", "Generate text from a prompt, locally or split with a server enclave (--split)");
   auto args = std::make_shared<GenerateArgs>();
   cmd->add_option("--model", args->model_dir, "Checkpoint directory (config.json, safetensors, tokenizer)")
       ->required()->check(CLI::ExistingDirectory);
@@ -61,6 +100,10 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--seed", args->sampling.seed, "Sampling seed")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  cmd->add_flag("--split", args->split, "Run the plan's client slice here and the rest in a server enclave");
+  cmd->add_option("--server", args->server, "--split: host:port of `sliceguard server`");
+  cmd->add_option("--plan", args->plan_path, "--split: the server's slice plan")->check(CLI::ExistingFile);
+  cmd->add_option("--policy", args->policy_path, "--split: attestation policy for the server enclave")->check(CLI::ExistingFile);
   cmd->callback([args] { run_generate(*args); });
 }
 

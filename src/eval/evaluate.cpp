@@ -51,22 +51,6 @@ Scorer local_scorer(const model::Transformer& model, const peft::AdapterSet& ada
   return scorer;
 }
 
-std::vector<int32_t> greedy_by_logits(const Scorer& scorer, const std::vector<int32_t>& prompt, int max_new_tokens,
-                                      const std::vector<int32_t>& stop) {
-  torch::NoGradGuard no_grad;
-  std::vector<int64_t> sequence(prompt.begin(), prompt.end());
-  std::vector<int32_t> produced;
-  for (int i = 0; i < max_new_tokens; ++i) {
-    auto ids = torch::tensor(sequence, torch::kInt64).unsqueeze(0);
-    auto logits = scorer.logits(ids, torch::ones_like(ids));
-    const auto next = int32_t(logits[0][-1].argmax().item<int64_t>());
-    produced.push_back(next);
-    sequence.push_back(next);
-    if (std::find(stop.begin(), stop.end(), next) != stop.end()) break;
-  }
-  return produced;
-}
-
 EvalResult evaluate(const model::Transformer& model, const peft::AdapterSet& adapters,
                     const model::Tokenizer& tokenizer, const data::Dataset& dataset, const EvalOptions& options) {
   return evaluate(local_scorer(model, adapters), tokenizer, dataset, options);

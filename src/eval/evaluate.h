@@ -47,10 +47,6 @@ struct Scorer {
 
 // A local model with its adapters (may be empty: zero-shot); generation uses the KV cache.
 Scorer local_scorer(const model::Transformer& model, const peft::AdapterSet& adapters);
-// Greedy generation through `logits` alone, recomputing the whole sequence for each new token (no KV cache):
-// for scorers that expose only logits.
-std::vector<int32_t> greedy_by_logits(const Scorer& scorer, const std::vector<int32_t>& prompt, int max_new_tokens,
-                                      const std::vector<int32_t>& stop);
 
 EvalResult evaluate(const Scorer& scorer, const model::Tokenizer& tokenizer, const data::Dataset& dataset,
                     const EvalOptions& options);

@@ -36,28 +36,36 @@ int32_t sample(at::Tensor logits, const SamplingOptions& o, at::Generator& gener
 
 }  // namespace
 
-std::vector<int32_t> generate(const Transformer& model, const std::vector<int32_t>& prompt,
+std::vector<int32_t> generate(const NextTokenLogits& next_logits, const std::vector<int32_t>& prompt,
                               const SamplingOptions& options, const std::function<void(int32_t)>& on_token,
-                              KvCache* cache) {
+                              int64_t past) {
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt has no tokens");
   torch::NoGradGuard no_grad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  KvCache own_cache;
-  if (!cache) cache = &own_cache;
   std::vector<int32_t> produced;
   auto input = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kInt64).unsqueeze(0);
-  int64_t past = cache->length(model.slice().first_layer);
   for (int step = 0; step < options.max_new_tokens; ++step) {
-    auto ctx = ForwardContext::for_tokens(input, {}, cache, past);
-    auto logits = model.forward(input, ctx);               // (1,T,V)
+    auto logits = next_logits(input, past);   // (V)
     past += input.size(1);
-    const int32_t next = sample(logits[0][-1], options, generator);
+    const int32_t next = sample(logits, options, generator);
     produced.push_back(next);
     if (on_token) on_token(next);
     if (std::find(options.stop_tokens.begin(), options.stop_tokens.end(), next) != options.stop_tokens.end()) break;
     input = torch::full({1, 1}, int64_t(next), torch::kInt64);
   }
   return produced;
+}
+
+std::vector<int32_t> generate(const Transformer& model, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options, const std::function<void(int32_t)>& on_token,
+                              KvCache* cache) {
+  KvCache own_cache;
+  if (!cache) cache = &own_cache;
+  auto next_logits = [&](const at::Tensor& input, int64_t past) {
+    auto ctx = ForwardContext::for_tokens(input, {}, cache, past);
+    return model.forward(input, ctx)[0][-1];
+  };
+  return generate(next_logits, prompt, options, on_token, cache->length(model.slice().first_layer));
 }
 
 namespace {

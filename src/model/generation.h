@@ -1,6 +1,8 @@
 // Autoregressive generation with a KV cache: greedy, temperature, top-k, top-p, seed, stop tokens, streaming.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,6 +23,16 @@ struct SamplingOptions {
 };
 
 struct KvCache;
+
+// The model as generation sees it: the next-token logits (V) after feeding `input` (1,T) at positions
+// past .. past+T-1, extending whatever KV cache the function keeps (a local model, or a split one whose layers
+// live in two processes).
+using NextTokenLogits = std::function<at::Tensor(const at::Tensor& input, int64_t past)>;
+
+// Sampling loop over any NextTokenLogits, starting at position `past`. Same result and contract as below.
+std::vector<int32_t> generate(const NextTokenLogits& next_logits, const std::vector<int32_t>& prompt,
+                              const SamplingOptions& options, const std::function<void(int32_t)>& on_token = {},
+                              int64_t past = 0);
 
 // Returns the new tokens (a stop token, when hit, is the last one). `on_token` sees each as it is made.
 // `cache` may arrive pre-filled (a P-tuning prefix): the prompt then attends to it and is numbered after it.

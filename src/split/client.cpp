@@ -26,6 +26,7 @@ struct SplitClient::Impl {
   model::Transformer front;
   Transport transport;
   SplitTimings timings;
+  model::KvCache cache;   // split generation: the front layers' keys and values
 
   Impl(const std::string& model_dir, const slicing::SlicePlan& p, Transport t)
       : plan(p), front(model::Transformer::load(model_dir, p.client_slice(model::load_config(model_dir)))),
@@ -138,6 +139,22 @@ at::Tensor SplitClient::logits(const at::Tensor& input_ids, const at::Tensor& at
   crypto::Envelope reply;
   impl_->call({{"op", op::kLogits}}, {to_wire("hidden", hidden), to_wire("attention_mask", mask)}, &reply);
   return from_wire(reply, "logits", torch::kFloat32, 3);
+}
+
+at::Tensor SplitClient::next_token_logits(const at::Tensor& input_ids, int64_t past) {
+  auto& impl = *impl_;
+  if (past == 0) impl.cache = {};
+  const auto start = Clock::now();
+  at::Tensor hidden;
+  {
+    torch::NoGradGuard no_grad;
+    auto ctx = model::ForwardContext::for_tokens(input_ids, {}, &impl.cache, past);
+    hidden = impl.front.forward_layers(impl.front.embed(input_ids, ctx), 0, impl.plan.cut_layer, ctx);
+  }
+  impl.timings.client_compute += since(start);
+  crypto::Envelope reply;
+  impl.call({{"op", op::kGenerate}, {"past", past}}, {to_wire("hidden", hidden)}, &reply);
+  return from_wire(reply, "logits", torch::kFloat32, 1);
 }
 
 }  // namespace sg::split

@@ -59,6 +59,9 @@ class SplitClient {
                            bool resume = false);
   // Logits (B,T,V) of the whole split model for a batch: the front here, the rest in the enclave.
   at::Tensor logits(const at::Tensor& input_ids, const at::Tensor& attention_mask);
+  // Split generation with a KV cache on both sides (this client's layers here, the enclave's there): the
+  // next-token logits for model::generate. Position 0 starts a new sequence on both sides.
+  at::Tensor next_token_logits(const at::Tensor& input_ids, int64_t past);
 
   const SplitTimings& timings() const;
 

@@ -5,9 +5,11 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <random>
 
+#include "model/transformer.h"
 #include "split/job.h"
 #include "split/protocol.h"
 #include "split/wire.h"
@@ -60,7 +62,11 @@ class SealedTrainer {
   crypto::Bytes generation_;
 };
 
-crypto::Envelope handle(SealedTrainer& sealed, const crypto::Envelope& request) {
+// Per-session KV caches of the enclave's layers, for split generation.
+using Caches = std::map<crypto::SessionId, model::KvCache>;
+
+crypto::Envelope handle(SealedTrainer& sealed, Caches& caches, const crypto::SessionId& session,
+                        const crypto::Envelope& request) {
   auto& trainer = sealed.get();
   const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
   if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
@@ -76,6 +82,12 @@ crypto::Envelope handle(SealedTrainer& sealed, const crypto::Envelope& request) 
     return reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
   }
   auto hidden = from_wire(request, "hidden", torch::kFloat32, 3);
+  if (op == op::kGenerate) {
+    const auto past = control.at("past").get<int64_t>();
+    auto& cache = caches[session];
+    if (past == 0) cache = {};
+    return reply(json::object(), {to_wire("logits", trainer.next_token_logits(hidden, cache, past))});
+  }
   auto mask = from_wire(request, "attention_mask", torch::kInt64, 2);
   if (op == op::kTrain) {
     auto labels = from_wire(request, "labels", torch::kInt64, 2);
@@ -100,9 +112,11 @@ void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfi
   auto trainer = std::make_shared<SealedTrainer>(job, runtime.state());
   spdlog::info("split job: layers [{}, L) of {} with {} ({} trainable parameters)", job.trainer.cut_layer,
                job.trainer.model_dir, job.trainer.method.method, trainer->get().trainable_parameters());
-  tee::serve_envelopes(runtime, [trainer](const crypto::SessionId&, crypto::Envelope request) -> tee::Result<crypto::Envelope> {
+  auto caches = std::make_shared<Caches>();
+  tee::serve_envelopes(runtime, [trainer, caches](const crypto::SessionId& session,
+                                                  crypto::Envelope request) -> tee::Result<crypto::Envelope> {
     try {
-      return handle(*trainer, request);
+      return handle(*trainer, *caches, session, request);
     } catch (const std::exception& e) {
       return reply({{"error", e.what()}});
     }

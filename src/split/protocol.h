@@ -10,6 +10,9 @@
 //                                                                                        "compute_seconds"}
 //                                              (B,T), labels I64 (B,T)
 //   {"op":"logits"}                            hidden, attention_mask                   {} + logits F32 (B,T,V)
+//   {"op":"generate","past":p}                 hidden F32 (1,T,D) of the new tokens     {} + logits F32 (V): the next
+//                                              (past 0 starts a new sequence; the        token's; the enclave keeps this
+//                                              session's KV cache grows with each call)  session's KV cache of its layers
 //
 // Any failure is a reply {"error": "..."}: the message travels sealed to the client, never in clear to the host.
 #pragma once
@@ -19,4 +22,5 @@ inline constexpr const char* kHello = "hello";
 inline constexpr const char* kBegin = "begin";
 inline constexpr const char* kTrain = "train";
 inline constexpr const char* kLogits = "logits";
+inline constexpr const char* kGenerate = "generate";
 }  // namespace sg::split::op

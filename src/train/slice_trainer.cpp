@@ -131,6 +131,23 @@ void SliceTrainer::restore(const std::string& snapshot) {
   impl_->optimizer->load(optimizer_in);
 }
 
+at::Tensor SliceTrainer::next_token_logits(const at::Tensor& hidden, model::KvCache& cache, int64_t past) const {
+  const auto& c = impl_->model.config();
+  if (hidden.dim() != 3 || hidden.size(0) != 1 || hidden.size(2) != c.hidden_size)
+    throw std::invalid_argument("split generate: activations have shape " + c10::str(hidden.sizes()) +
+                                ", expected (1, tokens, " + std::to_string(c.hidden_size) + ")");
+  if (cache.length(impl_->options.cut_layer) != past)
+    throw std::invalid_argument("split generate: position " + std::to_string(past) + " but the enclave's cache holds " +
+                                std::to_string(cache.length(impl_->options.cut_layer)) + " tokens");
+  torch::NoGradGuard no_grad;
+  impl_->adapters.set_training(false);
+  auto shape = torch::zeros({1, hidden.size(1)}, torch::kInt64);
+  auto ctx = model::ForwardContext::for_tokens(shape, {}, &cache, past);
+  auto out = impl_->model.head(impl_->model.forward_layers(hidden, impl_->options.cut_layer, c.num_layers, ctx));
+  impl_->adapters.set_training(true);
+  return out[0][-1];
+}
+
 int SliceTrainer::steps_done() const { return impl_->optimizer ? impl_->optimizer->step() : 0; }
 int SliceTrainer::total_steps() const { return impl_->total_steps; }
 int64_t SliceTrainer::trainable_parameters() const { return impl_->adapters.trainable_parameters(); }

@@ -14,6 +14,10 @@
 #include "train/micro_step.h"
 #include "train/optimizer.h"
 
+namespace sg::model {
+struct KvCache;
+}
+
 namespace sg::train {
 
 struct SliceTrainerOptions {
@@ -38,6 +42,9 @@ class SliceTrainer {
                         BatchPosition at);
   // Logits (B,T,V) of the slice with its current adapters (no gradients).
   at::Tensor logits(const at::Tensor& hidden, const at::Tensor& attention_mask) const;
+  // Generation: the next-token logits (V) for hidden (1,T,D) of new tokens at positions past .., extending
+  // `cache` (the slice's layers only). Throws when `past` is not the cache's length.
+  at::Tensor next_token_logits(const at::Tensor& hidden, model::KvCache& cache, int64_t past) const;
 
   // Everything trained so far — adapter tensors, optimiser moments and step, schedule length — as bytes, for
   // the enclave to seal; restore() continues exactly from a snapshot of a trainer with the same options.

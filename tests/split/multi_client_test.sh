@@ -69,6 +69,10 @@ case $case_name in
     # Still serving: a fresh client evaluates the trained split model.
     client after "$tmp/state/client-policy.json" --eval "$root/data/medical/triage/test.jsonl" --limit 4 \
       || fail "the server stopped serving after a client was killed"
+    "$bin" generate --split --server "127.0.0.1:$port" --plan "$tmp/plan.json" --policy "$tmp/state/client-policy.json" \
+      --model "$model" --prompt "Chest pain radiating to the left arm." --max-new-tokens 8 > "$tmp/gen.out" 2> "$tmp/gen.err" \
+      || fail "generate --split"
+    grep -q "Chest pain" "$tmp/gen.out" && grep -q "tokens/s" "$tmp/gen.err" || fail "generate --split printed nothing"
     [ -s "$tmp/relay.bin" ] || fail "the relay record is empty"
     kill -TERM "$server_pid"; wait "$server_pid"; rc=$?; server_pid=
     [ "$rc" -eq 0 ] || fail "server exited $rc on SIGTERM" ;;

@@ -12,6 +12,7 @@
 
 #include "crypto/bytes.h"
 #include "data/dataset.h"
+#include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "net/enclave_host.h"
@@ -258,6 +259,30 @@ TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
   EXPECT_NE(reply.control.find("no tensor 'hidden'"), std::string::npos) << reply.control;
   // The session still works afterwards.
   EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
+}
+
+TEST(SplitInference, GenerationWithCachesOnBothSidesMatchesLocalGeneration) {
+  SplitServer server(job_for("lora"));   // fresh LoRA: B = 0, so the split model is the base model
+  auto remote = server.connect(server.policy_allowing_sim);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
+  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto tokenizer = model::Tokenizer::load(kModel);
+  auto full = model::Transformer::load(kModel);
+  model::SamplingOptions greedy;
+  greedy.max_new_tokens = 24;
+  for (const char* text : {"Patient reports chest pain radiating to the left arm.", "Fever and a stiff neck"}) {
+    const auto prompt = tokenizer->encode(text);
+    const auto local = model::generate(full, prompt, greedy);
+    // Twice over one session: a new sequence (position 0) must reset both caches.
+    for (int round = 0; round < 2; ++round) {
+      const auto split = model::generate(
+          [&](const at::Tensor& input, int64_t past) { return client.next_token_logits(input, past); }, prompt, greedy);
+      EXPECT_EQ(split, local) << text << " (round " << round << ")";
+    }
+  }
+  // A position the enclave's cache does not hold is refused, in a sealed reply.
+  auto ids = torch::tensor({{5, 6}}, torch::kInt64);
+  EXPECT_THROW(client.next_token_logits(ids, 7), std::runtime_error);
 }
 
 TEST(SplitSecurity, DeadServerIsAClearError) {
