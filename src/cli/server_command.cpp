@@ -38,6 +38,7 @@ struct ServerArgs {
   std::string spf_score = "l1";
   bool measure = false;
   double seal_every_seconds = 30;
+  std::string mode = "sequential";
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
@@ -77,6 +78,7 @@ void run_server(ServerArgs args) {
   trainer.cut_layer = plan.cut_layer;
   trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
   trainer.method.spf.seed = trainer.seed;
+  args.job.parallel = args.mode == "parallel";
 
   net::HostOptions host;
   host.enclave_binary = self_executable();
@@ -143,6 +145,10 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--total-steps", t.total_steps, "Schedule length (0 = the first client's run)")->capture_default_str();
   cmd->add_option("--seed", t.seed, "Seed for adapter init and dropout")->capture_default_str();
   cmd->add_option("--enclave-threads", args->job.threads, "LibTorch threads in the enclave")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--mode", args->mode, "sequential (one shared server state) | parallel (per-client copies, averaged: SplitFed)")
+      ->check(CLI::IsMember({"sequential", "parallel"}))->capture_default_str();
+  cmd->add_option("--average-every", args->job.average_every, "parallel: steps of a client copy between averages")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--seal-every-steps", args->job.seal_every,
                   "Enclave snapshots its trainer every N optimiser steps (0 = never)")->capture_default_str();

@@ -7,11 +7,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <random>
 
 #include "model/transformer.h"
 #include "split/job.h"
 #include "split/protocol.h"
+#include "split/trainer_pool.h"
 #include "split/wire.h"
 #include "tee/envelope_service.h"
 
@@ -24,50 +24,12 @@ crypto::Envelope reply(const json& control, std::vector<crypto::Tensor> tensors 
   return {control.dump(), std::move(tensors)};
 }
 
-// The trainer and its place in the enclave's trusted state. Every `seal_every` steps a snapshot goes into the
-// state (the host seals and persists it); a state that changed under us — unsealed after a restart — is loaded
-// before the next request.
-class SealedTrainer {
- public:
-  SealedTrainer(const SplitJob& job, tee::TrustedState& state)
-      : trainer_(job.trainer), state_(state), seal_every_(job.seal_every), run_(std::random_device{}()) {}
-
-  train::SliceTrainer& get() {
-    auto it = state_.find(kGeneration);
-    if (it != state_.end() && it->second != generation_) {
-      const auto& blob = state_.at(kSnapshot);
-      trainer_.restore(std::string(blob.begin(), blob.end()));
-      generation_ = it->second;
-      spdlog::info("split job: restored the sealed trainer at step {}", trainer_.steps_done());
-    }
-    return trainer_;
-  }
-
-  void after_step() {
-    if (seal_every_ == 0 || trainer_.steps_done() % seal_every_ != 0) return;
-    const auto snapshot = trainer_.snapshot();
-    state_[kSnapshot] = crypto::Bytes(snapshot.begin(), snapshot.end());
-    const std::string generation = std::to_string(run_) + ":" + std::to_string(trainer_.steps_done());
-    generation_ = crypto::Bytes(generation.begin(), generation.end());
-    state_[kGeneration] = generation_;
-  }
-
- private:
-  static constexpr const char* kSnapshot = "split.trainer";
-  static constexpr const char* kGeneration = "split.generation";
-  train::SliceTrainer trainer_;
-  tee::TrustedState& state_;
-  int seal_every_;
-  uint64_t run_;   // tells this process's snapshots from a restored one's
-  crypto::Bytes generation_;
-};
-
 // Per-session KV caches of the enclave's layers, for split generation.
 using Caches = std::map<crypto::SessionId, model::KvCache>;
 
-crypto::Envelope handle(SealedTrainer& sealed, Caches& caches, const crypto::SessionId& session,
+crypto::Envelope handle(TrainerPool& pool, Caches& caches, const crypto::SessionId& session,
                         const crypto::Envelope& request) {
-  auto& trainer = sealed.get();
+  auto& trainer = pool.for_session(session);
   const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
   if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
     throw std::invalid_argument("request control is not a JSON object with a string 'op'");
@@ -94,7 +56,7 @@ crypto::Envelope handle(SealedTrainer& sealed, Caches& caches, const crypto::Ses
     const train::BatchPosition at{control.at("epoch").get<int>(), control.at("index").get<std::size_t>()};
     const auto start = std::chrono::steady_clock::now();
     const auto result = trainer.train(hidden, mask, labels, at);
-    if (result.stepped) sealed.after_step();
+    if (result.stepped) pool.after_step(trainer);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return reply({{"loss", result.loss}, {"stepped", result.stepped}, {"step", trainer.steps_done()},
                   {"lr", result.lr}, {"compute_seconds", seconds}});
@@ -109,14 +71,14 @@ void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfi
   if (config.job.empty()) return;
   const auto job = SplitJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
-  auto trainer = std::make_shared<SealedTrainer>(job, runtime.state());
-  spdlog::info("split job: layers [{}, L) of {} with {} ({} trainable parameters)", job.trainer.cut_layer,
-               job.trainer.model_dir, job.trainer.method.method, trainer->get().trainable_parameters());
+  auto pool = std::make_shared<TrainerPool>(job, runtime.state());
+  spdlog::info("split job: layers [{}, L) of {} with {}, {} mode", job.trainer.cut_layer, job.trainer.model_dir,
+               job.trainer.method.method, job.parallel ? "parallel (SplitFed)" : "sequential");
   auto caches = std::make_shared<Caches>();
-  tee::serve_envelopes(runtime, [trainer, caches](const crypto::SessionId& session,
-                                                  crypto::Envelope request) -> tee::Result<crypto::Envelope> {
+  tee::serve_envelopes(runtime, [pool, caches](const crypto::SessionId& session,
+                                               crypto::Envelope request) -> tee::Result<crypto::Envelope> {
     try {
-      return handle(*trainer, *caches, session, request);
+      return handle(*pool, *caches, session, request);
     } catch (const std::exception& e) {
       return reply({{"error", e.what()}});
     }

@@ -1,6 +1,6 @@
-// The server enclave's side of split training: builds a SliceTrainer from the enclave config's job and answers
-// the protocol of protocol.h on every client session. Clients share the one trainer (`sequential`: vanilla
-// split learning); the enclave serves one request at a time, so their steps interleave.
+// The server enclave's side of split training: builds the trainers of the enclave config's job (trainer_pool.h:
+// one shared, or one per client in parallel mode) and answers the protocol of protocol.h on every client
+// session. The enclave serves one request at a time, so concurrent clients' steps interleave.
 #pragma once
 
 #include "tee/enclave_main.h"

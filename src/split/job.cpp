@@ -30,7 +30,8 @@ std::string SplitJob::to_json() const {
               {"spf_score", peft::spf_score_name(m.spf.score)},           {"lr", o.lr},
               {"weight_decay", o.weight_decay}, {"warmup", o.warmup_steps}, {"max_grad_norm", o.max_grad_norm},
               {"accumulation", o.accumulation}, {"seed", t.seed},         {"total_steps", t.total_steps},
-              {"threads", threads},               {"seal_every", seal_every}}
+              {"threads", threads},               {"seal_every", seal_every},
+              {"mode", parallel ? "parallel" : "sequential"}, {"average_every", average_every}}
       .dump();
 }
 
@@ -40,7 +41,7 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   static const std::set<std::string> known = {"kind", "model", "cut_layer", "method", "lora_r", "lora_alpha",
                                               "lora_dropout", "spf_density", "spf_score", "lr", "weight_decay",
                                               "warmup", "max_grad_norm", "accumulation", "seed", "total_steps",
-                                              "threads", "seal_every"};
+                                              "threads", "seal_every", "mode", "average_every"};
   for (const auto& item : j.items())
     if (!known.count(item.key())) throw std::invalid_argument(source + ": unknown job field '" + item.key() + "'");
   if (j.value("kind", std::string()) != "split")
@@ -69,6 +70,13 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   read(j, "threads", job.threads, source);
   read(j, "seal_every", job.seal_every, source);
   if (job.seal_every < 0) throw std::invalid_argument(source + ": job field 'seal_every' must be >= 0");
+  std::string mode = "sequential";
+  read(j, "mode", mode, source);
+  if (mode != "sequential" && mode != "parallel")
+    throw std::invalid_argument(source + ": job field 'mode' must be \"sequential\" or \"parallel\", got \"" + mode + "\"");
+  job.parallel = mode == "parallel";
+  read(j, "average_every", job.average_every, source);
+  if (job.average_every < 1) throw std::invalid_argument(source + ": job field 'average_every' must be >= 1");
   if (job.threads < 1) throw std::invalid_argument(source + ": job field 'threads' must be >= 1");
   return job;
 }

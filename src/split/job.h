@@ -4,7 +4,12 @@
 //
 //   { "kind": "split", "model": DIR, "cut_layer": k, "method": "spf+lora", "lora_r": 8, "lora_alpha": 16,
 //     "lora_dropout": 0, "spf_density": 0.1, "spf_score": "l1", "lr": 3e-3, "weight_decay": 0, "warmup": 10,
-//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1, "seal_every": 10 }
+//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1, "seal_every": 10,
+//     "mode": "sequential", "average_every": 10 }
+//
+// mode: "sequential" — every client trains one shared server state (vanilla split learning); "parallel" — each
+// client session trains its own copy, and every `average_every` steps of any copy the enclave averages the
+// copies' adapter tensors and gives each the average (SplitFed; optimiser moments stay per copy).
 //
 // seal_every: every that many optimiser steps the enclave puts a snapshot of its trainer in its trusted state,
 // which the host persists sealed (net/relay_server.h); a restarted enclave continues from it.
@@ -20,6 +25,8 @@ struct SplitJob {
   train::SliceTrainerOptions trainer;
   int threads = 1;      // LibTorch threads inside the enclave
   int seal_every = 10;  // optimiser steps between trainer snapshots (0 = never)
+  bool parallel = false;   // mode "parallel" (SplitFed) instead of "sequential"
+  int average_every = 10;  // parallel: steps of a copy between averages
 
   std::string to_json() const;
   // Throws std::invalid_argument naming `source` and the field.

@@ -148,6 +148,8 @@ at::Tensor SliceTrainer::next_token_logits(const at::Tensor& hidden, model::KvCa
   return out[0][-1];
 }
 
+std::vector<at::Tensor> SliceTrainer::parameters() const { return impl_->adapters.parameters(); }
+
 int SliceTrainer::steps_done() const { return impl_->optimizer ? impl_->optimizer->step() : 0; }
 int SliceTrainer::total_steps() const { return impl_->total_steps; }
 int64_t SliceTrainer::trainable_parameters() const { return impl_->adapters.trainable_parameters(); }

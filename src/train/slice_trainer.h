@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "peft/methods.h"
 #include "train/micro_step.h"
@@ -50,6 +51,9 @@ class SliceTrainer {
   // the enclave to seal; restore() continues exactly from a snapshot of a trainer with the same options.
   std::string snapshot() const;
   void restore(const std::string& snapshot);
+
+  // The trainable tensors (adapters), e.g. for averaging copies of a trainer.
+  std::vector<at::Tensor> parameters() const;
 
   int steps_done() const;
   int total_steps() const;

@@ -261,6 +261,41 @@ TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
   EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
 }
 
+// SplitFed: each client session trains its own copy; every `average_every` steps of a copy, all copies get
+// the average. Two clients on different data diverge after one step each and agree again after the average.
+TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
+  auto job = job_for("lora");
+  job.parallel = true;
+  job.average_every = 2;
+  job.trainer.optimizer.warmup_steps = 0;   // the first step must move the adapters
+  SplitServer server(job);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
+  auto tokenizer = model::Tokenizer::load(kModel);
+  auto data_a = small_dataset();
+  auto data_b = data::load_jsonl(std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl");
+  data_b.examples.resize(48);
+  auto remote_a = server.connect(server.policy_allowing_sim);
+  auto remote_b = server.connect(server.policy_allowing_sim);
+  SplitClient a(kModel, plan, [&](const crypto::Envelope& e) { return remote_a->call(e); });
+  SplitClient b(kModel, plan, [&](const crypto::Envelope& e) { return remote_b->call(e); });
+  auto one_step = run_options();
+  one_step.max_steps = 1;
+  const auto probe = train::shuffled_epochs(data_a, *tokenizer, batching())(0).front();
+  auto logits = [&](SplitClient& c) { return c.logits(probe.input_ids, probe.attention_mask); };
+
+  const auto before = logits(a);
+  EXPECT_TRUE(torch::equal(before, logits(b)));   // the same start
+  a.train(data_a, *tokenizer, one_step, batching());
+  b.train(data_b, *tokenizer, one_step, batching());
+  EXPECT_EQ(a.hello().steps_done, 1);
+  EXPECT_GT((logits(a) - logits(b)).abs().max().item<double>(), 1e-4);   // diverged
+  a.train(data_a, *tokenizer, one_step, batching());                     // a's step 2: average
+  EXPECT_EQ(a.hello().steps_done, 2);
+  EXPECT_EQ(b.hello().steps_done, 1);
+  EXPECT_LT((logits(a) - logits(b)).abs().max().item<double>(), 1e-5);   // agree again
+  EXPECT_GT((logits(a) - before).abs().max().item<double>(), 1e-4);      // and trained
+}
+
 TEST(SplitInference, GenerationWithCachesOnBothSidesMatchesLocalGeneration) {
   SplitServer server(job_for("lora"));   // fresh LoRA: B = 0, so the split model is the base model
   auto remote = server.connect(server.policy_allowing_sim);
