@@ -70,12 +70,13 @@ sigset_t stop_signals() {
 void run_server(ServerArgs args) {
   const auto plan = slicing::SlicePlan::load(args.plan_path);
   plan.validate_for(model::load_config(args.model_dir));
-  if (plan.kind != slicing::PlanKind::Split)
-    throw std::invalid_argument(args.plan_path + ": field 'kind': this server runs \"split\" plans, got \"" +
-                                slicing::plan_kind_name(plan.kind) + "\"");
+  if (plan.kind == slicing::PlanKind::Federated)
+    throw std::invalid_argument(args.plan_path + ": field 'kind': this server runs \"split\" and \"u-shaped\" plans, "
+                                "got \"federated\"");
   auto& trainer = args.job.trainer;
   trainer.model_dir = fs::absolute(args.model_dir).string();
   trainer.cut_layer = plan.cut_layer;
+  trainer.head = plan.kind == slicing::PlanKind::Split;
   trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
   trainer.method.spf.seed = trainer.seed;
   args.job.parallel = args.mode == "parallel";

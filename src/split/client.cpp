@@ -9,6 +9,7 @@
 #include "model/transformer.h"
 #include "split/protocol.h"
 #include "split/wire.h"
+#include "train/loss.h"
 #include "train/progress.h"
 
 namespace sg::split {
@@ -31,9 +32,31 @@ struct SplitClient::Impl {
   Impl(const std::string& model_dir, const slicing::SlicePlan& p, Transport t)
       : plan(p), front(model::Transformer::load(model_dir, p.client_slice(model::load_config(model_dir)))),
         transport(std::move(t)) {
-    if (plan.kind != slicing::PlanKind::Split)
-      throw std::invalid_argument(plan.source + ": this client runs \"split\" plans, not \"" +
-                                  slicing::plan_kind_name(plan.kind) + "\"");
+    if (plan.kind == slicing::PlanKind::Federated)
+      throw std::invalid_argument(plan.source + ": a federated plan has no server slice to split with");
+  }
+
+  bool u_shaped() const { return plan.kind == slicing::PlanKind::UShaped; }
+
+  // The enclave's answer as logits: split enclaves send them; u-shaped ones send their output for our head.
+  at::Tensor to_logits(const crypto::Envelope& reply, int64_t dims) {
+    if (!u_shaped()) return from_wire(reply, "logits", torch::kFloat32, dims);
+    torch::NoGradGuard no_grad;
+    auto output = from_wire(reply, "output", torch::kFloat32, dims);
+    return dims == 1 ? front.head(output.view({1, 1, -1})).view({-1}) : front.head(output);
+  }
+
+  // U-shaped micro-step: the enclave's output through our head and loss; the gradient at that output goes back.
+  json u_shaped_step(const data::Batch& batch, const at::Tensor& hidden, int epoch, std::size_t index, int accumulation) {
+    crypto::Envelope reply;
+    call({{"op", op::kForward}, {"epoch", epoch}, {"index", index}},
+         {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask)}, &reply);
+    const auto start = Clock::now();
+    auto output = from_wire(reply, "output", torch::kFloat32, 3).requires_grad_(true);
+    auto loss = train::causal_lm_loss(front.head(output), batch.labels) / double(accumulation);
+    loss.backward();
+    timings.client_compute += since(start);
+    return call({{"op", op::kBackward}, {"loss", loss.item<double>()}}, {to_wire("grad", output.grad())});
   }
 
   // Sends a request, returns the reply's control; a reply {"error": ...} becomes an exception.
@@ -69,6 +92,10 @@ const SplitTimings& SplitClient::timings() const { return impl_->timings; }
 
 ServerInfo SplitClient::hello() {
   const auto r = impl_->call({{"op", op::kHello}}, {});
+  const auto plan = r.value("plan", std::string("split"));
+  if (plan != slicing::plan_kind_name(impl_->plan.kind))
+    throw std::runtime_error(impl_->plan.source + ": kind is \"" + slicing::plan_kind_name(impl_->plan.kind) +
+                             "\" but the server enclave serves a \"" + plan + "\" plan");
   ServerInfo info{r.at("cut_layer").get<int>(), r.at("hidden_size").get<int>(), r.at("method").get<std::string>(),
                   r.at("trainable_parameters").get<int64_t>(), r.at("steps_done").get<int>(),
                   r.at("accumulation").get<int>()};
@@ -113,9 +140,11 @@ train::TrainResult SplitClient::train(const data::Dataset& dataset, const model:
     }
     const auto& batch = epoch_batches[index];
     auto hidden = impl_->run_front(batch.input_ids, batch.attention_mask);
-    const auto r = impl_->call({{"op", op::kTrain}, {"epoch", epoch}, {"index", index}},
-                               {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
-                                to_wire("labels", batch.labels)});
+    const auto r = impl_->u_shaped()
+                       ? impl_->u_shaped_step(batch, hidden, epoch, index, info.accumulation)
+                       : impl_->call({{"op", op::kTrain}, {"epoch", epoch}, {"index", index}},
+                                     {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
+                                      to_wire("labels", batch.labels)});
     impl_->timings.enclave_compute += r.value("compute_seconds", 0.0);
     step_loss += r.at("loss").get<double>();
     step_tokens += batch.tokens();
@@ -138,7 +167,7 @@ at::Tensor SplitClient::logits(const at::Tensor& input_ids, const at::Tensor& at
   auto hidden = impl_->run_front(input_ids, mask);
   crypto::Envelope reply;
   impl_->call({{"op", op::kLogits}}, {to_wire("hidden", hidden), to_wire("attention_mask", mask)}, &reply);
-  return from_wire(reply, "logits", torch::kFloat32, 3);
+  return impl_->to_logits(reply, 3);
 }
 
 at::Tensor SplitClient::next_token_logits(const at::Tensor& input_ids, int64_t past) {
@@ -154,7 +183,7 @@ at::Tensor SplitClient::next_token_logits(const at::Tensor& input_ids, int64_t p
   impl.timings.client_compute += since(start);
   crypto::Envelope reply;
   impl.call({{"op", op::kGenerate}, {"past", past}}, {to_wire("hidden", hidden)}, &reply);
-  return from_wire(reply, "logits", torch::kFloat32, 1);
+  return impl.to_logits(reply, 1);
 }
 
 }  // namespace sg::split

@@ -1,7 +1,9 @@
 // The client's half of split fine-tuning (DESIGN §5, §6): the embedding and layers [0, k) of the model — only
 // those tensors are loaded — and a transport to the server enclave. Each micro-batch's front runs without
 // gradients here; its activations, mask and labels go (sealed, by the transport) to the enclave, which runs the
-// rest, the loss, backward and the optimiser. The batch order is the local trainer's (train::shuffled_epochs),
+// rest, the loss, backward and the optimiser. With a u-shaped plan the client also holds the final norm and
+// head: the enclave returns its output, the client computes the loss (labels never leave it) and returns the
+// gradient at that output. The batch order is the local trainer's (train::shuffled_epochs),
 // and each batch is sent with its position, so the enclave reproduces local training's random draws.
 #pragma once
 

@@ -19,51 +19,91 @@ namespace sg::split {
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 crypto::Envelope reply(const json& control, std::vector<crypto::Tensor> tensors = {}) {
   return {control.dump(), std::move(tensors)};
 }
 
-// Per-session KV caches of the enclave's layers, for split generation.
-using Caches = std::map<crypto::SessionId, model::KvCache>;
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-crypto::Envelope handle(TrainerPool& pool, Caches& caches, const crypto::SessionId& session,
-                        const crypto::Envelope& request) {
-  auto& trainer = pool.for_session(session);
-  const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
-  if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
-    throw std::invalid_argument("request control is not a JSON object with a string 'op'");
-  const auto op = control["op"].get<std::string>();
-  if (op == op::kHello) {
-    return reply({{"cut_layer", trainer.cut_layer()}, {"hidden_size", trainer.hidden_size()},
-                  {"method", trainer.method()}, {"trainable_parameters", trainer.trainable_parameters()},
-                  {"steps_done", trainer.steps_done()}, {"accumulation", trainer.accumulation()}});
-  }
-  if (op == op::kBegin) {
-    trainer.begin(control.at("total_steps").get<int>());
-    return reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
-  }
-  auto hidden = from_wire(request, "hidden", torch::kFloat32, 3);
-  if (op == op::kGenerate) {
-    const auto past = control.at("past").get<int64_t>();
-    auto& cache = caches[session];
-    if (past == 0) cache = {};
-    return reply(json::object(), {to_wire("logits", trainer.next_token_logits(hidden, cache, past))});
-  }
-  auto mask = from_wire(request, "attention_mask", torch::kInt64, 2);
-  if (op == op::kTrain) {
-    auto labels = from_wire(request, "labels", torch::kInt64, 2);
-    const train::BatchPosition at{control.at("epoch").get<int>(), control.at("index").get<std::size_t>()};
-    const auto start = std::chrono::steady_clock::now();
-    const auto result = trainer.train(hidden, mask, labels, at);
-    if (result.stepped) pool.after_step(trainer);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return reply({{"loss", result.loss}, {"stepped", result.stepped}, {"step", trainer.steps_done()},
-                  {"lr", result.lr}, {"compute_seconds", seconds}});
-  }
-  if (op == op::kLogits) return reply(json::object(), {to_wire("logits", trainer.logits(hidden, mask))});
-  throw std::invalid_argument("unknown op '" + op + "'");
+train::BatchPosition position(const json& control) {
+  return {control.at("epoch").get<int>(), control.at("index").get<std::size_t>()};
 }
+
+json step_reply(const train::MicroStepResult& r, const train::SliceTrainer& trainer, double seconds) {
+  return {{"loss", r.loss}, {"stepped", r.stepped}, {"step", trainer.steps_done()}, {"lr", r.lr}, {"compute_seconds", seconds}};
+}
+
+// One request at a time, from any session; per-session state is what a session's sequence of requests needs.
+class SplitService {
+ public:
+  SplitService(const SplitJob& job, tee::TrustedState& state)
+      : pool_(job, state), head_(job.trainer.head), plan_(head_ ? "split" : "u-shaped") {}
+
+  crypto::Envelope handle(const crypto::SessionId& session, const crypto::Envelope& request) {
+    auto& trainer = pool_.for_session(session);
+    const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
+    if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
+      throw std::invalid_argument("request control is not a JSON object with a string 'op'");
+    const auto op = control["op"].get<std::string>();
+    if (op == op::kHello) {
+      return reply({{"plan", plan_}, {"cut_layer", trainer.cut_layer()}, {"hidden_size", trainer.hidden_size()},
+                    {"method", trainer.method()}, {"trainable_parameters", trainer.trainable_parameters()},
+                    {"steps_done", trainer.steps_done()}, {"accumulation", trainer.accumulation()}});
+    }
+    if (op == op::kBegin) {
+      trainer.begin(control.at("total_steps").get<int>());
+      return reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
+    }
+    if (op == op::kBackward) return backward(session, trainer, request, control);
+    auto hidden = from_wire(request, "hidden", torch::kFloat32, 3);
+    if (op == op::kGenerate) {
+      const auto past = control.at("past").get<int64_t>();
+      auto& cache = caches_[session];
+      if (past == 0) cache = {};
+      return reply(json::object(), {to_wire(output_name(), trainer.next_token_logits(hidden, cache, past))});
+    }
+    auto mask = from_wire(request, "attention_mask", torch::kInt64, 2);
+    if (op == op::kLogits) return reply(json::object(), {to_wire(output_name(), trainer.logits(hidden, mask))});
+    const auto start = Clock::now();
+    if (op == op::kTrain) {
+      const auto result = trainer.train(hidden, mask, from_wire(request, "labels", torch::kInt64, 2), position(control));
+      if (result.stepped) pool_.after_step(trainer);
+      return reply(step_reply(result, trainer, since(start)));
+    }
+    if (op == op::kForward) {
+      auto output = trainer.forward_to_client(hidden, mask, position(control));
+      pending_[session] = output;
+      return reply({{"compute_seconds", since(start)}}, {to_wire("output", output)});
+    }
+    throw std::invalid_argument("unknown op '" + op + "'");
+  }
+
+ private:
+  // U-shaped: the client's gradient at our output finishes the micro-step begun by `forward`.
+  crypto::Envelope backward(const crypto::SessionId& session, train::SliceTrainer& trainer,
+                            const crypto::Envelope& request, const json& control) {
+    auto pending = pending_.find(session);
+    if (pending == pending_.end()) throw std::invalid_argument("backward without a forward on this session");
+    const auto output = std::move(pending->second);
+    pending_.erase(pending);
+    const auto start = Clock::now();
+    const auto result = trainer.backward_from_client(output, from_wire(request, "grad", torch::kFloat32, 3),
+                                                     control.at("loss").get<double>());
+    if (result.stepped) pool_.after_step(trainer);
+    return reply(step_reply(result, trainer, since(start)));
+  }
+
+  // Split slices end with the head (logits); u-shaped ones hand their last layer's output to the client's head.
+  const char* output_name() const { return head_ ? "logits" : "output"; }
+
+  TrainerPool pool_;
+  bool head_;
+  std::string plan_;
+  std::map<crypto::SessionId, model::KvCache> caches_;   // split generation
+  std::map<crypto::SessionId, at::Tensor> pending_;      // u-shaped: outputs awaiting their gradient
+};
 
 }  // namespace
 
@@ -71,14 +111,14 @@ void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfi
   if (config.job.empty()) return;
   const auto job = SplitJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
-  auto pool = std::make_shared<TrainerPool>(job, runtime.state());
-  spdlog::info("split job: layers [{}, L) of {} with {}, {} mode", job.trainer.cut_layer, job.trainer.model_dir,
+  auto service = std::make_shared<SplitService>(job, runtime.state());
+  spdlog::info("split job: layers [{}, L){} of {} with {}, {} mode", job.trainer.cut_layer,
+               job.trainer.head ? " + head" : " (u-shaped: the head stays on the client)", job.trainer.model_dir,
                job.trainer.method.method, job.parallel ? "parallel (SplitFed)" : "sequential");
-  auto caches = std::make_shared<Caches>();
-  tee::serve_envelopes(runtime, [pool, caches](const crypto::SessionId& session,
-                                               crypto::Envelope request) -> tee::Result<crypto::Envelope> {
+  tee::serve_envelopes(runtime, [service](const crypto::SessionId& session,
+                                          crypto::Envelope request) -> tee::Result<crypto::Envelope> {
     try {
-      return handle(*pool, *caches, session, request);
+      return service->handle(session, request);
     } catch (const std::exception& e) {
       return reply({{"error", e.what()}});
     }

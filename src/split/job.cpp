@@ -24,7 +24,7 @@ std::string SplitJob::to_json() const {
   const auto& t = trainer;
   const auto& m = t.method;
   const auto& o = t.optimizer;
-  return json{{"kind", "split"},          {"model", t.model_dir},         {"cut_layer", t.cut_layer},
+  return json{{"kind", "split"},          {"plan", t.head ? "split" : "u-shaped"}, {"model", t.model_dir},         {"cut_layer", t.cut_layer},
               {"method", m.method},       {"lora_r", m.lora.r},           {"lora_alpha", m.lora.alpha},
               {"lora_dropout", m.lora.dropout}, {"spf_density", m.spf.density},
               {"spf_score", peft::spf_score_name(m.spf.score)},           {"lr", o.lr},
@@ -38,7 +38,7 @@ std::string SplitJob::to_json() const {
 SplitJob SplitJob::parse(const std::string& json_text, const std::string& source) {
   const auto j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) throw std::invalid_argument(source + ": the job is not a JSON object");
-  static const std::set<std::string> known = {"kind", "model", "cut_layer", "method", "lora_r", "lora_alpha",
+  static const std::set<std::string> known = {"kind", "plan", "model", "cut_layer", "method", "lora_r", "lora_alpha",
                                               "lora_dropout", "spf_density", "spf_score", "lr", "weight_decay",
                                               "warmup", "max_grad_norm", "accumulation", "seed", "total_steps",
                                               "threads", "seal_every", "mode", "average_every"};
@@ -51,6 +51,11 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   if (!j.contains("model")) throw std::invalid_argument(source + ": job field 'model' is required");
   read(j, "model", t.model_dir, source);
   read(j, "cut_layer", t.cut_layer, source);
+  std::string plan = "split";
+  read(j, "plan", plan, source);
+  if (plan != "split" && plan != "u-shaped")
+    throw std::invalid_argument(source + ": job field 'plan' must be \"split\" or \"u-shaped\", got \"" + plan + "\"");
+  t.head = plan == "split";
   read(j, "method", t.method.method, source);
   read(j, "lora_r", t.method.lora.r, source);
   read(j, "lora_alpha", t.method.lora.alpha, source);

@@ -2,7 +2,7 @@
 // is part of the enclave's measurement — a client's policy pins the model path, cut layer, method and
 // hyper-parameters along with the binary. Written by `sliceguard server`, read inside the enclave:
 //
-//   { "kind": "split", "model": DIR, "cut_layer": k, "method": "spf+lora", "lora_r": 8, "lora_alpha": 16,
+//   { "kind": "split", "plan": "split" | "u-shaped", "model": DIR, "cut_layer": k, "method": "spf+lora", "lora_r": 8, "lora_alpha": 16,
 //     "lora_dropout": 0, "spf_density": 0.1, "spf_score": "l1", "lr": 3e-3, "weight_decay": 0, "warmup": 10,
 //     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "total_steps": 0, "threads": 1, "seal_every": 10,
 //     "mode": "sequential", "average_every": 10 }

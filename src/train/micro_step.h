@@ -29,4 +29,10 @@ struct MicroStepResult {
 MicroStepResult run_micro_step(Optimizer& optimizer, int accumulation, uint64_t seed, BatchPosition at,
                                const std::function<at::Tensor()>& loss);
 
+// The two halves of run_micro_step, for a micro-batch whose loss and backward happen elsewhere (the u-shaped
+// split, where the client holds the head): seed the batch's draws before its forward; after its backward,
+// take the optimiser step when due. `loss` is the micro-batch's loss already divided by the accumulation.
+void seed_batch(uint64_t seed, BatchPosition at);
+MicroStepResult finish_micro_step(Optimizer& optimizer, double loss);
+
 }  // namespace sg::train

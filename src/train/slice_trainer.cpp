@@ -31,8 +31,11 @@ struct SliceTrainer::Impl {
                                   ", expected " + c10::str(hidden.sizes().slice(0, 2)));
     // Positions come from the mask alone; the token ids never reach the server.
     auto ctx = model::ForwardContext::for_tokens(attention_mask, attention_mask);
-    return model.head(model.forward_layers(hidden, options.cut_layer, c.num_layers, ctx));
+    return finish(model.forward_layers(hidden, options.cut_layer, c.num_layers, ctx));
   }
+
+  // The head when the slice has it; u-shaped slices end at their last layer's output.
+  at::Tensor finish(const at::Tensor& output) const { return options.head ? model.head(output) : output; }
 };
 
 namespace {
@@ -45,6 +48,7 @@ model::Transformer load_server_slice(const SliceTrainerOptions& options) {
   spec.embedding = false;
   spec.first_layer = options.cut_layer;
   spec.end_layer = config.num_layers;
+  spec.head = options.head;
   return model::Transformer::load(options.model_dir, spec);
 }
 }  // namespace
@@ -78,11 +82,27 @@ void SliceTrainer::begin(int total_steps) {
 MicroStepResult SliceTrainer::train(const at::Tensor& hidden, const at::Tensor& attention_mask,
                                     const at::Tensor& labels, BatchPosition at) {
   if (!impl_->optimizer) throw std::logic_error("split: train before begin");
+  if (!impl_->options.head) throw std::logic_error("split: a u-shaped slice has no head to compute the loss with");
   if (labels.sizes() != attention_mask.sizes())
     throw std::invalid_argument("split step: labels have shape " + c10::str(labels.sizes()) + ", expected " +
                                 c10::str(attention_mask.sizes()));
   return run_micro_step(*impl_->optimizer, impl_->options.optimizer.accumulation, impl_->options.seed, at,
                         [&] { return causal_lm_loss(impl_->forward(hidden, attention_mask), labels); });
+}
+
+at::Tensor SliceTrainer::forward_to_client(const at::Tensor& hidden, const at::Tensor& attention_mask,
+                                           BatchPosition at) {
+  if (!impl_->optimizer) throw std::logic_error("split: train before begin");
+  seed_batch(impl_->options.seed, at);
+  return impl_->forward(hidden, attention_mask);
+}
+
+MicroStepResult SliceTrainer::backward_from_client(const at::Tensor& output, const at::Tensor& grad, double loss) {
+  if (grad.sizes() != output.sizes())
+    throw std::invalid_argument("split backward: gradient has shape " + c10::str(grad.sizes()) + ", expected " +
+                                c10::str(output.sizes()));
+  output.backward(grad);
+  return finish_micro_step(*impl_->optimizer, loss);
 }
 
 at::Tensor SliceTrainer::logits(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
@@ -143,7 +163,7 @@ at::Tensor SliceTrainer::next_token_logits(const at::Tensor& hidden, model::KvCa
   impl_->adapters.set_training(false);
   auto shape = torch::zeros({1, hidden.size(1)}, torch::kInt64);
   auto ctx = model::ForwardContext::for_tokens(shape, {}, &cache, past);
-  auto out = impl_->model.head(impl_->model.forward_layers(hidden, impl_->options.cut_layer, c.num_layers, ctx));
+  auto out = impl_->finish(impl_->model.forward_layers(hidden, impl_->options.cut_layer, c.num_layers, ctx));
   impl_->adapters.set_training(true);
   return out[0][-1];
 }

@@ -24,6 +24,7 @@ namespace sg::train {
 struct SliceTrainerOptions {
   std::string model_dir;
   int cut_layer = 1;              // the slice is layers [cut_layer, L) + head
+  bool head = true;               // false: u-shaped, the final norm and head stay on the client
   peft::MethodOptions method;     // adapters go on the slice's layers only
   OptimizerOptions optimizer;     // its total_steps is replaced by the run's length
   int total_steps = 0;            // the schedule's length; 0 = set by the first begin()
@@ -41,9 +42,15 @@ class SliceTrainer {
   // One micro-batch: hidden (B,T,D) at the cut, attention mask (B,T), labels (B,T) with -100 = no loss.
   MicroStepResult train(const at::Tensor& hidden, const at::Tensor& attention_mask, const at::Tensor& labels,
                         BatchPosition at);
-  // Logits (B,T,V) of the slice with its current adapters (no gradients).
+  // U-shaped training, in two halves around the client's head and loss: the slice's output (B,T,D) for a
+  // micro-batch, its graph kept; then the gradient of the client's loss (already divided by the accumulation)
+  // with respect to that output, which finishes the micro-step.
+  at::Tensor forward_to_client(const at::Tensor& hidden, const at::Tensor& attention_mask, BatchPosition at);
+  MicroStepResult backward_from_client(const at::Tensor& output, const at::Tensor& grad, double loss);
+
+  // Logits (B,T,V) of the slice with its current adapters (no gradients); u-shaped: its output (B,T,D).
   at::Tensor logits(const at::Tensor& hidden, const at::Tensor& attention_mask) const;
-  // Generation: the next-token logits (V) for hidden (1,T,D) of new tokens at positions past .., extending
+  // Generation: the next-token logits (V) (u-shaped: the last output row (D)) for hidden (1,T,D) of new tokens at positions past .., extending
   // `cache` (the slice's layers only). Throws when `past` is not the cache's length.
   at::Tensor next_token_logits(const at::Tensor& hidden, model::KvCache& cache, int64_t past) const;
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 
 #include "crypto/bytes.h"
 #include "data/dataset.h"
@@ -147,18 +148,29 @@ std::vector<double> local_losses(const SplitJob& job, const data::Dataset& datas
       .losses;
 }
 
-class SplitTraining : public ::testing::TestWithParam<std::string> {};
+struct Case {
+  std::string method;
+  std::string plan;   // split | u-shaped
+};
+
+class SplitTraining : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
-  const auto job = job_for(GetParam());
+  const auto& param = GetParam();
+  auto job = job_for(param.method);
+  job.trainer.head = param.plan == "split";
   SplitServer server(job);
-  const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":")" + param.plan + R"(","cut_layer":2})", "plan.json");
   const auto client_model = client_only_checkpoint(server.dir, plan);
   auto tokenizer = model::Tokenizer::load(client_model);
   const auto dataset = small_dataset();
 
   auto remote = server.connect(server.policy_allowing_sim);
-  SplitClient client(client_model, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  std::set<std::string> sent;   // names of every tensor the client sent
+  SplitClient client(client_model, plan, [&](const crypto::Envelope& e) {
+    for (const auto& t : e.tensors) sent.insert(t.meta.name);
+    return remote->call(e);
+  });
   const auto split = client.train(dataset, *tokenizer, run_options(), batching()).losses;
   const auto local = local_losses(job, dataset, *tokenizer);
 
@@ -168,10 +180,17 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
   // It learns: the last steps' mean loss is below the first steps'.
   const double first = (split[0] + split[1] + split[2]) / 3, last = (split[5] + split[6] + split[7]) / 3;
   EXPECT_LT(last, first) << "losses " << ::testing::PrintToString(split);
+  // Labels go to the enclave only in the split plan; u-shaped keeps them (and the loss) on the client.
+  EXPECT_EQ(sent.count("labels"), param.plan == "split" ? 1u : 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining, ::testing::Values("lora", "spf+lora"),
-                         [](const auto& info) { return info.param == "lora" ? std::string("Lora") : std::string("SpfLora"); });
+INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining,
+                         ::testing::Values(Case{"lora", "split"}, Case{"spf+lora", "split"},
+                                           Case{"lora", "u-shaped"}, Case{"spf+lora", "u-shaped"}),
+                         [](const auto& info) {
+                           std::string name = info.param.method == "lora" ? "Lora" : "SpfLora";
+                           return name + (info.param.plan == "split" ? "Split" : "UShaped");
+                         });
 
 // The bytes of `t` from `offset` elements on, `count` elements long.
 crypto::Bytes window(const at::Tensor& t, int64_t offset, int64_t count) {
@@ -318,6 +337,26 @@ TEST(SplitInference, GenerationWithCachesOnBothSidesMatchesLocalGeneration) {
   // A position the enclave's cache does not hold is refused, in a sealed reply.
   auto ids = torch::tensor({{5, 6}}, torch::kInt64);
   EXPECT_THROW(client.next_token_logits(ids, 7), std::runtime_error);
+}
+
+TEST(SplitInference, UShapedLogitsMatchTheFullModel) {
+  auto job = job_for("lora");
+  job.trainer.head = false;
+  SplitServer server(job);
+  auto remote = server.connect(server.policy_allowing_sim);
+  const auto plan = slicing::SlicePlan::parse(R"({"kind":"u-shaped","cut_layer":2})", "plan.json");
+  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto batch = train::shuffled_epochs(small_dataset(), *tokenizer, batching())(0).front();
+  auto full = model::Transformer::load(kModel);
+  torch::NoGradGuard no_grad;
+  auto ctx = model::ForwardContext::for_tokens(batch.input_ids, batch.attention_mask);
+  const auto expected = full.forward(batch.input_ids, ctx);
+  EXPECT_LT((client.logits(batch.input_ids, batch.attention_mask) - expected).abs().max().item<double>(), 1e-4);
+  // A split client cannot use a u-shaped server (and the other way round).
+  const auto split_plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "split-plan.json");
+  SplitClient wrong(kModel, split_plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  EXPECT_THROW(wrong.hello(), std::runtime_error);
 }
 
 TEST(SplitSecurity, DeadServerIsAClearError) {
