@@ -28,6 +28,7 @@ struct ClientArgs {
   int threads = 1;
   int connect_timeout_s = 10;
   bool resume = false;
+  std::string tls_ca;
 };
 
 void run_client(ClientArgs args) {
@@ -42,6 +43,7 @@ void run_client(ClientArgs args) {
   net::ConnectOptions connect;
   connect.server = args.server;
   connect.connect_timeout = std::chrono::seconds(args.connect_timeout_s);
+  connect.tls_ca_path = args.tls_ca;
   auto enclave = net::RemoteEnclave::connect(connect, *policy);
   split::SplitClient client(args.model_dir, plan, [&](const crypto::Envelope& e) { return enclave->call(e); });
   const auto info = client.hello();
@@ -101,6 +103,7 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--limit", args->eval.limit, "Evaluate only the first N examples of each file")->capture_default_str();
   cmd->add_option("--max-new-tokens", args->eval.max_new_tokens, "Generation budget for exact match")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--tls-ca", args->tls_ca, "Trust roots (PEM) when the server uses TLS")->check(CLI::ExistingFile);
   cmd->add_flag("--resume", args->resume, "Skip the steps the server enclave has already done (after a server restart)");
   cmd->add_option("--connect-timeout", args->connect_timeout_s, "Seconds to wait for the server")->capture_default_str();
   cmd->callback([args] { run_client(*args); });

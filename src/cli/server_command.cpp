@@ -39,6 +39,7 @@ struct ServerArgs {
   bool measure = false;
   double seal_every_seconds = 30;
   std::string mode = "sequential";
+  std::string tls_cert, tls_key;
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
@@ -89,6 +90,8 @@ void run_server(ServerArgs args) {
   host.relay.listen = args.listen;
   host.relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
   if (!args.record_relay.empty()) host.relay.tap = recording_tap(args.record_relay);
+  host.relay.tls_cert_path = args.tls_cert;
+  host.relay.tls_key_path = args.tls_key;
   host.relay.seal_path = (fs::path(args.state_dir) / "sealed_state.bin").string();
   host.relay.seal_every = std::chrono::milliseconds(int64_t(args.seal_every_seconds * 1000));
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
@@ -156,6 +159,8 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--seal-every-seconds", args->seal_every_seconds,
                   "Host persists the sealed snapshot at most this often (0 = after every exchange)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--tls-cert", args->tls_cert, "TLS certificate (PEM) for the outer transport")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", args->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
   cmd->add_option("--record-relay", args->record_relay, "Write every relayed frame here (what the host sees)");
   cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");
   cmd->callback([args] { run_server(*args); });

@@ -126,6 +126,25 @@ class Service final : public pb::SliceGuard::Service {
 
 }  // namespace
 
+std::string read_pem(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in || text.find("-----BEGIN") == std::string::npos) throw std::runtime_error(path + ": not a readable PEM file");
+  return text;
+}
+
+namespace {
+std::shared_ptr<grpc::ServerCredentials> credentials(const RelayOptions& o) {
+  if (o.tls_cert_path.empty() != o.tls_key_path.empty())
+    throw std::runtime_error("TLS needs both a certificate and its key");
+  if (o.tls_cert_path.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({read_pem(o.tls_key_path), read_pem(o.tls_cert_path)});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
 struct RelayServer::Impl {
   RelayOptions options;
   std::unique_ptr<Service> service;
@@ -137,7 +156,7 @@ RelayServer::RelayServer(tee::EnclaveProcess& enclave, RelayOptions options) : i
   impl_->options = std::move(options);
   impl_->service = std::make_unique<Service>(enclave, impl_->options);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.AddListeningPort(impl_->options.listen, credentials(impl_->options), &impl_->port);
   builder.RegisterService(impl_->service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);

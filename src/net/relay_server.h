@@ -25,6 +25,9 @@ struct RelayOptions {
   std::string listen = "127.0.0.1:50051";   // host:port; port 0 picks a free one
   std::string plan_name;                     // reported by Status
   RelayTap tap;                              // optional
+  // Optional TLS on the outer transport (PEM files). Protected data is sealed end to end either way; TLS adds
+  // server authentication to the network and hides the frame metadata (sizes, session ids) from it.
+  std::string tls_cert_path, tls_key_path;
   // Persisting the enclave's sealed state: after an exchange, when seal_every has passed since the last
   // write (zero: after every exchange), and at shutdown. Written atomically (temp file + rename). The host
   // stores the blob; only an enclave with the same measurement can open it.
@@ -46,6 +49,9 @@ class RelayServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A PEM file's text; throws naming the file when it cannot be read or holds no PEM block.
+std::string read_pem(const std::string& path);
 
 // Maximum gRPC message size used by both ends: a message carries one envelope's frames.
 inline constexpr int kMaxGrpcMessageBytes = 256 << 20;

@@ -60,7 +60,13 @@ std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& opti
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  impl->channel = grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_path.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = read_pem(options.tls_ca_path);
+    credentials = grpc::SslCredentials(ssl);
+  }
+  impl->channel = grpc::CreateCustomChannel(options.server, credentials, args);
   if (!impl->channel->WaitForConnected(after(options.connect_timeout)))
     fail(options, "unreachable (no connection within " + std::to_string(options.connect_timeout.count()) + " ms)");
   impl->stub = pb::SliceGuard::NewStub(impl->channel);

@@ -16,6 +16,7 @@ namespace sg::net {
 struct ConnectOptions {
   std::string server;                                   // host:port
   std::chrono::milliseconds connect_timeout{10000};
+  std::string tls_ca_path;   // PEM roots for a TLS server; empty = plaintext outer transport
 };
 
 // What this end spent and moved, for benchmarks and the client's summary.

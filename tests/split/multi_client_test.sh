@@ -4,6 +4,7 @@
 #   three_clients_and_a_killed_one   3 clients on non-IID shards train concurrently against one server while a
 #                                    4th is killed (SIGKILL) mid-run; the 3 finish, the server keeps serving
 #   strict_policy_refuses_sim        a client whose policy forbids sim exits 1 with one line, sends nothing
+#   tls_outer_transport              a TLS server: a client trusting its certificate trains, a plaintext one fails
 #   restart_resumes_sealed_state     the server is killed (SIGKILL) after 6 steps and restarted; the client
 #                                    resumes from the sealed step 6, and steps 7-10 equal an uninterrupted run's
 set -uo pipefail
@@ -85,6 +86,16 @@ case $case_name in
     [ "$(wc -l < "$tmp/strict.err")" -eq 1 ] || fail "expected one error line"
     grep -q "evidence refused by policy" "$tmp/strict.err" || fail "error does not say the evidence was refused"
     [ ! -s "$tmp/relay.bin" ] || fail "frames were relayed before attestation succeeded" ;;
+  tls_outer_transport)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+      -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2> /dev/null || fail "openssl"
+    server_args+=(--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem")
+    start_server
+    client tls "$tmp/state/client-policy.json" --tls-ca "$tmp/cert.pem" \
+      --data "$root/data/medical/triage/train.jsonl" --max-steps 2 || fail "TLS client"
+    client plain "$tmp/state/client-policy.json" --connect-timeout 2 --data "$root/data/medical/triage/train.jsonl" --max-steps 2
+    [ $? -eq 1 ] || fail "a plaintext client reached a TLS server"
+    grep -q "unreachable" "$tmp/plain.err" || fail "the plaintext client's error does not say the server is unreachable" ;;
   restart_resumes_sealed_state)
     server_args+=(--seal-every-steps 2 --seal-every-seconds 0 --total-steps 10)
     train=(--data "$root/data/medical/severity/train.jsonl" --batch-size 8)
