@@ -38,27 +38,37 @@ bool in_layers(int layer, const std::vector<int>& layers) {
   return layers.empty() || std::find(layers.begin(), layers.end(), layer) != layers.end();
 }
 
-Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
+Lora Lora::create(const std::vector<ModuleShape>& modules, const LoraConfig& config, const at::TensorOptions& options) {
   if (config.r <= 0) throw std::invalid_argument("lora: r must be positive, got " + std::to_string(config.r));
   Lora lora;
   lora.config_ = config;
-  lora.config_.fan_in_fan_out = model.config().family == model::Family::Gpt2;   // Conv1D stores (in, out)
-  for (const auto& module : model.linear_modules()) {
+  for (const auto& module : modules) {
     if (!matches_target(module.name, config.target_modules) || !in_layers(module.layer, config.layers_to_transform))
       continue;
-    if (module.linear->adapter) throw std::invalid_argument("lora: module '" + module.name + "' already has an adapter");
-    const auto& w = module.linear->weight;   // (out, in)
-    auto a = torch::empty({config.r, w.size(1)}, w.options());   // the model's dtype and device
+    auto a = torch::empty({config.r, module.in}, options);
     torch::nn::init::kaiming_uniform_(a, std::sqrt(5.0));   // PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5))
-    auto b = torch::zeros({w.size(0), config.r}, w.options());
+    auto b = torch::zeros({module.out, config.r}, options);
     a.requires_grad_(true);
     b.requires_grad_(true);
-    auto adapter = std::make_shared<LoraAdapter>(a, b, config.scaling(), config.dropout);
-    model.set_adapter(module.name, adapter);
-    lora.modules_[module.name] = adapter;
+    lora.modules_[module.name] = std::make_shared<LoraAdapter>(a, b, config.scaling(), config.dropout);
   }
   if (lora.modules_.empty())
     throw std::invalid_argument("lora: target_modules matched no linear module of the loaded layers");
+  return lora;
+}
+
+Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
+  std::vector<ModuleShape> shapes;
+  for (const auto& m : model.linear_modules()) {
+    shapes.push_back({m.name, m.layer, m.linear->weight.size(1), m.linear->weight.size(0)});   // weight (out, in)
+    if (m.linear->adapter && matches_target(m.name, config.target_modules) && in_layers(m.layer, config.layers_to_transform))
+      throw std::invalid_argument("lora: module '" + m.name + "' already has an adapter");
+  }
+  auto cfg = config;
+  cfg.fan_in_fan_out = model.config().family == model::Family::Gpt2;   // Conv1D stores (in, out)
+  // The model's dtype and device.
+  Lora lora = create(shapes, cfg, model.linear_modules().front().linear->weight.options());
+  for (const auto& [name, adapter] : lora.modules_) model.set_adapter(name, adapter);
   return lora;
 }
 

@@ -53,11 +53,22 @@ class LoraAdapter : public model::LinearAdapter {
 bool in_layers(int layer, const std::vector<int>& layers);
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets);
 
+// A linear module's name, layer and shape: all LoRA needs to create its pair.
+struct ModuleShape {
+  std::string name;
+  int layer = 0;
+  int64_t in = 0, out = 0;
+};
+
 // LoRA on every targeted module of `model`, keyed by module name. Fresh init (seeded by the caller's
 // torch::manual_seed) or, with `weights` (PEFT names without the "base_model.model." prefix), loaded.
 class Lora {
  public:
   static Lora attach(model::Transformer& model, const LoraConfig& config);
+  // The same pairs, initialised the same way, for the targeted modules among `modules` — but attached to no
+  // model: for an enclave that holds the adapter while the frozen model runs in its host (Method 1).
+  static Lora create(const std::vector<ModuleShape>& modules, const LoraConfig& config,
+                     const at::TensorOptions& options);
   const LoraConfig& config() const { return config_; }
   const std::map<std::string, std::shared_ptr<LoraAdapter>>& modules() const { return modules_; }
   std::vector<at::Tensor> parameters() const;

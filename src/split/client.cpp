@@ -10,7 +10,7 @@
 #include "split/protocol.h"
 #include "split/wire.h"
 #include "train/loss.h"
-#include "train/progress.h"
+#include "train/step_driver.h"
 
 namespace sg::split {
 namespace {
@@ -113,53 +113,23 @@ train::TrainResult SplitClient::train(const data::Dataset& dataset, const model:
                                       const train::TrainOptions& options, const data::BatchOptions& batching,
                                       bool resume) {
   const auto info = hello();
-  auto batches = train::shuffled_epochs(dataset, tokenizer, batching);
-  auto epoch_batches = batches(0);
-  if (epoch_batches.empty()) throw std::invalid_argument("train: the dataset produced no batches");
-  auto step_options = options;
-  step_options.optimizer.accumulation = info.accumulation;
-  const int total_steps = train::planned_steps(epoch_batches.size(), step_options);
-  impl_->call({{"op", op::kBegin}, {"total_steps", total_steps}}, {});
-
-  train::Progress progress(total_steps, options.metrics_path, options.log_every);
-  train::TrainResult result;
-  const int64_t micro_batches = int64_t(total_steps) * info.accumulation;
-  double step_loss = 0;
-  int64_t step_tokens = 0;
-  int epoch = 0;
-  std::size_t index = 0;
-  const int64_t skip = resume ? int64_t(info.steps_done) * info.accumulation : 0;
-  for (int64_t done = 0; done < micro_batches; ++done) {
-    if (index >= epoch_batches.size()) {
-      epoch_batches = batches(++epoch);
-      index = 0;
-    }
-    if (done < skip) {   // already trained before the restart
-      ++index;
-      continue;
-    }
-    const auto& batch = epoch_batches[index];
-    auto hidden = impl_->run_front(batch.input_ids, batch.attention_mask);
-    const auto r = impl_->u_shaped()
-                       ? impl_->u_shaped_step(batch, hidden, epoch, index, info.accumulation)
-                       : impl_->call({{"op", op::kTrain}, {"epoch", epoch}, {"index", index}},
-                                     {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
-                                      to_wire("labels", batch.labels)});
-    impl_->timings.enclave_compute += r.value("compute_seconds", 0.0);
-    step_loss += r.at("loss").get<double>();
-    step_tokens += batch.tokens();
-    ++index;
-    if (!r.at("stepped").get<bool>()) continue;
-    result.losses.push_back(step_loss);
-    progress.report({r.at("step").get<int>(), step_loss, r.at("lr").get<double>(), 0.0, step_tokens});
-    step_loss = 0;
-    step_tokens = 0;
-  }
-  progress.finish();
-  result.steps = int(result.losses.size());
-  result.tokens = progress.tokens_seen();
-  result.seconds = progress.elapsed_seconds();
-  return result;
+  auto& impl = *impl_;
+  train::DrivenRun run;
+  run.accumulation = info.accumulation;
+  run.skip_steps = resume ? info.steps_done : 0;
+  run.begin = [&](int total_steps) { impl.call({{"op", op::kBegin}, {"total_steps", total_steps}}, {}); };
+  run.micro_step = [&](const data::Batch& batch, train::BatchPosition at) {
+    auto hidden = impl.run_front(batch.input_ids, batch.attention_mask);
+    const auto r = impl.u_shaped()
+                       ? impl.u_shaped_step(batch, hidden, at.epoch, at.index, info.accumulation)
+                       : impl.call({{"op", op::kTrain}, {"epoch", at.epoch}, {"index", at.index}},
+                                   {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
+                                    to_wire("labels", batch.labels)});
+    impl.timings.enclave_compute += r.value("compute_seconds", 0.0);
+    return train::RemoteMicroStep{r.at("loss").get<double>(), r.at("stepped").get<bool>(), r.at("step").get<int>(),
+                                  r.at("lr").get<double>()};
+  };
+  return train::drive_run(train::shuffled_epochs(dataset, tokenizer, batching), options, run);
 }
 
 at::Tensor SplitClient::logits(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
