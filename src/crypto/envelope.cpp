@@ -37,6 +37,21 @@ Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& en
   return frames;
 }
 
+Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
+  EnvelopeAssembler assembler;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    auto opened = channel.open_frame(frames[i]);
+    if (!opened) return unexpected(opened.error());
+    auto added = assembler.add(opened->header.kind, opened->payload);
+    if (!added) return unexpected(added.error());
+    if (*added) {
+      if (i + 1 != frames.size()) return fail(Errc::malformed, "frames after the end of the envelope");
+      return std::move(**added);
+    }
+  }
+  return fail(Errc::truncated, "the envelope is incomplete");
+}
+
 Result<std::optional<Envelope>> EnvelopeAssembler::add(PayloadKind kind, ByteView payload) {
   auto drop = [this](Error error) -> Result<std::optional<Envelope>> {
     pending_ = {};

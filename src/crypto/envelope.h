@@ -33,6 +33,9 @@ struct PlainPayload {
 // Seals an envelope into frames on `channel`.
 [[nodiscard]] Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope);
 
+// Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel`.
+[[nodiscard]] Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames);
+
 // Rebuilds envelopes from opened frame payloads, in order.
 class EnvelopeAssembler {
  public:

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "crypto/otp_channel.h"
-#include "crypto/secret_key.h"
+#include "tee/attested_session.h"
 #include "net/relay_server.h"
 #include "sliceguard.grpc.pb.h"
 
@@ -71,40 +71,37 @@ std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& opti
     fail(options, "unreachable (no connection within " + std::to_string(options.connect_timeout.count()) + " ms)");
   impl->stub = pb::SliceGuard::NewStub(impl->channel);
 
-  // 1. Evidence over our fresh nonce, verified before anything else is sent.
-  const auto nonce = crypto::SecretKey::random(32);
-  pb::EvidenceRequest evidence_request;
-  evidence_request.set_nonce(std::string(reinterpret_cast<const char*>(nonce.data()), nonce.size()));
-  pb::EvidenceReply evidence_reply;
-  {
+  // Attest, then open: nothing but the nonce and our public key is sent before the evidence verifies.
+  tee::EnclaveDoor door;
+  door.get_evidence = [&](tee::ByteView nonce) -> tee::Result<tee::EvidenceReply> {
+    pb::EvidenceRequest request;
+    request.set_nonce(std::string(reinterpret_cast<const char*>(nonce.data), nonce.size));
+    pb::EvidenceReply reply;
     grpc::ClientContext context;
     context.set_deadline(after(options.connect_timeout));
-    check(impl->stub->GetEvidence(&context, evidence_request, &evidence_reply), options, "GetEvidence");
-  }
-  if (evidence_reply.enclave_key().size() != 32) fail(options, "evidence reply has no 32-byte enclave key");
-  crypto::KxPublicKey enclave_key;
-  std::copy(evidence_reply.enclave_key().begin(), evidence_reply.enclave_key().end(), enclave_key.begin());
-  auto evidence = tee::parse_evidence(view(evidence_reply.evidence()));
-  if (!evidence) fail(options, "evidence refused: " + evidence.error().message);
-  auto verified = tee::verify_evidence(*evidence, policy, crypto::ByteView(nonce.data(), nonce.size()), enclave_key);
-  if (!verified) fail(options, "evidence refused by policy " + policy.source + ": " + verified.error().message);
-  impl->verified = *verified;
-
-  // 2. Session keys with the attested key.
-  auto mine = crypto::KxKeyPair::generate();
-  auto keys = crypto::derive_session_keys(crypto::Role::client, mine, enclave_key);
-  if (!keys) fail(options, "enclave key unusable: " + keys.error().message);
-  pb::OpenSessionRequest open;
-  open.set_client_key(std::string(mine.public_key.begin(), mine.public_key.end()));
-  pb::OpenSessionReply opened;
-  {
+    check(impl->stub->GetEvidence(&context, request, &reply), options, "GetEvidence");
+    if (reply.enclave_key().size() != 32) fail(options, "evidence reply has no 32-byte enclave key");
+    tee::EvidenceReply out;
+    out.evidence = view(reply.evidence()).to_bytes();
+    std::copy(reply.enclave_key().begin(), reply.enclave_key().end(), out.enclave_key.begin());
+    return out;
+  };
+  door.open_session = [&](const crypto::KxPublicKey& key) -> tee::Result<crypto::SessionId> {
+    pb::OpenSessionRequest request;
+    request.set_client_key(std::string(key.begin(), key.end()));
+    pb::OpenSessionReply reply;
     grpc::ClientContext context;
     context.set_deadline(after(options.connect_timeout));
-    check(impl->stub->OpenSession(&context, open, &opened), options, "OpenSession");
-  }
-  if (opened.session_id() != std::string(keys->id.begin(), keys->id.end()))
-    fail(options, "the enclave opened a different session than the handshake derives");
-  impl->otp = std::make_unique<crypto::OtpChannel>(std::move(*keys));
+    check(impl->stub->OpenSession(&context, request, &reply), options, "OpenSession");
+    crypto::SessionId id{};
+    if (reply.session_id().size() != id.size()) fail(options, "OpenSession returned a malformed session id");
+    std::copy(reply.session_id().begin(), reply.session_id().end(), id.begin());
+    return id;
+  };
+  auto session = tee::attest_and_open(door, policy);
+  if (!session) fail(options, session.error().message);
+  impl->verified = session->verified;
+  impl->otp = std::move(session->channel);
   impl->stream_context = std::make_unique<grpc::ClientContext>();
   impl->stream = impl->stub->Exchange(impl->stream_context.get());
   return std::unique_ptr<RemoteEnclave>(new RemoteEnclave(std::move(impl)));
@@ -129,20 +126,15 @@ crypto::Envelope RemoteEnclave::call(const crypto::Envelope& request) {
                 (status.ok() ? std::string("stream closed") : status.error_message()));
   }
   start = std::chrono::steady_clock::now();
-  crypto::EnvelopeAssembler assembler;
-  for (int i = 0; i < in.frame_size(); ++i) {
-    stats.bytes_received += in.frame(i).size();
-    auto opened = impl_->otp->open_frame(view(in.frame(i)));
-    if (!opened) fail(o, "reply frame rejected: " + opened.error().message);
-    auto added = assembler.add(opened->header.kind, opened->payload);
-    if (!added) fail(o, "malformed reply: " + added.error().message);
-    if (*added) {
-      if (i + 1 != in.frame_size()) fail(o, "malformed reply: frames after the end of the envelope");
-      stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      return std::move(**added);
-    }
+  std::vector<crypto::ByteView> frames_in;
+  for (const auto& f : in.frame()) {
+    frames_in.push_back(view(f));
+    stats.bytes_received += f.size();
   }
-  fail(o, "malformed reply: the envelope is incomplete");
+  auto reply = crypto::open_envelope(*impl_->otp, frames_in);
+  if (!reply) fail(o, "reply rejected: " + reply.error().message);
+  stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::move(*reply);
 }
 
 }  // namespace sg::net

@@ -1,0 +1,30 @@
+// Attest, then open (DESIGN §6 steps 1-2), for any way of reaching an enclave: evidence over a fresh nonce is
+// verified against the caller's policy before anything else is sent; session keys are derived with the key
+// the evidence binds, and the enclave must open exactly the session the handshake derives. Used over gRPC by
+// remote clients (net/remote_enclave.h) and directly by a host talking to its own enclave (local_session.h).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "crypto/otp_channel.h"
+#include "tee/messages.h"
+#include "tee/policy.h"
+#include "tee/verifier.h"
+
+namespace sg::tee {
+
+struct EnclaveDoor {
+  std::function<Result<EvidenceReply>(ByteView nonce)> get_evidence;
+  std::function<Result<crypto::SessionId>(const crypto::KxPublicKey& our_key)> open_session;
+};
+
+struct AttestedSession {
+  VerifiedEnclave verified;
+  std::unique_ptr<crypto::OtpChannel> channel;
+};
+
+// Errc::evidence / policy / unsupported when the enclave is refused; the door's own errors pass through.
+[[nodiscard]] Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& policy);
+
+}  // namespace sg::tee
