@@ -1,5 +1,6 @@
 // sliceguard: one command, many subcommands (see commands.h). Exit codes: 0 ok, 2 usage, 1 runtime error.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -7,7 +8,25 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "federated/adapter_service.h"
 #include "split/enclave_service.h"
+
+namespace {
+
+// The protocols a `sliceguard enclave` serves, chosen by its config's job kind (none: only the built-ins).
+void install_enclave_services(sg::tee::EnclaveRuntime& runtime, const sg::tee::EnclaveConfig& config) {
+  if (config.job.empty()) return;
+  const auto kind = nlohmann::json::parse(config.job).value("kind", std::string());
+  if (kind == "split") {
+    sg::split::install_split_service(runtime, config);
+  } else if (kind == "federated-client") {
+    sg::federated::install_client_adapter_service(runtime, config);
+  } else {
+    throw std::invalid_argument("job field 'kind': \"" + kind + "\" is not one of split, federated-client");
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // stdout carries results (tables, measurements, ports); every log line goes to stderr.
@@ -22,7 +41,7 @@ int main(int argc, char** argv) {
   sg::cli::add_finetune_command(app);
   sg::cli::add_eval_command(app);
   sg::cli::add_merge_command(app);
-  sg::cli::add_enclave_command(app, sg::split::install_split_service);   // serves a config's split job
+  sg::cli::add_enclave_command(app, install_enclave_services);
   sg::cli::add_server_command(app);
   sg::cli::add_client_command(app);
   try {

@@ -16,8 +16,12 @@ LoraAdapter::LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double drop
     : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout) {}
 
 at::Tensor LoraAdapter::apply(const at::Tensor& x, const at::Tensor& frozen_output) const {
+  return frozen_output + delta(x);
+}
+
+at::Tensor LoraAdapter::delta(const at::Tensor& x) const {
   auto input = dropout_ > 0 ? torch::dropout(x, dropout_, training_) : x;
-  return frozen_output + torch::nn::functional::linear(torch::nn::functional::linear(input, a_), b_) * scaling_;
+  return torch::nn::functional::linear(torch::nn::functional::linear(input, a_), b_) * scaling_;
 }
 
 at::Tensor LoraAdapter::merged(const at::Tensor& frozen_weight) const {

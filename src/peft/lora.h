@@ -38,6 +38,8 @@ class LoraAdapter : public model::LinearAdapter {
  public:
   LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double dropout);
   at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const override;
+  // The adapter's contribution alone: scaling * B A dropout(x).
+  at::Tensor delta(const at::Tensor& x) const;
   at::Tensor merged(const at::Tensor& frozen_weight) const override;   // W0 + scaling * B A
   const at::Tensor& a() const { return a_; }
   const at::Tensor& b() const { return b_; }

@@ -1,0 +1,25 @@
+// The job a Method 1 client enclave serves (the "job" object of its config, so it is part of the measurement):
+//
+//   { "kind": "federated-client", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0,
+//     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "lr": 3e-3, "weight_decay": 0, "warmup": 10,
+//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "threads": 1 }
+#pragma once
+
+#include <string>
+
+#include "peft/lora.h"
+#include "train/optimizer.h"
+
+namespace sg::federated {
+
+struct ClientJob {
+  peft::LoraConfig lora;
+  train::OptimizerOptions optimizer;
+  uint64_t seed = 0;   // adapter init and dropout draws, as `sliceguard finetune --seed`
+  int threads = 1;
+
+  std::string to_json() const;
+  static ClientJob parse(const std::string& json_text, const std::string& source);   // throws naming the field
+};
+
+}  // namespace sg::federated

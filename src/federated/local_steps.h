@@ -1,0 +1,17 @@
+// A Method 1 client's local training steps (DESIGN §7 step 2): the frozen model runs here, its LoRA pairs and
+// optimiser in the client enclave (remote_lora.h). The batch order and step accounting are the local trainer's,
+// and the enclave seeds each micro-batch's draws from its position, so with the same seed and data the losses
+// equal `sliceguard finetune --method lora`'s.
+#pragma once
+
+#include "data/dataset.h"
+#include "federated/remote_lora.h"
+#include "train/local_trainer.h"
+
+namespace sg::federated {
+
+train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const data::Dataset& dataset,
+                                     const model::Tokenizer& tokenizer, const train::TrainOptions& options,
+                                     const data::BatchOptions& batching);
+
+}  // namespace sg::federated

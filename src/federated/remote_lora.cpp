@@ -1,0 +1,157 @@
+#include "federated/remote_lora.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "federated/protocol.h"
+#include "model/transformer.h"
+#include "split/wire.h"
+
+namespace sg::federated {
+namespace {
+
+using nlohmann::json;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Modules of one layer that read the same input.
+int input_kind(model::Role role) {
+  switch (role) {
+    case model::Role::Q: case model::Role::K: case model::Role::V: case model::Role::Qkv: return 0;
+    case model::Role::O: return 1;
+    case model::Role::Gate: case model::Role::Up: return 2;
+    case model::Role::Down: return 3;
+  }
+  return 4;
+}
+
+// The link to the enclave shared by every remote adapter of one model.
+struct Link {
+  Transport transport;
+  int64_t next_call = 0;
+  at::Tensor anchor = torch::zeros({}, torch::requires_grad());   // keeps every call in the autograd graph
+
+  json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
+    auto reply = transport({control.dump(), std::move(tensors)});
+    auto parsed = json::parse(reply.control, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object()) throw std::runtime_error("client enclave sent a malformed reply");
+    if (parsed.contains("error"))
+      throw std::runtime_error("client enclave refused '" + control.value("op", "") + "': " + parsed["error"].get<std::string>());
+    if (reply_out) *reply_out = std::move(reply);
+    return parsed;
+  }
+};
+
+// The modules sharing one input, and the latest call's outputs for the modules that have not read theirs yet.
+struct Group {
+  Link* link = nullptr;
+  std::vector<std::string> modules;
+  const c10::TensorImpl* input = nullptr;
+  variable_list outputs;
+  std::size_t unread = 0;
+};
+
+// One round trip each way for a group: forward sends x and returns each module's contribution; backward sends
+// each contribution's gradient and returns x's.
+struct RemoteCall : torch::autograd::Function<RemoteCall> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& anchor, Group* group,
+                               bool training) {
+    const int64_t id = group->link->next_call++;
+    crypto::Envelope reply;
+    group->link->call({{"op", op::kForward}, {"call", id}, {"modules", group->modules}, {"train", training}},
+                      {split::to_wire("x", x)}, &reply);
+    variable_list out;
+    for (const auto& name : group->modules) out.push_back(split::from_wire(reply, name, torch::kFloat32, x.dim()));
+    ctx->saved_data["call"] = id;
+    ctx->saved_data["group"] = int64_t(reinterpret_cast<intptr_t>(group));
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto* group = reinterpret_cast<Group*>(intptr_t(ctx->saved_data["group"].toInt()));
+    std::vector<crypto::Tensor> wire;
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      if (grads[i].defined()) wire.push_back(split::to_wire(group->modules[i], grads[i]));
+    crypto::Envelope reply;
+    group->link->call({{"op", op::kBackward}, {"call", ctx->saved_data["call"].toInt()}, {"modules", group->modules}},
+                      std::move(wire), &reply);
+    const crypto::Tensor* dx = reply.find("dx");
+    if (!dx) throw std::runtime_error("client enclave's backward reply has no 'dx'");
+    return {split::from_wire(reply, "dx", torch::kFloat32, int64_t(dx->meta.shape.size())), at::Tensor(), at::Tensor(),
+            at::Tensor()};
+  }
+};
+
+class RemoteAdapter final : public model::LinearAdapter {
+ public:
+  RemoteAdapter(std::shared_ptr<Group> group, std::size_t index) : group_(std::move(group)), index_(index) {}
+
+  at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const override {
+    Group& g = *group_;
+    if (g.unread == 0 || g.input != x.unsafeGetTensorImpl()) {   // the group's first module on this input
+      if (x.scalar_type() != torch::kFloat32) throw std::invalid_argument("federated LoRA runs in float32");
+      g.outputs = RemoteCall::apply(x, g.link->anchor, &g, torch::GradMode::is_enabled());
+      g.input = x.unsafeGetTensorImpl();
+      g.unread = g.modules.size();
+    }
+    --g.unread;
+    return frozen_output + g.outputs[index_];
+  }
+
+  at::Tensor merged(const at::Tensor&) const override {
+    throw std::logic_error("a remote adapter's weights stay in the enclave: nothing to merge on the host");
+  }
+
+ private:
+  std::shared_ptr<Group> group_;
+  std::size_t index_;
+};
+
+}  // namespace
+
+struct RemoteLora::Impl {
+  Link link;
+  std::vector<std::string> adapted;
+  int64_t trainable_parameters = 0;
+  int accumulation = 1;
+};
+
+RemoteLora::RemoteLora(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RemoteLora::~RemoteLora() = default;
+
+std::unique_ptr<RemoteLora> RemoteLora::attach(model::Transformer& model, Transport transport) {
+  auto impl = std::make_unique<Impl>();
+  impl->link.transport = std::move(transport);
+  json modules = json::array();
+  const auto linear = model.linear_modules();
+  for (const auto& m : linear)
+    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)}, {"out", m.linear->weight.size(0)}});
+  const auto r = impl->link.call({{"op", op::kInit}, {"modules", modules}}, {});
+  impl->adapted = r.at("adapted").get<std::vector<std::string>>();
+  impl->trainable_parameters = r.at("trainable_parameters").get<int64_t>();
+  impl->accumulation = r.at("accumulation").get<int>();
+
+  std::map<std::pair<int, int>, std::shared_ptr<Group>> groups;
+  for (const auto& m : linear) {
+    if (std::find(impl->adapted.begin(), impl->adapted.end(), m.name) == impl->adapted.end()) continue;
+    auto& group = groups[{m.layer, input_kind(m.role)}];
+    if (!group) {
+      group = std::make_shared<Group>();
+      group->link = &impl->link;
+    }
+    group->modules.push_back(m.name);
+    model.set_adapter(m.name, std::make_shared<RemoteAdapter>(group, group->modules.size() - 1));
+  }
+  return std::unique_ptr<RemoteLora>(new RemoteLora(std::move(impl)));
+}
+
+const std::vector<std::string>& RemoteLora::adapted_modules() const { return impl_->adapted; }
+int64_t RemoteLora::trainable_parameters() const { return impl_->trainable_parameters; }
+int RemoteLora::accumulation() const { return impl_->accumulation; }
+std::string RemoteLora::call(const std::string& control) { return impl_->link.call(json::parse(control), {}).dump(); }
+
+}  // namespace sg::federated
