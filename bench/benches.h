@@ -20,5 +20,7 @@ nlohmann::json bench_otp();               // OTP frame encrypt+decrypt GB/s per 
 // Split fine-tuning (Method 2) vs local training of the same model, adapters and batches, in one run: tokens/s,
 // ratio, and where the split run's time goes. `sliceguard` is the binary the enclave runs as.
 nlohmann::json bench_split(const std::string& sliceguard);
+// Method 1 local steps with the adapter in a co-located client enclave vs local LoRA, and the enclave's peak RSS.
+nlohmann::json bench_federated(const std::string& sliceguard);
 
 }  // namespace sg::bench

@@ -15,6 +15,7 @@ int main() {
   out["mfu"] = out["model"]["mfu"];
   out["otp"] = sg::bench::bench_otp();
   out["split"] = sg::bench::bench_split(SG_SLICEGUARD);
+  out["federated_client"] = sg::bench::bench_federated(SG_SLICEGUARD);
   std::cout << out.dump(2) << std::endl;
   return 0;
 }
