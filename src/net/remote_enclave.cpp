@@ -27,7 +27,34 @@ void check(const grpc::Status& status, const ConnectOptions& o, const std::strin
                                 std::to_string(int(status.error_code())) + ")");
 }
 
+std::shared_ptr<grpc::Channel> open_channel(const ConnectOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_path.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = read_pem(options.tls_ca_path);
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateCustomChannel(options.server, credentials, args);
+  if (!channel->WaitForConnected(after(options.connect_timeout)))
+    fail(options, "unreachable (no connection within " + std::to_string(options.connect_timeout.count()) + " ms)");
+  return channel;
+}
+
 }  // namespace
+
+ServerStatus fetch_status(const ConnectOptions& options) {
+  auto stub = pb::SliceGuard::NewStub(open_channel(options));
+  grpc::ClientContext context;
+  context.set_deadline(after(options.connect_timeout));
+  pb::StatusReply reply;
+  check(stub->GetStatus(&context, pb::StatusRequest(), &reply), options, "GetStatus");
+  return {reply.backend(), reply.plan(), reply.requests_served(), reply.sessions(), reply.enclave_pid()};
+}
 
 struct RemoteEnclave::Impl {
   ConnectOptions options;
@@ -55,20 +82,7 @@ const ExchangeStats& RemoteEnclave::stats() const { return impl_->stats; }
 std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!options.tls_ca_path.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = read_pem(options.tls_ca_path);
-    credentials = grpc::SslCredentials(ssl);
-  }
-  impl->channel = grpc::CreateCustomChannel(options.server, credentials, args);
-  if (!impl->channel->WaitForConnected(after(options.connect_timeout)))
-    fail(options, "unreachable (no connection within " + std::to_string(options.connect_timeout.count()) + " ms)");
+  impl->channel = open_channel(options);
   impl->stub = pb::SliceGuard::NewStub(impl->channel);
 
   // Attest, then open: nothing but the nonce and our public key is sent before the evidence verifies.

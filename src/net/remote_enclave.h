@@ -25,6 +25,16 @@ struct ExchangeStats {
   uint64_t bytes_sent = 0, bytes_received = 0;   // frame bytes
 };
 
+// What a server reports about itself (no secrets, no attestation: for monitoring).
+struct ServerStatus {
+  std::string backend, plan;
+  uint64_t requests_served = 0;
+  uint32_t sessions = 0;
+  int enclave_pid = 0;
+};
+// Throws std::runtime_error naming the server when it is unreachable or its enclave is down.
+ServerStatus fetch_status(const ConnectOptions& options);
+
 class RemoteEnclave {
  public:
   // Connects, attests and opens a session. Throws std::runtime_error: unreachable server, evidence that fails

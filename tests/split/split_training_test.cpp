@@ -274,6 +274,10 @@ TEST(SplitSecurity, PlanThatDisagreesWithTheServerIsRefused) {
 TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
   SplitServer server(job_for("lora"));
   auto remote = server.connect(server.policy_allowing_sim);
+  const auto status = net::fetch_status({server.address()});
+  EXPECT_EQ(status.backend, "sim");
+  EXPECT_EQ(status.sessions, 1u);
+  EXPECT_EQ(status.enclave_pid, int(server.enclave().pid()));
   const auto reply = remote->call({R"({"op":"train","epoch":0,"index":0})", {}});
   EXPECT_NE(reply.control.find("no tensor 'hidden'"), std::string::npos) << reply.control;
   // The session still works afterwards.
