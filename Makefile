@@ -27,7 +27,9 @@ test: venv build
 demo: venv build
 	scripts/demo.sh $(BUILD)
 
-bench: build
+# The JSON alone goes to stdout (`make bench > bench.json`); build output and progress go to stderr.
+bench: configure
+	@cmake --build $(BUILD) -j $(JOBS) >&2
 	@$(BUILD)/bench/sliceguard_bench
 
 clean:

@@ -2,7 +2,7 @@
 # Split fine-tuning (Method 2) on the five medical tasks, next to its local baseline: for each task, local
 # SPF+LoRA on layers [k, L) (`finetune --first-layer k`) and the same run split — `sliceguard server` (sim
 # enclave) + one `sliceguard client` on loopback — both scored on the test split. Results go to
-# build/results/split/; scripts/write_results.py adds them to docs/RESULTS.md.
+# build/results/split-k<CUT>/; scripts/write_results.py adds a table per cut to docs/RESULTS.md.
 # Usage: scripts/results_split.sh   (BUILD=build, CUT=2, SEED=0)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,9 +10,9 @@ build=${BUILD:-build}
 bin="$root/$build/src/cli/sliceguard"
 model="$root/models/sliceguard-med-tiny"
 data="$root/data/medical"
-out="$root/build/results/split"
 seed=${SEED:-0}
 cut=${CUT:-2}
+out="$root/build/results/split-k$cut"
 mkdir -p "$out"
 echo "{\"kind\": \"split\", \"cut_layer\": $cut}" > "$out/plan.json"
 method="--method spf+lora --spf-density 0.1 --lora-r 8 --lora-alpha 16 --lr 3e-3 --warmup 10 --seed $seed"
