@@ -28,8 +28,8 @@ demo: venv build
 	scripts/demo.sh $(BUILD)
 
 # The JSON alone goes to stdout (`make bench > bench.json`); build output and progress go to stderr.
-bench: configure
-	@cmake --build $(BUILD) -j $(JOBS) >&2
+bench:
+	@$(MAKE) --no-print-directory build >&2
 	@$(BUILD)/bench/sliceguard_bench
 
 clean:

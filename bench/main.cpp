@@ -1,4 +1,6 @@
 // sliceguard_bench: prints one JSON object with every benchmark measured in this run (`make bench`).
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <iostream>
@@ -7,6 +9,7 @@
 #include "bench/benches.h"
 
 int main() {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));   // stdout is the JSON alone
   at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
   nlohmann::json out;
   out["machine"] = {{"threads", at::get_num_threads()}};

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <array>
+#include <vector>
 
 #include "bench/benches.h"
 #include "model/transformer.h"
@@ -85,6 +87,46 @@ nlohmann::json bench_model(double gemm_gflops) {
     forward_backward += seconds_since(start);
   }
   const double tokens_per_s = steps * s.batch * s.seq / forward_backward;
+
+  // Where the time goes: the forward alone, and the step's weight GEMMs replayed on their own (each linear
+  // layer's forward GEMM and its two backward GEMMs, dX and dW, plus the head's) — the rest of a step is
+  // attention, norms, activations, the loss and autograd bookkeeping.
+  double forward_only = 0;
+  {
+    torch::NoGradGuard no_grad;
+    for (int i = 0; i < steps; ++i) {
+      auto start = Clock::now();
+      auto ctx = model::ForwardContext::for_tokens(tokens);
+      model.forward(tokens, ctx);
+      forward_only += seconds_since(start);
+    }
+  }
+  const int64_t rows = s.batch * s.seq;
+  std::vector<std::pair<int64_t, int64_t>> linears;   // (in, out)
+  for (int64_t l = 0; l < s.layers; ++l) {
+    for (int k = 0; k < 4; ++k) linears.emplace_back(s.d_model, s.d_model);
+    linears.emplace_back(s.d_model, s.ffn);
+    linears.emplace_back(s.d_model, s.ffn);
+    linears.emplace_back(s.ffn, s.d_model);
+  }
+  linears.emplace_back(s.d_model, s.vocab);
+  std::vector<std::array<at::Tensor, 3>> operands;   // x, w, dy: allocated outside the timing
+  for (auto [in, out] : linears)
+    operands.push_back({torch::randn({rows, in}), torch::randn({out, in}), torch::randn({rows, out})});
+  auto replay = [&] {
+    for (const auto& [x, w, dy] : operands) {
+      torch::mm(x, w.t());    // forward
+      torch::mm(dy, w);       // dX
+      torch::mm(dy.t(), x);   // dW
+    }
+  };
+  replay();
+  double gemm_seconds = 0;
+  for (int i = 0; i < steps; ++i) {
+    auto start = Clock::now();
+    replay();
+    gemm_seconds += seconds_since(start);
+  }
   // Training FLOPs per token (PaLM appendix B): 6 * matmul parameters + 12 * layers * seq * d_model.
   const double matmul_params = s.layers * (4.0 * s.d_model * s.d_model + 3.0 * s.d_model * s.ffn) +
                                double(s.vocab) * s.d_model;
@@ -94,6 +136,9 @@ nlohmann::json bench_model(double gemm_gflops) {
   return {{"config", {{"d_model", s.d_model}, {"layers", s.layers}, {"heads", s.heads}, {"ffn", s.ffn},
                       {"vocab", s.vocab}, {"seq", s.seq}, {"batch", s.batch}, {"dtype", "float32"}}},
           {"forward_backward_tokens_per_s", tokens_per_s},
+          {"time_per_step_seconds", {{"forward_backward", forward_backward / steps},
+                                     {"forward_only", forward_only / steps},
+                                     {"weight_gemms_replayed", gemm_seconds / steps}}},
           {"model_gflops", achieved_gflops},
           {"mfu", achieved_gflops / gemm_gflops}};
 }

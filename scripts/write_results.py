@@ -106,6 +106,10 @@ def bench_section(b):
         f"- fp32 GEMM peak (2048^3 `torch::mm`, {b['machine']['threads']} threads): {b['gemm']['gflops']:.0f} GFLOP/s.",
         f"- llama d512 x 8 layers, seq 256, batch 4, forward+backward: {b['model']['forward_backward_tokens_per_s']:.0f} tokens/s,"
         f" {b['model']['model_gflops']:.1f} GFLOP/s, **MFU {b['mfu']:.2f}** of that peak (goal 0.5: not reached).",
+        f"  Where a step's {b['model']['time_per_step_seconds']['forward_backward']:.2f} s go: the forward alone takes"
+        f" {b['model']['time_per_step_seconds']['forward_only']:.2f} s; the step's weight GEMMs (forward, dX, dW of every"
+        f" linear and the head) replayed alone take {b['model']['time_per_step_seconds']['weight_gemms_replayed']:.2f} s —"
+        " the rest is attention, norms, activations, the loss and autograd bookkeeping.",
         "- OTP frames (XChaCha20-Poly1305, 1 MB chunks, one core): "
         + ", ".join(f"{r['tensor_mb']} MB: seal {r['seal_gbps']:.2f} GB/s, seal+open {r['round_trip_gbps']:.2f} GB/s"
                     f" (memcpy {r['memcpy_gbps']:.0f})" for r in b["otp"]["rows"]) + ".",
