@@ -16,7 +16,7 @@
 #include "peft/methods.h"
 #include "tee/evidence.h"
 #include "tee/local_session.h"
-#include "train/loss.h"
+#include "train/finetune.h"
 
 namespace sg::bench {
 namespace {
@@ -73,16 +73,10 @@ nlohmann::json bench_federated(const std::string& sliceguard) {
   const auto dataset = data::load_jsonl(kData);
 
   // Local LoRA.
-  torch::manual_seed(job.seed);
   auto local_model = model::Transformer::load(kModel);
   peft::MethodOptions method;
   method.lora = job.lora;
-  auto adapters = peft::attach_method(local_model, method);
-  adapters.set_training(true);
-  auto loss = [&](const data::Batch& b) {
-    return train::causal_lm_loss(adapters.logits(local_model, b.input_ids, b.attention_mask), b.labels);
-  };
-  auto local = train::train_local(adapters.parameters(), loss, train::shuffled_epochs(dataset, *tokenizer, batching), options);
+  const auto local = train::finetune(local_model, method, train::shuffled_epochs(dataset, *tokenizer, batching), options).result;
 
   // The same with the adapter in a co-located client enclave.
   const fs::path dir = fs::temp_directory_path() / "sliceguard_bench_federated";

@@ -12,12 +12,11 @@
 #include "model/transformer.h"
 #include "net/enclave_host.h"
 #include "net/remote_enclave.h"
-#include "peft/methods.h"
 #include "slicing/plan.h"
 #include "split/client.h"
 #include "split/job.h"
 #include "tee/policy.h"
-#include "train/loss.h"
+#include "train/finetune.h"
 
 namespace sg::bench {
 namespace {
@@ -60,18 +59,13 @@ data::BatchOptions batching() {
 
 nlohmann::json local_run(const Run& run, const split::SplitJob& job, const data::Dataset& dataset,
                          const model::Tokenizer& tokenizer) {
-  torch::manual_seed(job.trainer.seed);
   auto model = model::Transformer::load(run.model_dir);
   auto method = job.trainer.method;
   method.first_layer = run.cut;
-  auto adapters = peft::attach_method(model, method);
-  adapters.set_training(true);
   auto options = options_for(run);
+  options.seed = job.trainer.seed;
   options.optimizer = job.trainer.optimizer;
-  auto loss = [&](const data::Batch& b) {
-    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
-  };
-  auto r = train::train_local(adapters.parameters(), loss, train::shuffled_epochs(dataset, tokenizer, batching()), options);
+  const auto r = train::finetune(model, method, train::shuffled_epochs(dataset, tokenizer, batching()), options).result;
   return {{"tokens_per_second", r.tokens / r.seconds}, {"seconds", r.seconds}, {"tokens", r.tokens}};
 }
 
@@ -107,6 +101,7 @@ nlohmann::json compare(const Run& run, const std::string& label, const std::stri
   auto tokenizer = model::Tokenizer::load(run.model_dir);
   const auto dataset = data::load_jsonl(kData);
   const auto job = job_for(run);
+  local_run(run, job, dataset, *tokenizer);   // warm-up: page in the model, grow the allocator, so order is fair
   auto local = local_run(run, job, dataset, *tokenizer);
   auto split = split_run(run, job, dataset, *tokenizer, sliceguard);
   const auto config = model::load_config(run.model_dir);

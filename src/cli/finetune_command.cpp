@@ -13,9 +13,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
-#include "train/local_trainer.h"
-#include "train/loss.h"
-#include "train/spf_calibration.h"
+#include "train/finetune.h"
 
 namespace sg::cli {
 namespace {
@@ -29,7 +27,6 @@ struct FinetuneArgs {
 
 void run_finetune(FinetuneArgs args) {
   set_threads(args.train.threads);
-  torch::manual_seed(args.train.seed);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   auto dataset = data::load_jsonl(args.data_path);
@@ -38,22 +35,12 @@ void run_finetune(FinetuneArgs args) {
 
   args.method.spf.score = peft::parse_spf_score(args.spf_score);
   args.method.spf.seed = args.train.seed;
-  peft::GradientScores gradients;
-  if (peft::method_uses_spf(args.method.method) && args.method.spf.score == peft::SpfScore::Grad)
-    gradients = train::calibrate_spf_gradients(model, batches_for(0));
-  auto adapters = peft::attach_method(model, args.method, gradients);
-  adapters.set_training(true);
-  std::fprintf(stderr, "finetune: %s on %zu examples, %lld trainable parameters (%.3f%% of %lld)\n",
-               args.method.method.c_str(), dataset.examples.size(),
+  std::fprintf(stderr, "finetune: %s on %zu examples\n", args.method.method.c_str(), dataset.examples.size());
+  auto [adapters, result] = train::finetune(model, args.method, batches_for, options);
+  std::fprintf(stderr, "finetune: %lld trainable parameters (%.3f%% of %lld)\n",
                static_cast<long long>(adapters.trainable_parameters()),
                100.0 * adapters.trainable_parameters() / model.config().num_parameters(),
                static_cast<long long>(model.config().num_parameters()));
-
-  auto loss = [&](const data::Batch& b) {
-    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
-  };
-  auto result = train::train_local(adapters.parameters(), loss, batches_for, options);
-  adapters.set_training(false);
   peft::save_adapters(args.out_dir, adapters, std::filesystem::absolute(args.model_dir).string());
 
   nlohmann::json summary = {{"method", args.method.method},

@@ -17,7 +17,7 @@
 #include "tee/evidence.h"
 #include "tee/local_session.h"
 #include "tee/temp_dir.h"
-#include "train/loss.h"
+#include "train/finetune.h"
 
 namespace sg::federated {
 namespace {
@@ -101,20 +101,13 @@ train::TrainOptions options() {
 }
 
 std::vector<double> local_lora_losses(const ClientJob& job, const data::Dataset& data, const model::Tokenizer& tok) {
-  torch::manual_seed(job.seed);
   auto model = model::Transformer::load(kModel);
   peft::MethodOptions method;
-  method.method = "lora";
   method.lora = job.lora;
-  auto adapters = peft::attach_method(model, method);
-  adapters.set_training(true);
   auto o = options();
   o.seed = job.seed;
   o.optimizer = job.optimizer;
-  auto loss = [&](const data::Batch& b) {
-    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
-  };
-  return train::train_local(adapters.parameters(), loss, train::shuffled_epochs(data, tok, batching()), o).losses;
+  return train::finetune(model, method, train::shuffled_epochs(data, tok, batching()), o).result.losses;
 }
 
 TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining) {

@@ -27,8 +27,7 @@
 #include "tee/policy.h"
 #include "tensor/torch_bridge.h"
 #include "tee/temp_dir.h"
-#include "train/local_trainer.h"
-#include "train/loss.h"
+#include "train/finetune.h"
 
 namespace sg::split {
 namespace {
@@ -132,20 +131,13 @@ data::BatchOptions batching() {
 
 // The local baseline: the whole model in one process, adapters on the same layers, same seeds and data.
 std::vector<double> local_losses(const SplitJob& job, const data::Dataset& dataset, const model::Tokenizer& tokenizer) {
-  torch::manual_seed(job.trainer.seed);
   auto model = model::Transformer::load(kModel);
   auto method = job.trainer.method;
   method.first_layer = kCut;
-  auto adapters = peft::attach_method(model, method);
-  adapters.set_training(true);
   auto options = run_options();
   options.seed = job.trainer.seed;
   options.optimizer = job.trainer.optimizer;
-  auto loss = [&](const data::Batch& b) {
-    return train::causal_lm_loss(adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
-  };
-  return train::train_local(adapters.parameters(), loss, train::shuffled_epochs(dataset, tokenizer, batching()), options)
-      .losses;
+  return train::finetune(model, method, train::shuffled_epochs(dataset, tokenizer, batching()), options).result.losses;
 }
 
 struct Case {
