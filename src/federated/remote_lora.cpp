@@ -36,13 +36,7 @@ struct Link {
   at::Tensor anchor = torch::zeros({}, torch::requires_grad());   // keeps every call in the autograd graph
 
   json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
-    auto reply = transport({control.dump(), std::move(tensors)});
-    auto parsed = json::parse(reply.control, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_object()) throw std::runtime_error("client enclave sent a malformed reply");
-    if (parsed.contains("error"))
-      throw std::runtime_error("client enclave refused '" + control.value("op", "") + "': " + parsed["error"].get<std::string>());
-    if (reply_out) *reply_out = std::move(reply);
-    return parsed;
+    return split::call_enclave(transport, "client enclave", control, std::move(tensors), reply_out);
   }
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crypto/envelope.h"
+#include "split/wire.h"
 
 namespace sg::model {
 class Transformer;
@@ -18,7 +19,7 @@ class Transformer;
 
 namespace sg::federated {
 
-using Transport = std::function<crypto::Envelope(const crypto::Envelope&)>;
+using split::Transport;
 
 class RemoteLora {
  public:

@@ -62,13 +62,8 @@ struct SplitClient::Impl {
   // Sends a request, returns the reply's control; a reply {"error": ...} becomes an exception.
   json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
     const auto start = Clock::now();
-    auto reply = transport({control.dump(), std::move(tensors)});
+    auto parsed = call_enclave(transport, "server enclave", control, std::move(tensors), reply_out);
     timings.round_trip += since(start);
-    auto parsed = json::parse(reply.control, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_object()) throw std::runtime_error("server enclave sent a malformed reply");
-    if (parsed.contains("error"))
-      throw std::runtime_error("server enclave refused '" + control.value("op", "") + "': " + parsed["error"].get<std::string>());
-    if (reply_out) *reply_out = std::move(reply);
     return parsed;
   }
 

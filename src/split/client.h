@@ -16,6 +16,7 @@
 #include "crypto/envelope.h"
 #include "data/dataset.h"
 #include "slicing/plan.h"
+#include "split/wire.h"
 #include "train/local_trainer.h"
 
 namespace sg::model {
@@ -24,8 +25,6 @@ class Tokenizer;
 
 namespace sg::split {
 
-// Delivers one request envelope to the enclave and returns its reply (net::RemoteEnclave::call in production).
-using Transport = std::function<crypto::Envelope(const crypto::Envelope&)>;
 
 struct ServerInfo {
   int cut_layer = 0;

@@ -1,9 +1,13 @@
-// LibTorch tensors as envelope tensors (crypto/tensor_payload.h): name, safetensors dtype, shape, raw bytes.
+// LibTorch tensors as envelope tensors (crypto/tensor_payload.h): name, safetensors dtype, shape, raw bytes;
+// and one JSON request/reply over an envelope transport, as the split and federated clients make them.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "crypto/envelope.h"
 
@@ -13,5 +17,14 @@ crypto::Tensor to_wire(const std::string& name, const at::Tensor& tensor);
 // The envelope's tensor `name` as a LibTorch tensor of `dtype` with `dims` dimensions; throws
 // std::invalid_argument naming the tensor when it is missing or of another dtype or rank.
 at::Tensor from_wire(const crypto::Envelope& envelope, const std::string& name, c10::ScalarType dtype, int64_t dims);
+
+// Delivers one request envelope to an enclave and returns its reply (net::RemoteEnclave::call,
+// tee::LocalSession::call).
+using Transport = std::function<crypto::Envelope(const crypto::Envelope&)>;
+
+// Sends `control` (+ tensors) and returns the reply's control; a malformed reply or an {"error": ...} reply
+// throws std::runtime_error naming `peer` and the op. The whole reply goes to `reply_out` when given.
+nlohmann::json call_enclave(const Transport& transport, const std::string& peer, const nlohmann::json& control,
+                            std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr);
 
 }  // namespace sg::split
