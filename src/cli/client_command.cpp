@@ -2,14 +2,30 @@
 // (embedding + layers [0, k)), attests the server enclave against the local policy before sending anything,
 // trains on local JSONL data — activations and labels leave only as sealed frames for the enclave — and can
 // evaluate the split model on local test data.
+//
+// With a `federated` plan (Method 1) the client runs the whole frozen base model here and launches its own
+// enclave, which holds the LoRA pairs and their optimiser and is the end point of the session with the server
+// enclave: this process relays that session's sealed frames and never holds the adapter (federated/federation.h).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "cli/commands.h"
 #include "cli/eval_report.h"
 #include "cli/options.h"
+#include "eval/evaluate.h"
+#include "peft/methods.h"
+#include "federated/federation.h"
+#include "federated/job.h"
+#include "model/transformer.h"
+#include "net/enclave_host.h"
+#include "tee/attestation_sim.h"
+#include "tee/local_session.h"
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "net/remote_enclave.h"
@@ -29,22 +45,92 @@ struct ClientArgs {
   int connect_timeout_s = 10;
   bool resume = false;
   std::string tls_ca;
+  // federated plans: the client's own enclave and the adapter it holds
+  std::string tee = "sim", state_dir = "sliceguard-client";
+  federated::ClientJob job;
 };
 
-void run_client(ClientArgs args) {
-  if (args.data_path.empty() && args.eval_paths.empty())
-    throw CLI::ValidationError("client", "give --data (train), --eval (evaluate) or both");
-  set_threads(args.threads);
-  const auto plan = slicing::SlicePlan::load(args.plan_path);
-  auto policy = tee::Policy::load(args.policy_path);
-  if (!policy) throw std::runtime_error(policy.error().message);
-  auto tokenizer = model::Tokenizer::load(args.model_dir);
-
+net::ConnectOptions connect_options(const ClientArgs& args) {
   net::ConnectOptions connect;
   connect.server = args.server;
   connect.connect_timeout = std::chrono::seconds(args.connect_timeout_s);
   connect.tls_ca_path = args.tls_ca;
-  auto enclave = net::RemoteEnclave::connect(connect, *policy);
+  return connect;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void run_federated_client(ClientArgs args) {
+  if (args.data_path.empty()) throw CLI::ValidationError("client", "a federated client needs --data");
+  set_threads(args.threads);
+  auto tokenizer = model::Tokenizer::load(args.model_dir);
+  auto job = args.job;
+  job.seed = args.batching.seed;
+  job.server_policy = read_text(args.policy_path);   // measured with the job: the host cannot swap it
+  if (auto policy = tee::Policy::parse(job.server_policy, args.policy_path); !policy)
+    throw std::runtime_error(policy.error().message);
+  net::HostOptions own;
+  own.enclave_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+  own.backend = args.tee;
+  own.state_dir = args.state_dir;
+  own.job_json = job.to_json();
+  if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
+  auto enclave = net::launch_enclave(own);
+  if (enclave.sim_policy.empty())
+    throw std::runtime_error("--tee " + args.tee + ": the client's own policy for its enclave is only generated for sim");
+  auto own_policy = tee::Policy::load(enclave.sim_policy);
+  if (!own_policy) throw std::runtime_error(own_policy.error().message);
+  auto session = tee::LocalSession::open(*enclave.process, *own_policy);
+  if (!session) throw std::runtime_error("client enclave: " + session.error().message);
+
+  auto model = model::Transformer::load(args.model_dir);
+  auto lora = federated::RemoteLora::attach(model, [&](const crypto::Envelope& e) {
+    auto reply = (*session)->call(e);
+    if (!reply) throw std::runtime_error("client enclave: " + reply.error().message);
+    return std::move(*reply);
+  });
+  auto server = net::ServerConnection::open(connect_options(args));
+  federated::ServerLink link{server->door(), [&](const std::vector<crypto::Bytes>& f) { return server->exchange(f); }};
+  federated::connect_to_server(*lora, link);
+  std::fprintf(stderr, "client: server enclave attested by the client enclave; LoRA on %zu modules (%lld parameters, "
+               "held in the client enclave)\n", lora->adapted_modules().size(),
+               static_cast<long long>(lora->trainable_parameters()));
+
+  auto train = args.train;
+  train.seed = job.seed;
+  const auto result = federated::run_federation(model, *lora, link, data::load_jsonl(args.data_path), *tokenizer,
+                                                train, args.batching);
+  const auto& local = result.local;
+  std::printf("client: rounds %d..%d of %d, %d local steps, final loss %.4f, %.0f tokens/s\n", result.first_round + 1,
+              result.rounds, result.rounds, local.steps, local.losses.empty() ? 0.0 : local.losses.back(),
+              local.tokens / std::max(local.seconds, 1e-9));
+  nlohmann::json summary = {{"server", args.server}, {"plan", "federated"}, {"rounds", result.rounds},
+                            {"first_round", result.first_round}, {"contributors", result.contributors},
+                            {"steps", local.steps}, {"tokens", local.tokens}, {"examples", local.examples},
+                            {"seconds", local.seconds}, {"losses", local.losses}};
+  if (!args.eval_paths.empty()) {
+    const peft::AdapterSet none;   // the model's modules already carry the remote (global) adapter
+    const auto scorer = eval::local_scorer(model, none);
+    summary["eval"] = evaluate_files(scorer, *tokenizer, args.eval_paths, args.eval);
+  }
+  if (!args.summary_path.empty()) write_json(args.summary_path, summary);
+}
+
+void run_client(ClientArgs args) {
+  const auto plan = slicing::SlicePlan::load(args.plan_path);
+  if (plan.kind == slicing::PlanKind::Federated) return run_federated_client(std::move(args));
+  if (args.data_path.empty() && args.eval_paths.empty())
+    throw CLI::ValidationError("client", "give --data (train), --eval (evaluate) or both");
+  set_threads(args.threads);
+  auto policy = tee::Policy::load(args.policy_path);
+  if (!policy) throw std::runtime_error(policy.error().message);
+  auto tokenizer = model::Tokenizer::load(args.model_dir);
+
+  auto enclave = net::RemoteEnclave::connect(connect_options(args), *policy);
   split::SplitClient client(args.model_dir, plan, [&](const crypto::Envelope& e) { return enclave->call(e); });
   const auto info = client.hello();
   std::fprintf(stderr, "client: attested enclave %s (%s on layers [%d, L), %lld trainable parameters)\n",
@@ -106,6 +192,23 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--tls-ca", args->tls_ca, "Trust roots (PEM) when the server uses TLS")->check(CLI::ExistingFile);
   cmd->add_flag("--resume", args->resume, "Skip the steps the server enclave has already done (after a server restart)");
   cmd->add_option("--connect-timeout", args->connect_timeout_s, "Seconds to wait for the server")->capture_default_str();
+  // Method 1 (federated plans): the client's own enclave and the LoRA it holds.
+  auto& job = args->job;
+  cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
+      ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
+  cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config and sim key")->capture_default_str();
+  cmd->add_option("--lora-r", job.lora.r, "federated: LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lora-alpha", job.lora.alpha, "federated: LoRA alpha")->capture_default_str();
+  cmd->add_option("--lora-dropout", job.lora.dropout, "federated: LoRA dropout")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--target-modules", job.lora.target_modules, "federated: modules to adapt")->capture_default_str();
+  cmd->add_option("--lr", job.optimizer.lr, "federated: peak learning rate (AdamW, in the enclave)")->capture_default_str();
+  cmd->add_option("--warmup", job.optimizer.warmup_steps, "federated: linear warmup steps")->capture_default_str();
+  cmd->add_option("--weight-decay", job.optimizer.weight_decay, "federated: AdamW weight decay")->capture_default_str();
+  cmd->add_option("--max-grad-norm", job.optimizer.max_grad_norm, "federated: gradient clipping (0 = off)")->capture_default_str();
+  cmd->add_option("--grad-accum", job.optimizer.accumulation, "federated: micro-batches per optimiser step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--enclave-threads", job.threads, "federated: LibTorch threads in the client enclave")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args] { run_client(*args); });
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "federated/adapter_service.h"
+#include "federated/aggregator_service.h"
 #include "split/enclave_service.h"
 
 namespace {
@@ -21,8 +22,10 @@ void install_enclave_services(sg::tee::EnclaveRuntime& runtime, const sg::tee::E
     sg::split::install_split_service(runtime, config);
   } else if (kind == "federated-client") {
     sg::federated::install_client_adapter_service(runtime, config);
+  } else if (kind == "federated-server") {
+    sg::federated::install_aggregator_service(runtime, config);
   } else {
-    throw std::invalid_argument("job field 'kind': \"" + kind + "\" is not one of split, federated-client");
+    throw std::invalid_argument("job field 'kind': \"" + kind + "\" is not one of split, federated-client, federated-server");
   }
 }
 

@@ -3,6 +3,9 @@
 // part of the measurement), launches `sliceguard enclave` and relays sealed frames between clients and it over
 // gRPC. It never holds a session key or a plaintext activation, label or adapter weight. The enclave's
 // trainer is sealed to <state-dir>/sealed_state.bin; a restarted server continues from it.
+//
+// With a `federated` plan (Method 1) the enclave is the aggregator instead: rounds of client adapters, FedAvg,
+// the global adapter sealed back to each client enclave; its state is sealed after every exchange.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -16,11 +19,13 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "net/enclave_host.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
+#include "federated/job.h"
 #include "split/job.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_process.h"
@@ -35,6 +40,8 @@ struct ServerArgs {
   std::string model_dir, plan_path, listen = "127.0.0.1:50051", tee = "sim", state_dir = "sliceguard-server";
   std::string record_relay;
   split::SplitJob job;
+  federated::ServerJob federated_job;
+  double round_timeout_seconds = 60;
   std::string spf_score = "l1";
   bool measure = false;
   double seal_every_seconds = 30;
@@ -68,12 +75,16 @@ sigset_t stop_signals() {
   return set;
 }
 
-void run_server(ServerArgs args) {
-  const auto plan = slicing::SlicePlan::load(args.plan_path);
+// The job the enclave serves, and the relay's name for the plan.
+std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing::SlicePlan& plan) {
+  if (plan.kind == slicing::PlanKind::Federated) {
+    args.federated_job.rounds.round_timeout = std::chrono::milliseconds(int64_t(args.round_timeout_seconds * 1000));
+    if (args.federated_job.rounds.quorum == 0) args.federated_job.rounds.quorum = args.federated_job.rounds.clients_per_round;
+    federated::ServerJob::parse(args.federated_job.to_json(), "--rounds/--clients-per-round/--quorum");   // validates
+    return {args.federated_job.to_json(), "federated"};
+  }
+  if (args.model_dir.empty()) throw CLI::ValidationError("server", "--model is required for split and u-shaped plans");
   plan.validate_for(model::load_config(args.model_dir));
-  if (plan.kind == slicing::PlanKind::Federated)
-    throw std::invalid_argument(args.plan_path + ": field 'kind': this server runs \"split\" and \"u-shaped\" plans, "
-                                "got \"federated\"");
   auto& trainer = args.job.trainer;
   trainer.model_dir = fs::absolute(args.model_dir).string();
   trainer.cut_layer = plan.cut_layer;
@@ -81,19 +92,25 @@ void run_server(ServerArgs args) {
   trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
   trainer.method.spf.seed = trainer.seed;
   args.job.parallel = args.mode == "parallel";
+  return {args.job.to_json(), slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer)};
+}
 
+void run_server(ServerArgs args) {
+  const auto plan = slicing::SlicePlan::load(args.plan_path);
+  const bool federated = plan.kind == slicing::PlanKind::Federated;
   net::HostOptions host;
   host.enclave_binary = self_executable();
   host.backend = args.tee;
   host.state_dir = args.state_dir;
-  host.job_json = args.job.to_json();
+  std::tie(host.job_json, host.relay.plan_name) = enclave_job(args, plan);
   host.relay.listen = args.listen;
-  host.relay.plan_name = slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer);
   if (!args.record_relay.empty()) host.relay.tap = recording_tap(args.record_relay);
   host.relay.tls_cert_path = args.tls_cert;
   host.relay.tls_key_path = args.tls_key;
   host.relay.seal_path = (fs::path(args.state_dir) / "sealed_state.bin").string();
-  host.relay.seal_every = std::chrono::milliseconds(int64_t(args.seal_every_seconds * 1000));
+  // Federated: the global state is sealed after every exchange, so after every round at the latest.
+  host.relay.seal_every = federated ? std::chrono::milliseconds(0)
+                                    : std::chrono::milliseconds(int64_t(args.seal_every_seconds * 1000));
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
   if (args.measure) {   // computed here from the binary and config, not reported by a running enclave
     const auto measurement = tee::enclave_measurement_hex(args.tee, net::write_enclave_config(host));
@@ -123,10 +140,11 @@ void run_server(ServerArgs args) {
 }  // namespace
 
 void add_server_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("server", "Serve split fine-tuning: an attested enclave trains the latter layers");
+  auto* cmd = app.add_subcommand("server", "Serve split fine-tuning (an attested enclave trains the latter layers) or "
+                                           "federated fine-tuning (an attested enclave aggregates the clients' adapters)");
   auto args = std::make_shared<ServerArgs>();
   auto& t = args->job.trainer;
-  cmd->add_option("--model", args->model_dir, "Base checkpoint directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--model", args->model_dir, "Base checkpoint directory (split and u-shaped plans)")->check(CLI::ExistingDirectory);
   cmd->add_option("--plan", args->plan_path, "Slice plan (JSON)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--listen", args->listen, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   cmd->add_option("--tee", args->tee, "TEE backend")->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
@@ -162,6 +180,14 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--tls-cert", args->tls_cert, "TLS certificate (PEM) for the outer transport")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
   cmd->add_option("--record-relay", args->record_relay, "Write every relayed frame here (what the host sees)");
+  auto& rounds = args->federated_job.rounds;
+  rounds.quorum = 0;   // default: clients_per_round
+  cmd->add_option("--rounds", rounds.rounds, "federated: rounds of local steps + FedAvg")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--clients-per-round", rounds.clients_per_round, "federated: a round closes when this many clients submitted")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--quorum", rounds.quorum, "federated: ... or after --round-timeout with at least this many (default: all)");
+  cmd->add_option("--round-timeout", args->round_timeout_seconds, "federated: seconds after a round's first submission")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");
   cmd->callback([args] { run_server(*args); });
 }

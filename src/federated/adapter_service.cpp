@@ -10,8 +10,14 @@
 
 #include "federated/job.h"
 #include "federated/protocol.h"
+#include "crypto/key_exchange.h"
+#include "crypto/otp_channel.h"
+#include "crypto/secret_key.h"
 #include "split/wire.h"
-#include "tee/envelope_service.h"
+#include "tee/evidence.h"
+#include "tee/messages.h"
+#include "tee/policy.h"
+#include "tee/verifier.h"
 #include "train/micro_step.h"
 
 namespace sg::federated {
@@ -21,26 +27,22 @@ using nlohmann::json;
 using split::from_wire;
 using split::to_wire;
 
-crypto::Envelope reply(const json& control, std::vector<crypto::Tensor> tensors = {}) {
-  return {control.dump(), std::move(tensors)};
-}
-
 class AdapterService {
  public:
   explicit AdapterService(ClientJob job) : job_(std::move(job)) {}
 
-  crypto::Envelope handle(const crypto::Envelope& request) {
-    const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
-    if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
-      throw std::invalid_argument("request control is not a JSON object with a string 'op'");
-    const auto op = control["op"].get<std::string>();
+  crypto::Envelope handle(const std::string& op, const json& control, const crypto::Envelope& request) {
     if (op == op::kInit) return init(control);
     if (!lora_) throw std::invalid_argument("'" + op + "' before init");
+    if (op == op::kServerHello) return server_hello();
+    if (op == op::kServerConnect) return server_connect(control);
+    if (op == op::kToServer) return to_server(control);
+    if (op == op::kFromServer) return from_server(request);
     if (op == op::kForward) return forward(request, control);
     if (op == op::kBackward) return backward(request, control);
     if (op == op::kMicro) {
       train::seed_batch(job_.seed, {control.at("epoch").get<int>(), control.at("index").get<std::size_t>()});
-      return reply(json::object());
+      return split::json_reply(json::object());
     }
     if (op == op::kBegin) {
       if (!optimizer_) {
@@ -49,13 +51,13 @@ class AdapterService {
         optimizer_.emplace(lora_->parameters(), options);
         total_steps_ = options.total_steps;
       }
-      return reply({{"total_steps", total_steps_}});
+      return split::json_reply({{"total_steps", total_steps_}});
     }
     if (op == op::kStep) {
       if (!optimizer_) throw std::invalid_argument("step before begin");
       pending_.clear();
       const auto r = train::finish_micro_step(*optimizer_, control.at("loss").get<double>());
-      return reply({{"stepped", r.stepped}, {"step", optimizer_->step()}, {"lr", r.lr}});
+      return split::json_reply({{"stepped", r.stepped}, {"step", optimizer_->step()}, {"lr", r.lr}});
     }
     throw std::invalid_argument("unknown op '" + op + "'");
   }
@@ -82,8 +84,83 @@ class AdapterService {
       parameters += m->a().numel() + m->b().numel();
     }
     spdlog::info("federated client: LoRA on {} modules, {} parameters held in the enclave", adapted.size(), parameters);
-    return reply({{"adapted", adapted}, {"trainable_parameters", parameters},
+    return split::json_reply({{"adapted", adapted}, {"trainable_parameters", parameters},
                   {"accumulation", job_.optimizer.accumulation}});
+  }
+
+  // --- federation: this enclave is the end point of its OTP session with the server enclave -------------
+
+  crypto::Envelope server_hello() {
+    if (job_.server_policy.empty()) throw std::invalid_argument("this client enclave's job has no server_policy");
+    auto nonce = crypto::SecretKey::random(tee::kEvidenceNonceBytes);
+    nonce_ = crypto::Bytes(nonce.data(), nonce.data() + nonce.size());
+    return split::json_reply({{"nonce", crypto::to_hex(nonce_)}});
+  }
+
+  crypto::Envelope server_connect(const json& control) {
+    if (nonce_.empty()) throw std::invalid_argument("server_connect before server_hello");
+    const auto nonce = std::exchange(nonce_, {});   // one evidence per nonce
+    auto evidence_bytes = crypto::from_hex(control.at("evidence").get<std::string>());
+    auto key_bytes = crypto::from_hex(control.at("enclave_key").get<std::string>());
+    crypto::KxPublicKey server_key{};
+    if (!evidence_bytes || !key_bytes || key_bytes->size() != server_key.size())
+      throw std::invalid_argument("server_connect needs hex 'evidence' and a 32-byte hex 'enclave_key'");
+    std::copy(key_bytes->begin(), key_bytes->end(), server_key.begin());
+    const auto policy = tee::Policy::parse(job_.server_policy, "the job's server_policy").value();
+    const auto evidence = tee::parse_evidence(*evidence_bytes).value();
+    auto verified = tee::verify_evidence(evidence, policy, nonce, server_key);
+    if (!verified) throw std::invalid_argument("server evidence refused: " + verified.error().message);
+    auto mine = crypto::KxKeyPair::generate();
+    auto keys = crypto::derive_session_keys(crypto::Role::client, mine, server_key).value();
+    server_ = std::make_unique<crypto::OtpChannel>(std::move(keys));
+    spdlog::info("federated client: server enclave {} attested", crypto::to_hex(verified->measurement).substr(0, 16));
+    return split::json_reply({{"client_key", crypto::to_hex(mine.public_key)}});
+  }
+
+  // Seals a request for the server enclave; a "submit" carries this enclave's adapter. The host gets only frames.
+  crypto::Envelope to_server(const json& control) {
+    if (!server_) throw std::invalid_argument("to_server before server_connect");
+    const json& request = control.at("request");
+    std::vector<crypto::Tensor> tensors;
+    if (request.at("op").get<std::string>() == op::kSubmit) {
+      for (const auto& [name, m] : lora_->modules()) {
+        tensors.push_back(to_wire(name + ".lora_A.weight", m->a()));
+        tensors.push_back(to_wire(name + ".lora_B.weight", m->b()));
+      }
+    }
+    auto frames = crypto::seal_envelope(*server_, {request.dump(), std::move(tensors)}).value();
+    std::vector<crypto::Tensor> out;
+    for (std::size_t i = 0; i < frames.size(); ++i)
+      out.push_back({{"frame." + std::to_string(i), "U8", {int64_t(frames[i].size())}}, std::move(frames[i])});
+    return split::json_reply(json::object(), std::move(out));
+  }
+
+  // Opens the server enclave's reply; a reply with the global adapter replaces this enclave's adapter.
+  crypto::Envelope from_server(const crypto::Envelope& request) {
+    if (!server_) throw std::invalid_argument("from_server before server_connect");
+    std::vector<crypto::ByteView> frames;
+    for (const auto& t : request.tensors) frames.emplace_back(t.data.data(), t.data.size());
+    auto reply = crypto::open_envelope(*server_, frames);
+    if (!reply) throw std::invalid_argument("server reply rejected: " + reply.error().message);
+    auto control = json::parse(reply->control, nullptr, /*allow_exceptions=*/false);
+    if (!control.is_object()) throw std::invalid_argument("the server enclave sent a malformed reply");
+    if (!reply->tensors.empty()) install_global(*reply);
+    return split::json_reply(control);
+  }
+
+  void install_global(const crypto::Envelope& global) {
+    torch::NoGradGuard no_grad;
+    if (global.tensors.size() != 2 * lora_->modules().size())
+      throw std::invalid_argument("the global adapter has " + std::to_string(global.tensors.size()) +
+                                  " tensors, this enclave holds " + std::to_string(2 * lora_->modules().size()));
+    for (const auto& [name, m] : lora_->modules()) {
+      for (auto [suffix, param] : {std::pair{".lora_A.weight", m->a()}, std::pair{".lora_B.weight", m->b()}}) {
+        auto value = from_wire(global, name + suffix, torch::kFloat32, 2);
+        if (value.sizes() != param.sizes())
+          throw std::invalid_argument("global tensor '" + name + suffix + "' has shape " + c10::str(value.sizes()));
+        param.copy_(value);
+      }
+    }
   }
 
   const peft::LoraAdapter& module(const std::string& name) const {
@@ -108,7 +185,7 @@ class AdapterService {
       call.outputs.push_back(delta);
     }
     if (training) pending_[control.at("call").get<int64_t>()] = std::move(call);
-    return reply(json::object(), std::move(out));
+    return split::json_reply(json::object(), std::move(out));
   }
 
   crypto::Envelope backward(const crypto::Envelope& request, const json& control) {
@@ -131,7 +208,7 @@ class AdapterService {
     }
     if (!outputs.empty()) torch::autograd::backward(outputs, grads);
     auto dx = call.x.grad().defined() ? call.x.grad() : torch::zeros_like(call.x);
-    return reply(json::object(), {to_wire("dx", dx)});
+    return split::json_reply(json::object(), {to_wire("dx", dx)});
   }
 
   ClientJob job_;
@@ -139,6 +216,8 @@ class AdapterService {
   std::optional<train::Optimizer> optimizer_;
   int total_steps_ = 0;
   std::map<int64_t, Call> pending_;   // forward calls awaiting their backward, this micro-step
+  crypto::Bytes nonce_;                          // sent with server_hello, consumed by server_connect
+  std::unique_ptr<crypto::OtpChannel> server_;   // the session with the server enclave
 };
 
 }  // namespace
@@ -147,12 +226,9 @@ void install_client_adapter_service(tee::EnclaveRuntime& runtime, const tee::Enc
   auto job = ClientJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
   auto service = std::make_shared<AdapterService>(std::move(job));
-  tee::serve_envelopes(runtime, [service](const crypto::SessionId&, crypto::Envelope request) -> tee::Result<crypto::Envelope> {
-    try {
-      return service->handle(request);
-    } catch (const std::exception& e) {
-      return reply({{"error", e.what()}});
-    }
+  split::serve_json_requests(runtime, [service](const crypto::SessionId&, const std::string& op, const json& control,
+                                                 const crypto::Envelope& request) {
+    return service->handle(op, control, request);
   });
 }
 

@@ -1,12 +1,17 @@
+// The jobs of Method 1 enclaves (the "job" object of their configs, so part of their measurements).
+//
 // The job a Method 1 client enclave serves (the "job" object of its config, so it is part of the measurement):
 //
 //   { "kind": "federated-client", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0,
 //     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "lr": 3e-3, "weight_decay": 0, "warmup": 10,
-//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "threads": 1 }
+//     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "threads": 1,
+//     "server_policy": { tee/policy.h } }    the server enclaves this adapter may be sent to (federation only)
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "federated/aggregator.h"
 #include "peft/lora.h"
 #include "train/optimizer.h"
 
@@ -17,9 +22,22 @@ struct ClientJob {
   train::OptimizerOptions optimizer;
   uint64_t seed = 0;   // adapter init and dropout draws, as `sliceguard finetune --seed`
   int threads = 1;
+  std::string server_policy;   // policy JSON; empty = local steps only, no federation
 
   std::string to_json() const;
   static ClientJob parse(const std::string& json_text, const std::string& source);   // throws naming the field
+};
+
+// The job of the server enclave that aggregates:
+//
+//   { "kind": "federated-server", "rounds": 3, "clients_per_round": 3, "quorum": 2, "round_timeout_ms": 60000,
+//     "threads": 1 }
+struct ServerJob {
+  RoundOptions rounds;
+  int threads = 1;
+
+  std::string to_json() const;
+  static ServerJob parse(const std::string& json_text, const std::string& source);   // throws naming the field
 };
 
 }  // namespace sg::federated

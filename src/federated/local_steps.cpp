@@ -12,11 +12,13 @@ namespace sg::federated {
 
 train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const data::Dataset& dataset,
                                      const model::Tokenizer& tokenizer, const train::TrainOptions& options,
-                                     const data::BatchOptions& batching) {
+                                     const data::BatchOptions& batching, StepWindow window) {
   using nlohmann::json;
   auto call = [&](const json& control) { return json::parse(lora.call(control.dump())); };
   train::DrivenRun run;
   run.accumulation = lora.accumulation();
+  run.skip_steps = window.skip_steps;
+  run.stop_after = window.stop_after;
   run.begin = [&](int total_steps) { call({{"op", op::kBegin}, {"total_steps", total_steps}}); };
   run.micro_step = [&](const data::Batch& batch, train::BatchPosition at) {
     call({{"op", op::kMicro}, {"epoch", at.epoch}, {"index", at.index}});

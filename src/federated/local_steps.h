@@ -10,8 +10,14 @@
 
 namespace sg::federated {
 
+// Which of the run's optimiser steps to take now: those after `skip_steps` up to `stop_after` (-1: the end).
+struct StepWindow {
+  int skip_steps = 0;
+  int stop_after = -1;
+};
+
 train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const data::Dataset& dataset,
                                      const model::Tokenizer& tokenizer, const train::TrainOptions& options,
-                                     const data::BatchOptions& batching);
+                                     const data::BatchOptions& batching, StepWindow window = {});
 
 }  // namespace sg::federated

@@ -14,6 +14,25 @@
 //
 // Modules that share an input (q/k/v; gate/up) travel in one call: one round trip per group and direction.
 // Failures are sealed replies {"error": ...}. The adapter tensors themselves never leave the enclave.
+//
+// Federation (DESIGN §7 steps 1 and 3). The client enclave is the end point of its own OTP session with the
+// server enclave; its host only relays that session's sealed frames:
+//
+//   host -> client enclave                              reply
+//   {"op":"server_hello"}                               {"nonce": hex}   (for the server's evidence)
+//   {"op":"server_connect","evidence":hex,              {"client_key": hex}   after verifying the evidence
+//    "enclave_key":hex}                                 against the job's server policy; the host opens the
+//                                                       session with this key
+//   {"op":"to_server","request":{...}}                  frame tensors "frame.0".. sealed for the server: the
+//                                                       request; "submit" requests carry the adapter
+//   {"op":"from_server"} + frame tensors                the server's reply control; a reply that carries the
+//                                                       global adapter installs it
+//
+//   client enclave -> server enclave (aggregator_service.h)     reply
+//   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r}
+//   {"op":"fetch","round":r}                                     {"closed":true,"round":r,"contributors":k}
+//                                                                + the global adapter, or {"closed":false}
+//   {"op":"status"}                                              {"open_round","rounds","finished"}
 #pragma once
 
 namespace sg::federated::op {
@@ -23,4 +42,11 @@ inline constexpr const char* kMicro = "micro";
 inline constexpr const char* kForward = "forward";
 inline constexpr const char* kBackward = "backward";
 inline constexpr const char* kStep = "step";
+inline constexpr const char* kServerHello = "server_hello";
+inline constexpr const char* kServerConnect = "server_connect";
+inline constexpr const char* kToServer = "to_server";
+inline constexpr const char* kFromServer = "from_server";
+inline constexpr const char* kSubmit = "submit";
+inline constexpr const char* kFetch = "fetch";
+inline constexpr const char* kStatus = "status";
 }  // namespace sg::federated::op

@@ -146,6 +146,8 @@ std::unique_ptr<RemoteLora> RemoteLora::attach(model::Transformer& model, Transp
 const std::vector<std::string>& RemoteLora::adapted_modules() const { return impl_->adapted; }
 int64_t RemoteLora::trainable_parameters() const { return impl_->trainable_parameters; }
 int RemoteLora::accumulation() const { return impl_->accumulation; }
+const Transport& RemoteLora::transport() const { return impl_->link.transport; }
+
 std::string RemoteLora::call(const std::string& control) { return impl_->link.call(json::parse(control), {}).dump(); }
 
 }  // namespace sg::federated

@@ -33,6 +33,8 @@ class RemoteLora {
   int accumulation() const;               // micro-batches per optimiser step (the enclave's job)
   // Sends a request and returns its reply's control; an {"error"} reply becomes std::runtime_error.
   std::string call(const std::string& control);
+  // The session with the client enclave, for requests that carry tensors (federation.h).
+  const Transport& transport() const;
 
  private:
   struct Impl;

@@ -69,26 +69,35 @@ EnclaveHost::~EnclaveHost() {
   if (impl_->enclave) (void)impl_->enclave->stop();
 }
 
-std::unique_ptr<EnclaveHost> EnclaveHost::start(const HostOptions& options) {
-  auto impl = std::make_unique<Impl>();
+LaunchedEnclave launch_enclave(const HostOptions& options) {
+  LaunchedEnclave out;
   tee::EnclaveLaunch launch;
   launch.executable = options.enclave_binary;
   launch.args = {"enclave", "--backend", options.backend, "--config", write_enclave_config(options)};
   launch.ready_timeout = options.ready_timeout;
   auto enclave = tee::EnclaveProcess::start(launch);
   if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
-  impl->enclave = std::move(*enclave);
-  impl->measurement = reported_measurement(*impl->enclave);
+  out.process = std::move(*enclave);
+  out.measurement = reported_measurement(*out.process);
   // A sealed state from an earlier run: only an enclave with the same measurement opens it.
   if (!options.relay.seal_path.empty() && fs::exists(options.relay.seal_path)) {
     std::ifstream in(options.relay.seal_path, std::ios::binary);
     const crypto::Bytes blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (auto restored = impl->enclave->unseal_state(blob); !restored)
+    if (auto restored = out.process->unseal_state(blob); !restored)
       throw std::runtime_error(options.relay.seal_path + ": the enclave refused the sealed state (" +
                                restored.error().message + "); a changed binary, job or platform key cannot open "
                                "it — move the file away to start fresh");
   }
-  if (options.backend == "sim") impl->policy = write_sim_policy(options, impl->measurement);
+  if (options.backend == "sim") out.sim_policy = write_sim_policy(options, out.measurement);
+  return out;
+}
+
+std::unique_ptr<EnclaveHost> EnclaveHost::start(const HostOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  auto launched = launch_enclave(options);
+  impl->enclave = std::move(launched.process);
+  impl->measurement = std::move(launched.measurement);
+  impl->policy = std::move(launched.sim_policy);
   impl->relay = std::make_unique<RelayServer>(*impl->enclave, options.relay);
   return std::unique_ptr<EnclaveHost>(new EnclaveHost(std::move(impl)));
 }

@@ -45,6 +45,16 @@ class EnclaveHost {
   std::unique_ptr<Impl> impl_;
 };
 
+// EnclaveHost's enclave half, without the relay: writes the config, launches the enclave, restores the sealed
+// state at options.relay.seal_path when there is one, and for sim writes the development policy admitting it.
+// A Method 1 client host launches its own enclave this way. Throws std::runtime_error.
+struct LaunchedEnclave {
+  std::unique_ptr<tee::EnclaveProcess> process;
+  std::string measurement;   // hex, as the enclave reports it
+  std::string sim_policy;    // path; sim only
+};
+LaunchedEnclave launch_enclave(const HostOptions& options);
+
 // Writes the enclave config for `options` into its state dir; returns the path.
 std::string write_enclave_config(const HostOptions& options);
 

@@ -56,93 +56,120 @@ ServerStatus fetch_status(const ConnectOptions& options) {
   return {reply.backend(), reply.plan(), reply.requests_served(), reply.sessions(), reply.enclave_pid()};
 }
 
-struct RemoteEnclave::Impl {
+struct ServerConnection::Impl {
   ConnectOptions options;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<pb::SliceGuard::Stub> stub;
-  tee::VerifiedEnclave verified;
-  std::unique_ptr<crypto::OtpChannel> otp;
   std::unique_ptr<grpc::ClientContext> stream_context;
   std::unique_ptr<grpc::ClientReaderWriter<pb::Frames, pb::Frames>> stream;
-  ExchangeStats stats;
 };
 
-RemoteEnclave::RemoteEnclave(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerConnection::ServerConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-RemoteEnclave::~RemoteEnclave() {
+ServerConnection::~ServerConnection() {
   if (impl_->stream) {
     impl_->stream->WritesDone();
     impl_->stream_context->TryCancel();
   }
 }
 
-const tee::VerifiedEnclave& RemoteEnclave::verified() const { return impl_->verified; }
-const ExchangeStats& RemoteEnclave::stats() const { return impl_->stats; }
+const ConnectOptions& ServerConnection::options() const { return impl_->options; }
 
-std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy) {
+std::unique_ptr<ServerConnection> ServerConnection::open(const ConnectOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->channel = open_channel(options);
   impl->stub = pb::SliceGuard::NewStub(impl->channel);
+  return std::unique_ptr<ServerConnection>(new ServerConnection(std::move(impl)));
+}
 
-  // Attest, then open: nothing but the nonce and our public key is sent before the evidence verifies.
+tee::EnclaveDoor ServerConnection::door() {
   tee::EnclaveDoor door;
-  door.get_evidence = [&](tee::ByteView nonce) -> tee::Result<tee::EvidenceReply> {
+  door.get_evidence = [this](tee::ByteView nonce) -> tee::Result<tee::EvidenceReply> {
+    const auto& options = impl_->options;
     pb::EvidenceRequest request;
     request.set_nonce(std::string(reinterpret_cast<const char*>(nonce.data), nonce.size));
     pb::EvidenceReply reply;
     grpc::ClientContext context;
     context.set_deadline(after(options.connect_timeout));
-    check(impl->stub->GetEvidence(&context, request, &reply), options, "GetEvidence");
+    check(impl_->stub->GetEvidence(&context, request, &reply), options, "GetEvidence");
     if (reply.enclave_key().size() != 32) fail(options, "evidence reply has no 32-byte enclave key");
     tee::EvidenceReply out;
     out.evidence = view(reply.evidence()).to_bytes();
     std::copy(reply.enclave_key().begin(), reply.enclave_key().end(), out.enclave_key.begin());
     return out;
   };
-  door.open_session = [&](const crypto::KxPublicKey& key) -> tee::Result<crypto::SessionId> {
+  door.open_session = [this](const crypto::KxPublicKey& key) -> tee::Result<crypto::SessionId> {
+    const auto& options = impl_->options;
     pb::OpenSessionRequest request;
     request.set_client_key(std::string(key.begin(), key.end()));
     pb::OpenSessionReply reply;
     grpc::ClientContext context;
     context.set_deadline(after(options.connect_timeout));
-    check(impl->stub->OpenSession(&context, request, &reply), options, "OpenSession");
+    check(impl_->stub->OpenSession(&context, request, &reply), options, "OpenSession");
     crypto::SessionId id{};
     if (reply.session_id().size() != id.size()) fail(options, "OpenSession returned a malformed session id");
     std::copy(reply.session_id().begin(), reply.session_id().end(), id.begin());
     return id;
   };
-  auto session = tee::attest_and_open(door, policy);
+  return door;
+}
+
+std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::Bytes>& frames) {
+  if (!impl_->stream) {
+    impl_->stream_context = std::make_unique<grpc::ClientContext>();
+    impl_->stream = impl_->stub->Exchange(impl_->stream_context.get());
+  }
+  pb::Frames out;
+  for (const auto& f : frames) out.add_frame(std::string(f.begin(), f.end()));
+  pb::Frames in;
+  if (!impl_->stream->Write(out) || !impl_->stream->Read(&in)) {
+    const auto status = impl_->stream->Finish();
+    fail(impl_->options, "the connection to the enclave ended: " +
+                             (status.ok() ? std::string("stream closed") : status.error_message()));
+  }
+  std::vector<crypto::Bytes> reply;
+  for (const auto& f : in.frame()) reply.push_back(view(f).to_bytes());
+  return reply;
+}
+
+struct RemoteEnclave::Impl {
+  std::unique_ptr<ServerConnection> connection;
+  tee::VerifiedEnclave verified;
+  std::unique_ptr<crypto::OtpChannel> otp;
+  ExchangeStats stats;
+};
+
+RemoteEnclave::RemoteEnclave(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RemoteEnclave::~RemoteEnclave() = default;
+
+const tee::VerifiedEnclave& RemoteEnclave::verified() const { return impl_->verified; }
+const ExchangeStats& RemoteEnclave::stats() const { return impl_->stats; }
+
+std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy) {
+  auto impl = std::make_unique<Impl>();
+  impl->connection = ServerConnection::open(options);
+  // Attest, then open: nothing but the nonce and our public key is sent before the evidence verifies.
+  auto session = tee::attest_and_open(impl->connection->door(), policy);
   if (!session) fail(options, session.error().message);
   impl->verified = session->verified;
   impl->otp = std::move(session->channel);
-  impl->stream_context = std::make_unique<grpc::ClientContext>();
-  impl->stream = impl->stub->Exchange(impl->stream_context.get());
   return std::unique_ptr<RemoteEnclave>(new RemoteEnclave(std::move(impl)));
 }
 
 crypto::Envelope RemoteEnclave::call(const crypto::Envelope& request) {
-  auto& o = impl_->options;
+  const auto& o = impl_->connection->options();
   auto& stats = impl_->stats;
   auto start = std::chrono::steady_clock::now();
   auto frames = crypto::seal_envelope(*impl_->otp, request);
   if (!frames) fail(o, "cannot seal request: " + frames.error().message);
   stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  pb::Frames out;
-  for (const auto& f : *frames) {
-    out.add_frame(std::string(f.begin(), f.end()));
-    stats.bytes_sent += f.size();
-  }
-  pb::Frames in;
-  if (!impl_->stream->Write(out) || !impl_->stream->Read(&in)) {
-    const auto status = impl_->stream->Finish();
-    fail(o, "the connection to the enclave ended: " +
-                (status.ok() ? std::string("stream closed") : status.error_message()));
-  }
+  for (const auto& f : *frames) stats.bytes_sent += f.size();
+  const auto reply_frames = impl_->connection->exchange(*frames);
   start = std::chrono::steady_clock::now();
   std::vector<crypto::ByteView> frames_in;
-  for (const auto& f : in.frame()) {
-    frames_in.push_back(view(f));
+  for (const auto& f : reply_frames) {
+    frames_in.emplace_back(f.data(), f.size());
     stats.bytes_received += f.size();
   }
   auto reply = crypto::open_envelope(*impl_->otp, frames_in);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "crypto/envelope.h"
+#include "tee/attested_session.h"
 #include "tee/policy.h"
 #include "tee/verifier.h"
 
@@ -34,6 +35,27 @@ struct ServerStatus {
 };
 // Throws std::runtime_error naming the server when it is unreachable or its enclave is down.
 ServerStatus fetch_status(const ConnectOptions& options);
+
+// The raw calls of a server's host over one gRPC channel: evidence for a nonce, open a session with a key,
+// exchange one envelope's sealed frames. RemoteEnclave builds a client's own session on it; a Method 1 client
+// host relays its enclave's session with it (federated/federation.h), never holding that session's keys.
+class ServerConnection {
+ public:
+  // Throws std::runtime_error when the server is unreachable within the connect timeout.
+  static std::unique_ptr<ServerConnection> open(const ConnectOptions& options);
+  ~ServerConnection();
+
+  // GetEvidence and OpenSession, each with the connect timeout as its deadline; failures name the server.
+  tee::EnclaveDoor door();
+  // Sends one envelope's frames, returns the reply's frames. Throws when the stream ended (server or enclave gone).
+  std::vector<crypto::Bytes> exchange(const std::vector<crypto::Bytes>& frames);
+  const ConnectOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit ServerConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 class RemoteEnclave {
  public:

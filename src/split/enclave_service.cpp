@@ -21,10 +21,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-crypto::Envelope reply(const json& control, std::vector<crypto::Tensor> tensors = {}) {
-  return {control.dump(), std::move(tensors)};
-}
-
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 train::BatchPosition position(const json& control) {
@@ -41,20 +37,17 @@ class SplitService {
   SplitService(const SplitJob& job, tee::TrustedState& state)
       : pool_(job, state), head_(job.trainer.head), plan_(head_ ? "split" : "u-shaped") {}
 
-  crypto::Envelope handle(const crypto::SessionId& session, const crypto::Envelope& request) {
+  crypto::Envelope handle(const crypto::SessionId& session, const std::string& op, const json& control,
+                          const crypto::Envelope& request) {
     auto& trainer = pool_.for_session(session);
-    const auto control = json::parse(request.control, nullptr, /*allow_exceptions=*/false);
-    if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
-      throw std::invalid_argument("request control is not a JSON object with a string 'op'");
-    const auto op = control["op"].get<std::string>();
     if (op == op::kHello) {
-      return reply({{"plan", plan_}, {"cut_layer", trainer.cut_layer()}, {"hidden_size", trainer.hidden_size()},
+      return json_reply({{"plan", plan_}, {"cut_layer", trainer.cut_layer()}, {"hidden_size", trainer.hidden_size()},
                     {"method", trainer.method()}, {"trainable_parameters", trainer.trainable_parameters()},
                     {"steps_done", trainer.steps_done()}, {"accumulation", trainer.accumulation()}});
     }
     if (op == op::kBegin) {
       trainer.begin(control.at("total_steps").get<int>());
-      return reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
+      return json_reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
     }
     if (op == op::kBackward) return backward(session, trainer, request, control);
     auto hidden = from_wire(request, "hidden", torch::kFloat32, 3);
@@ -62,20 +55,20 @@ class SplitService {
       const auto past = control.at("past").get<int64_t>();
       auto& cache = caches_[session];
       if (past == 0) cache = {};
-      return reply(json::object(), {to_wire(output_name(), trainer.next_token_logits(hidden, cache, past))});
+      return json_reply(json::object(), {to_wire(output_name(), trainer.next_token_logits(hidden, cache, past))});
     }
     auto mask = from_wire(request, "attention_mask", torch::kInt64, 2);
-    if (op == op::kLogits) return reply(json::object(), {to_wire(output_name(), trainer.logits(hidden, mask))});
+    if (op == op::kLogits) return json_reply(json::object(), {to_wire(output_name(), trainer.logits(hidden, mask))});
     const auto start = Clock::now();
     if (op == op::kTrain) {
       const auto result = trainer.train(hidden, mask, from_wire(request, "labels", torch::kInt64, 2), position(control));
       if (result.stepped) pool_.after_step(trainer);
-      return reply(step_reply(result, trainer, since(start)));
+      return json_reply(step_reply(result, trainer, since(start)));
     }
     if (op == op::kForward) {
       auto output = trainer.forward_to_client(hidden, mask, position(control));
       pending_[session] = output;
-      return reply({{"compute_seconds", since(start)}}, {to_wire("output", output)});
+      return json_reply({{"compute_seconds", since(start)}}, {to_wire("output", output)});
     }
     throw std::invalid_argument("unknown op '" + op + "'");
   }
@@ -92,7 +85,7 @@ class SplitService {
     const auto result = trainer.backward_from_client(output, from_wire(request, "grad", torch::kFloat32, 3),
                                                      control.at("loss").get<double>());
     if (result.stepped) pool_.after_step(trainer);
-    return reply(step_reply(result, trainer, since(start)));
+    return json_reply(step_reply(result, trainer, since(start)));
   }
 
   // Split slices end with the head (logits); u-shaped ones hand their last layer's output to the client's head.
@@ -115,13 +108,9 @@ void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfi
   spdlog::info("split job: layers [{}, L){} of {} with {}, {} mode", job.trainer.cut_layer,
                job.trainer.head ? " + head" : " (u-shaped: the head stays on the client)", job.trainer.model_dir,
                job.trainer.method.method, job.parallel ? "parallel (SplitFed)" : "sequential");
-  tee::serve_envelopes(runtime, [service](const crypto::SessionId& session,
-                                          crypto::Envelope request) -> tee::Result<crypto::Envelope> {
-    try {
-      return service->handle(session, request);
-    } catch (const std::exception& e) {
-      return reply({{"error", e.what()}});
-    }
+  serve_json_requests(runtime, [service](const crypto::SessionId& session, const std::string& op,
+                                          const json& control, const crypto::Envelope& request) {
+    return service->handle(session, op, control, request);
   });
 }
 

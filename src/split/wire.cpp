@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tee/envelope_service.h"
 #include "tensor/torch_bridge.h"
 
 namespace sg::split {
@@ -44,6 +45,24 @@ nlohmann::json call_enclave(const Transport& transport, const std::string& peer,
     throw std::runtime_error(peer + " refused '" + control.value("op", "") + "': " + parsed["error"].get<std::string>());
   if (reply_out) *reply_out = std::move(reply);
   return parsed;
+}
+
+crypto::Envelope json_reply(const nlohmann::json& control, std::vector<crypto::Tensor> tensors) {
+  return {control.dump(), std::move(tensors)};
+}
+
+void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle) {
+  tee::serve_envelopes(runtime, [handle = std::move(handle)](const crypto::SessionId& session,
+                                                             crypto::Envelope request) -> tee::Result<crypto::Envelope> {
+    try {
+      const auto control = nlohmann::json::parse(request.control, nullptr, /*allow_exceptions=*/false);
+      if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
+        throw std::invalid_argument("request control is not a JSON object with a string 'op'");
+      return handle(session, control["op"].get<std::string>(), control, request);
+    } catch (const std::exception& e) {
+      return json_reply({{"error", e.what()}});
+    }
+  });
 }
 
 }  // namespace sg::split

@@ -1,5 +1,6 @@
 // LibTorch tensors as envelope tensors (crypto/tensor_payload.h): name, safetensors dtype, shape, raw bytes;
-// and one JSON request/reply over an envelope transport, as the split and federated clients make them.
+// and one JSON request/reply over an envelope transport, as the split and federated clients make them and their
+// enclaves serve them.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -10,6 +11,10 @@
 #include <vector>
 
 #include "crypto/envelope.h"
+
+namespace sg::tee {
+class EnclaveRuntime;
+}
 
 namespace sg::split {
 
@@ -26,5 +31,14 @@ using Transport = std::function<crypto::Envelope(const crypto::Envelope&)>;
 // throws std::runtime_error naming `peer` and the op. The whole reply goes to `reply_out` when given.
 nlohmann::json call_enclave(const Transport& transport, const std::string& peer, const nlohmann::json& control,
                             std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr);
+
+// The enclave side of the convention: a request's control is a JSON object with a string "op"; a reply is a
+// control object plus tensors. serve_json_requests installs `handle` for every session on `runtime`; anything it
+// throws (and a malformed control) becomes the sealed reply {"error": message}, which call_enclave turns back
+// into an exception for the peer.
+using JsonHandler = std::function<crypto::Envelope(const crypto::SessionId& session, const std::string& op,
+                                                   const nlohmann::json& control, const crypto::Envelope& request)>;
+void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle);
+crypto::Envelope json_reply(const nlohmann::json& control, std::vector<crypto::Tensor> tensors = {});
 
 }  // namespace sg::split

@@ -113,6 +113,7 @@ TrainResult train_local(const std::vector<at::Tensor>& trainable, const LossFn& 
                                       [&] { return loss(batch); });
     step_loss += micro.loss;
     step_tokens += batch.tokens();
+    result.examples += batch.input_ids.size(0);
     ++at.batch;
     if (!micro.stepped) continue;
     at.step = optimizer.step();

@@ -33,6 +33,7 @@ struct TrainResult {
   std::vector<double> losses;   // per optimiser step (mean over its micro-batches)
   int steps = 0;
   int64_t tokens = 0;
+  int64_t examples = 0;         // rows of the micro-batches trained on (FedAvg weights by it)
   double seconds = 0;
 };
 

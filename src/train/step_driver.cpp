@@ -16,7 +16,8 @@ TrainResult drive_run(const EpochBatches& batches, const TrainOptions& options, 
 
   Progress progress(total_steps, options.metrics_path, options.log_every);
   TrainResult result;
-  const int64_t micro_batches = int64_t(total_steps) * run.accumulation;
+  const int64_t micro_batches = int64_t(run.stop_after >= 0 ? std::min(run.stop_after, total_steps) : total_steps) *
+                                run.accumulation;
   const int64_t skip = int64_t(run.skip_steps) * run.accumulation;
   double step_loss = 0;
   int64_t step_tokens = 0;
@@ -31,6 +32,7 @@ TrainResult drive_run(const EpochBatches& batches, const TrainOptions& options, 
     const auto r = run.micro_step(batch, at);
     step_loss += r.loss;
     step_tokens += batch.tokens();
+    result.examples += batch.input_ids.size(0);
     if (!r.stepped) continue;
     result.losses.push_back(step_loss);
     progress.report({r.step, step_loss, r.lr, 0.0, step_tokens});

@@ -22,6 +22,7 @@ struct RemoteMicroStep {
 struct DrivenRun {
   int accumulation = 1;   // micro-batches per optimiser step (the step owner's setting)
   int skip_steps = 0;     // optimiser steps already done before this run (resume)
+  int stop_after = -1;    // stop once this many optimiser steps are done in all (a federated round); -1: the end
   // Called once with the run's planned optimiser steps, before the first micro-batch.
   std::function<void(int total_steps)> begin;
   std::function<RemoteMicroStep(const data::Batch& batch, BatchPosition at)> micro_step;

@@ -1,0 +1,134 @@
+#include "federated/aggregator.h"
+
+#include <torch/torch.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace sg::federated {
+namespace {
+
+std::string describe(const at::Tensor& t) { return c10::str(t.sizes(), " ", t.scalar_type()); }
+
+}  // namespace
+
+RoundAggregator::RoundAggregator(RoundOptions options) : options_(options) {
+  if (options_.rounds < 1) throw std::invalid_argument("federated: rounds must be >= 1");
+  if (options_.clients_per_round < 1) throw std::invalid_argument("federated: clients_per_round must be >= 1");
+  if (options_.quorum < 1 || options_.quorum > options_.clients_per_round)
+    throw std::invalid_argument("federated: quorum must be in [1, clients_per_round = " +
+                                std::to_string(options_.clients_per_round) + "]");
+}
+
+void RoundAggregator::check_like_reference(const NamedTensors& adapter) const {
+  const NamedTensors& reference = submissions_.empty() ? global_ : submissions_.begin()->second.adapter;
+  if (reference.empty()) return;   // the first adapter ever defines the structure
+  if (adapter.size() != reference.size())
+    throw std::invalid_argument("adapter has " + std::to_string(adapter.size()) + " tensors, expected " +
+                                std::to_string(reference.size()));
+  for (const auto& [name, tensor] : adapter) {
+    auto it = reference.find(name);
+    if (it == reference.end()) throw std::invalid_argument("adapter tensor '" + name + "' is not in the global adapter");
+    if (tensor.sizes() != it->second.sizes() || tensor.scalar_type() != it->second.scalar_type())
+      throw std::invalid_argument("adapter tensor '" + name + "' is " + describe(tensor) + ", expected " +
+                                  describe(it->second));
+  }
+}
+
+void RoundAggregator::submit(const std::string& client, int round, int64_t samples, NamedTensors adapter,
+                             Clock::time_point now) {
+  if (finished()) throw std::invalid_argument("the federation has finished all " + std::to_string(options_.rounds) + " rounds");
+  if (round != round_)
+    throw std::invalid_argument("submission for round " + std::to_string(round) + ", the open round is " +
+                                std::to_string(round_));
+  if (samples < 1) throw std::invalid_argument("submission with " + std::to_string(samples) + " samples");
+  if (submissions_.count(client)) throw std::invalid_argument("client already submitted in round " + std::to_string(round));
+  if (adapter.empty()) throw std::invalid_argument("submission without adapter tensors");
+  check_like_reference(adapter);
+  submissions_[client] = {samples, std::move(adapter)};
+  if (!opened_at_) opened_at_ = now;
+}
+
+bool RoundAggregator::maybe_close(Clock::time_point now) {
+  if (finished() || submissions_.empty()) return false;
+  const int n = int(submissions_.size());
+  const bool full = n >= options_.clients_per_round;
+  const bool timed_out = opened_at_ && now - *opened_at_ >= options_.round_timeout && n >= options_.quorum;
+  if (!full && !timed_out) return false;
+  close();
+  return true;
+}
+
+void RoundAggregator::close() {
+  torch::NoGradGuard no_grad;
+  int64_t total = 0;
+  for (const auto& [client, s] : submissions_) total += s.samples;
+  NamedTensors average;
+  for (const auto& [client, s] : submissions_) {
+    const double weight = double(s.samples) / double(total);
+    for (const auto& [name, tensor] : s.adapter) {
+      auto& sum = average[name];   // accumulated in double, stored in the adapter's dtype
+      const auto term = weight * tensor.to(torch::kFloat64);
+      sum = sum.defined() ? sum + term : term;
+    }
+  }
+  global_.clear();
+  for (auto& [name, sum] : average) global_[name] = sum.to(submissions_.begin()->second.adapter.at(name).scalar_type());
+  last_contributors_.clear();
+  for (const auto& [client, s] : submissions_) last_contributors_.insert(client);
+  submissions_.clear();
+  opened_at_.reset();
+  ++round_;
+}
+
+const NamedTensors* RoundAggregator::global_after(int round) const {
+  return round < round_ && !global_.empty() ? &global_ : nullptr;
+}
+
+std::string RoundAggregator::snapshot() const {
+  torch::serialize::OutputArchive archive;
+  archive.write("round", torch::tensor(int64_t(round_)));
+  for (const auto& [name, t] : global_) archive.write("global/" + name, t);
+  int i = 0;
+  for (const auto& [client, s] : submissions_) {
+    const std::string prefix = "submission" + std::to_string(i++) + "/";
+    archive.write(prefix + "client", torch::from_blob(const_cast<char*>(client.data()), {int64_t(client.size())},
+                                                      torch::kUInt8).clone());
+    archive.write(prefix + "samples", torch::tensor(s.samples));
+    for (const auto& [name, t] : s.adapter) archive.write(prefix + "tensor/" + name, t);
+  }
+  archive.write("submissions", torch::tensor(int64_t(submissions_.size())));
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void RoundAggregator::restore(const std::string& snapshot) {
+  torch::serialize::InputArchive archive;
+  std::istringstream in(snapshot);
+  archive.load_from(in);
+  at::Tensor round, count;
+  archive.read("round", round);
+  archive.read("submissions", count);
+  global_.clear();
+  submissions_.clear();
+  for (const auto& key : archive.keys()) {
+    if (key.rfind("global/", 0) == 0) archive.read(key, global_[key.substr(7)]);
+  }
+  for (int64_t i = 0; i < count.item<int64_t>(); ++i) {
+    const std::string prefix = "submission" + std::to_string(i) + "/";
+    at::Tensor client, samples;
+    archive.read(prefix + "client", client);
+    archive.read(prefix + "samples", samples);
+    Submission s{samples.item<int64_t>(), {}};
+    for (const auto& key : archive.keys())
+      if (key.rfind(prefix + "tensor/", 0) == 0) archive.read(key, s.adapter[key.substr(prefix.size() + 7)]);
+    submissions_[std::string(reinterpret_cast<const char*>(client.data_ptr<uint8_t>()), std::size_t(client.numel()))] =
+        std::move(s);
+  }
+  round_ = int(round.item<int64_t>());
+  // The open round's timer restarts: the enclave's clock does not survive a restart.
+  opened_at_ = submissions_.empty() ? std::nullopt : std::optional<Clock::time_point>(Clock::now());
+}
+
+}  // namespace sg::federated

@@ -1,0 +1,114 @@
+#include "federated/federation.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "federated/local_steps.h"
+#include "federated/protocol.h"
+#include "split/wire.h"
+
+namespace sg::federated {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kClientEnclave = "the client enclave";
+
+json call_client_enclave(const RemoteLora& lora, const json& control, std::vector<crypto::Tensor> tensors = {},
+                         crypto::Envelope* reply = nullptr) {
+  return split::call_enclave(lora.transport(), kClientEnclave, control, std::move(tensors), reply);
+}
+
+// One request to the server enclave, sealed and opened by the client enclave; returns the server's reply
+// control (a reply with the global adapter has already been installed in the client enclave).
+json call_server(const RemoteLora& lora, const ServerLink& link, const json& request) {
+  crypto::Envelope sealed;
+  call_client_enclave(lora, {{"op", op::kToServer}, {"request", request}}, {}, &sealed);
+  std::vector<crypto::Bytes> frames;
+  for (auto& t : sealed.tensors) frames.push_back(std::move(t.data));
+  std::vector<crypto::Tensor> reply_frames;
+  for (auto& f : link.exchange(frames)) {
+    const auto size = int64_t(f.size());
+    reply_frames.push_back({{"frame." + std::to_string(reply_frames.size()), "U8", {size}}, std::move(f)});
+  }
+  auto reply = call_client_enclave(lora, {{"op", op::kFromServer}}, std::move(reply_frames));
+  if (reply.contains("error"))
+    throw std::runtime_error("the server enclave refused '" + request.value("op", "") + "': " + reply["error"].get<std::string>());
+  return reply;
+}
+
+// Waits until `round` has closed on the server; its global adapter is then installed in the client enclave.
+int wait_for_round(const RemoteLora& lora, const ServerLink& link, int round, const FederationOptions& o) {
+  const auto deadline = std::chrono::steady_clock::now() + o.round_wait;
+  for (;;) {
+    const auto reply = call_server(lora, link, {{"op", op::kFetch}, {"round", round}});
+    if (reply.at("closed").get<bool>()) return reply.at("contributors").get<int>();
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("round " + std::to_string(round) + " did not close within " +
+                               std::to_string(o.round_wait.count()) + " ms");
+    std::this_thread::sleep_for(o.poll_every);
+  }
+}
+
+}  // namespace
+
+void connect_to_server(RemoteLora& lora, const ServerLink& link) {
+  const auto hello = call_client_enclave(lora, {{"op", op::kServerHello}});
+  const auto nonce = crypto::from_hex(hello.at("nonce").get<std::string>());
+  if (!nonce) throw std::runtime_error("the client enclave sent a malformed nonce");
+  auto evidence = link.door.get_evidence(*nonce);
+  if (!evidence) throw std::runtime_error("server evidence: " + evidence.error().message);
+  const auto connected = call_client_enclave(lora, {{"op", op::kServerConnect},
+                                                    {"evidence", crypto::to_hex(evidence->evidence)},
+                                                    {"enclave_key", crypto::to_hex(evidence->enclave_key)}});
+  const auto key_bytes = crypto::from_hex(connected.at("client_key").get<std::string>());
+  crypto::KxPublicKey key{};
+  if (!key_bytes || key_bytes->size() != key.size()) throw std::runtime_error("the client enclave sent a malformed key");
+  std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
+  if (auto opened = link.door.open_session(key); !opened)
+    throw std::runtime_error("server session: " + opened.error().message);
+}
+
+ServerStatus server_status(const RemoteLora& lora, const ServerLink& link) {
+  const auto status = call_server(lora, link, {{"op", op::kStatus}});
+  return {status.at("open_round").get<int>(), status.at("rounds").get<int>(), status.at("finished").get<bool>()};
+}
+
+FederationResult run_federation(const model::Transformer& model, RemoteLora& lora, const ServerLink& link,
+                                const data::Dataset& dataset, const model::Tokenizer& tokenizer,
+                                const train::TrainOptions& options, const data::BatchOptions& batching,
+                                const FederationOptions& federation) {
+  const auto status = server_status(lora, link);
+  if (status.finished) throw std::runtime_error("the federation has already finished its rounds");
+  FederationResult out;
+  out.rounds = status.rounds;
+  out.first_round = status.open_round;
+
+  auto step_options = options;
+  step_options.optimizer.accumulation = lora.accumulation();
+  const int total_steps = train::planned_steps(train::shuffled_epochs(dataset, tokenizer, batching)(0).size(), step_options);
+  const int per_round = (total_steps + out.rounds - 1) / out.rounds;
+  if (out.first_round > 0) {
+    wait_for_round(lora, link, out.first_round - 1, federation);   // join with the current global adapter
+    spdlog::info("federated client: joined at round {} of {}", out.first_round, out.rounds);
+  }
+  const int last = federation.rounds_to_run < 0 ? out.rounds : std::min(out.rounds, out.first_round + federation.rounds_to_run);
+  for (int round = out.first_round; round < last; ++round) {
+    const StepWindow window{round * per_round, std::min(total_steps, (round + 1) * per_round)};
+    auto local = train_local_steps(model, lora, dataset, tokenizer, options, batching, window);
+    out.local.losses.insert(out.local.losses.end(), local.losses.begin(), local.losses.end());
+    out.local.steps += local.steps;
+    out.local.tokens += local.tokens;
+    out.local.examples += local.examples;
+    out.local.seconds += local.seconds;
+    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", std::max<int64_t>(1, local.examples)}});
+    out.contributors.push_back(wait_for_round(lora, link, round, federation));
+    spdlog::info("federated client: round {} of {} closed ({} clients averaged)", round + 1, out.rounds,
+                 out.contributors.back());
+  }
+  return out;
+}
+
+}  // namespace sg::federated

@@ -1,0 +1,63 @@
+// A Method 1 client host's part in the federation (DESIGN §7 steps 1 and 3). The client enclave is the end
+// point: it verifies the server enclave's evidence against the server policy in its own (measured) job, holds
+// the session keys, seals its adapter for the server enclave and installs the global adapter that comes back.
+// This host only carries opaque frames between its enclave and the server's host.
+//
+// Rounds split one local training run: its planned optimiser steps (epochs or max_steps, as `finetune`) are
+// divided evenly over the server's rounds. Each round: local steps (local_steps.h) -> submit the adapter and
+// the round's sample count -> wait for the round to close (quorum or timeout, on the server) -> install the
+// global adapter -> next round. The AdamW moments stay in the client enclave across rounds. A (re)started
+// client joins at the server's open round, installing the last global adapter first; with one client and one
+// round this is exactly local LoRA training.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "federated/remote_lora.h"
+#include "tee/attested_session.h"
+#include "train/local_trainer.h"
+
+namespace sg::federated {
+
+// How the client host reaches the server's host (net::ServerConnection in the CLI; direct calls in tests).
+struct ServerLink {
+  tee::EnclaveDoor door;   // evidence for a nonce; open a session with the client enclave's key
+  // One request envelope's sealed frames to the server enclave, its reply's frames back.
+  std::function<std::vector<crypto::Bytes>(const std::vector<crypto::Bytes>& frames)> exchange;
+};
+
+struct FederationOptions {
+  std::chrono::milliseconds poll_every{200};     // while waiting for a round to close
+  std::chrono::milliseconds round_wait{600000};  // give up (error) when a round stays open this long
+  int rounds_to_run = -1;                        // take part in this many rounds from the joining one (-1: all)
+};
+
+struct ServerStatus {
+  int open_round = 0;   // rounds closed so far
+  int rounds = 0;
+  bool finished = false;
+};
+
+struct FederationResult {
+  train::TrainResult local;   // this client's local steps, all rounds
+  int first_round = 0;        // the round this client joined at
+  int rounds = 0;             // the server's rounds
+  std::vector<int> contributors;   // clients averaged into each round this client waited for
+};
+
+// Attests the server enclave (through the client enclave) and opens their session. Throws std::runtime_error
+// naming the refusal (evidence, policy, unreachable server).
+void connect_to_server(RemoteLora& lora, const ServerLink& link);
+
+// The server enclave's round state, asked through the client enclave's session.
+ServerStatus server_status(const RemoteLora& lora, const ServerLink& link);
+
+FederationResult run_federation(const model::Transformer& model, RemoteLora& lora, const ServerLink& link,
+                                const data::Dataset& dataset, const model::Tokenizer& tokenizer,
+                                const train::TrainOptions& options, const data::BatchOptions& batching,
+                                const FederationOptions& federation = {});
+
+}  // namespace sg::federated

@@ -1,0 +1,232 @@
+// Method 1 end to end with real enclave processes: a server enclave aggregating (net::EnclaveHost with a
+// federated-server job) and client enclaves holding the LoRA pairs, each client enclave the end point of its
+// session with the server enclave while its host relays sealed frames.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "data/dataset.h"
+#include "federated/federation.h"
+#include "federated/job.h"
+#include "federated/local_steps.h"
+#include "model/tokenizer/tokenizer.h"
+#include "model/transformer.h"
+#include "net/enclave_host.h"
+#include "net/remote_enclave.h"
+#include "peft/methods.h"
+#include "split/wire.h"
+#include "tee/enclave_process.h"
+#include "tee/local_session.h"
+#include "tee/temp_dir.h"
+#include "train/finetune.h"
+
+namespace sg::federated {
+namespace {
+
+using tee::testing::TempDir;
+const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
+const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl";
+
+ClientJob client_job(const std::string& server_policy_path, double lr = 1e-2) {
+  ClientJob j;
+  j.lora.r = 4;
+  j.lora.alpha = 8;
+  j.lora.target_modules = {"q_proj", "v_proj", "down_proj"};
+  j.optimizer.lr = lr;
+  j.optimizer.warmup_steps = 2;
+  j.seed = 5;
+  std::ifstream in(server_policy_path);
+  j.server_policy.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return j;
+}
+
+// The aggregating server: its enclave and the relay, recording every frame the host relays.
+struct Server {
+  TempDir dir;
+  std::mutex mutex;
+  std::vector<crypto::Bytes> relayed;
+  std::unique_ptr<net::EnclaveHost> host;
+
+  explicit Server(const RoundOptions& rounds, const std::string& state_dir = "") {
+    ServerJob job;
+    job.rounds = rounds;
+    net::HostOptions options;
+    options.enclave_binary = SG_SLICEGUARD;
+    options.state_dir = state_dir.empty() ? dir.path() + "/server" : state_dir;
+    options.job_json = job.to_json();
+    options.relay.listen = "127.0.0.1:0";
+    options.relay.seal_path = options.state_dir + "/sealed_state.bin";
+    options.relay.seal_every = std::chrono::milliseconds(0);
+    options.relay.tap = [this](net::RelayDirection, crypto::ByteView frame) {
+      std::lock_guard lock(mutex);
+      relayed.push_back(frame.to_bytes());
+    };
+    host = net::EnclaveHost::start(options);
+  }
+};
+
+// A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
+struct Client {
+  TempDir dir;
+  net::LaunchedEnclave enclave;
+  std::unique_ptr<tee::LocalSession> session;
+  std::vector<crypto::Bytes> boundary;
+  model::Transformer model = model::Transformer::load(kModel);
+  std::unique_ptr<RemoteLora> lora;
+  std::unique_ptr<net::ServerConnection> connection;
+  ServerLink link;
+
+  Client(const ClientJob& job, const std::string& server_address) {
+    net::HostOptions own;
+    own.enclave_binary = SG_SLICEGUARD;
+    own.state_dir = dir.path();
+    own.job_json = job.to_json();
+    enclave = net::launch_enclave(own);
+    session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
+    session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
+    lora = RemoteLora::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
+    connection = net::ServerConnection::open({server_address});
+    link = {connection->door(), [this](const std::vector<crypto::Bytes>& f) { return connection->exchange(f); }};
+  }
+};
+
+data::Dataset dataset(std::size_t begin, std::size_t count) {
+  auto d = data::load_jsonl(kData);
+  d.examples = {d.examples.begin() + long(begin), d.examples.begin() + long(begin + count)};
+  return d;
+}
+
+data::BatchOptions batching() {
+  data::BatchOptions b;
+  b.batch_size = 8;
+  b.seed = 2;
+  return b;
+}
+
+train::TrainOptions options(int steps) {
+  train::TrainOptions o;
+  o.max_steps = steps;
+  o.seed = 5;
+  o.log_every = 1000;
+  return o;
+}
+
+RoundOptions rounds(int n, int clients, int quorum, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  return {n, clients, quorum, timeout};
+}
+
+bool contains(const std::vector<crypto::Bytes>& frames, const crypto::Bytes& needle) {
+  return std::any_of(frames.begin(), frames.end(), [&](const crypto::Bytes& f) {
+    return std::search(f.begin(), f.end(), needle.begin(), needle.end()) != f.end();
+  });
+}
+
+TEST(Federation, OneClientOneRoundEqualsLocalLoraTraining) {
+  Server server(rounds(1, 1, 1));
+  const auto job = client_job(server.host->sim_client_policy());
+  Client client(job, server.host->address());
+  connect_to_server(*client.lora, client.link);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto data = dataset(0, 48);
+  const auto result = run_federation(client.model, *client.lora, client.link, data, *tokenizer, options(6), batching());
+  ASSERT_EQ(result.rounds, 1);
+  EXPECT_EQ(result.contributors, std::vector<int>{1});
+
+  auto local = model::Transformer::load(kModel);
+  peft::MethodOptions method;
+  method.lora = job.lora;
+  auto o = options(6);
+  o.optimizer = job.optimizer;
+  const auto trained = train::finetune(local, method, train::shuffled_epochs(data, *tokenizer, batching()), o);
+  ASSERT_EQ(result.local.losses.size(), trained.result.losses.size());
+  for (std::size_t i = 0; i < trained.result.losses.size(); ++i)
+    EXPECT_NEAR(result.local.losses[i], trained.result.losses[i], 1e-5) << "step " << i + 1;
+  // The global adapter the server enclave sent back (now in the client enclave) is the local adapter.
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::randint(0, 1000, {2, 12}, torch::kInt64);
+  const auto mask = torch::ones({2, 12}, torch::kInt64);
+  auto ctx = model::ForwardContext::for_tokens(ids, mask);
+  EXPECT_TRUE(torch::allclose(client.model.forward(ids, ctx), trained.adapters.logits(local, ids, mask), 1e-4, 1e-4));
+}
+
+TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
+  Server server(rounds(1, 1, 1));
+  // lr 0: the adapter the client enclave submits is exactly its seeded init, a needle the test can compute.
+  const auto job = client_job(server.host->sim_client_policy(), /*lr=*/0.0);
+  Client client(job, server.host->address());
+  connect_to_server(*client.lora, client.link);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  run_federation(client.model, *client.lora, client.link, dataset(0, 16), *tokenizer, options(2), batching());
+
+  torch::manual_seed(job.seed);
+  auto reference = model::Transformer::load(kModel);
+  peft::MethodOptions method;
+  method.lora = job.lora;
+  auto adapters = peft::attach_method(reference, method);
+  ASSERT_GT(server.relayed.size(), 4u);
+  for (const auto& [name, adapter] : adapters.lora->modules()) {
+    const auto needle = split::to_wire("a", adapter->a().flatten().narrow(0, 0, 8).contiguous()).data;
+    const auto whole = split::to_wire("a", adapter->a()).data;
+    ASSERT_NE(std::search(whole.begin(), whole.end(), needle.begin(), needle.end()), whole.end());   // control
+    EXPECT_FALSE(contains(server.relayed, needle)) << name << " on the network";
+    EXPECT_FALSE(contains(client.boundary, needle)) << name << " at the client host<->enclave boundary";
+  }
+}
+
+TEST(Federation, ARoundClosesWithoutAClientThatDied) {
+  Server server(rounds(1, 3, 2, std::chrono::seconds(3)));
+  const auto policy = server.host->sim_client_policy();
+  auto tokenizer = model::Tokenizer::load(kModel);
+  // The third client attests and opens its session, then its enclave dies before it submits.
+  {
+    Client doomed(client_job(policy), server.host->address());
+    connect_to_server(*doomed.lora, doomed.link);
+    ASSERT_EQ(::kill(doomed.enclave.process->pid(), SIGKILL), 0);
+  }
+  std::vector<FederationResult> results(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      Client c(client_job(policy), server.host->address());
+      connect_to_server(*c.lora, c.link);
+      results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 24, 24), *tokenizer, options(2), batching());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) EXPECT_EQ(r.contributors, std::vector<int>{2});
+}
+
+TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
+  TempDir state;
+  const std::string state_dir = state.path() + "/server";
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto data = dataset(0, 32);
+  {
+    Server first(rounds(2, 1, 1), state_dir);
+    Client c(client_job(first.host->sim_client_policy()), first.host->address());
+    connect_to_server(*c.lora, c.link);
+    FederationOptions only_one;
+    only_one.rounds_to_run = 1;
+    const auto r = run_federation(c.model, *c.lora, c.link, data, *tokenizer, options(4), batching(), only_one);
+    EXPECT_EQ(r.contributors, std::vector<int>{1});
+  }   // the server (host and enclave) goes away after round 0
+  Server restarted(rounds(2, 1, 1), state_dir);
+  Client c(client_job(restarted.host->sim_client_policy()), restarted.host->address());
+  connect_to_server(*c.lora, c.link);
+  const auto status = server_status(*c.lora, c.link);
+  EXPECT_EQ(status.open_round, 1);
+  // A new client joins at the open round with the sealed global adapter, and finishes the federation.
+  const auto r = run_federation(c.model, *c.lora, c.link, data, *tokenizer, options(4), batching());
+  EXPECT_EQ(r.first_round, 1);
+  EXPECT_EQ(r.local.steps, 2);
+  EXPECT_TRUE(server_status(*c.lora, c.link).finished);
+}
+
+}  // namespace
+}  // namespace sg::federated
