@@ -17,8 +17,8 @@ rm -rf "$out"
 mkdir -p "$out"
 limit=100
 common=(--batch-size 16 --seed 0)
-server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
+# shellcheck source=lib/server.sh
+source "$root/scripts/lib/server.sh"
 
 echo "== the bundled base model"
 "$bin" inspect "$model" | head -9
@@ -38,16 +38,8 @@ echo '{"kind": "split", "cut_layer": 2}' > "$out/plan.json"
 # One shared schedule over both clients' steps (3 epochs of each shard in batches of 16).
 total=$(python3 -c "import math,sys; print(3 * sum(math.ceil(sum(1 for _ in open(f))/16) for f in sys.argv[1:]))" \
   "$out/shards/client0.jsonl" "$out/shards/client1.jsonl")
-"$bin" server --model "$model" --plan "$out/plan.json" --listen 127.0.0.1:0 --state-dir "$out/server" \
-  --method spf+lora --spf-density 0.1 --lr 3e-3 --warmup 10 --total-steps "$total" --seed 0 \
-  > "$out/server.log" 2> "$out/server.err" &
-server_pid=$!
-for _ in $(seq 1 120); do
-  port=$(sed -n 's/^server: listening on port \([0-9]*\).*/\1/p' "$out/server.log")
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.err"; exit 1; }
-  sleep 0.5
-done
+start_server "$out/server" --model "$model" --plan "$out/plan.json" --state-dir "$out/server" \
+  --method spf+lora --spf-density 0.1 --lr 3e-3 --warmup 10 --total-steps "$total" --seed 0
 cat "$out/server.log"
 client=(--model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" --policy "$out/server/client-policy.json")
 for i in 0 1; do
@@ -59,7 +51,7 @@ wait "${pids[0]}" "${pids[1]}"
 echo
 echo "== the split model, scored by client 0 (front here, the rest in the enclave)"
 "$bin" client "${client[@]}" --eval "$data/test.jsonl" --limit $limit --summary "$out/split_eval.json" 2> "$out/eval.err"
-kill "$server_pid"; wait "$server_pid" || true; server_pid=
+stop_server
 
 echo
 python3 - "$out" <<'PY'

@@ -17,8 +17,8 @@ mkdir -p "$out"
 echo "{\"kind\": \"split\", \"cut_layer\": $cut}" > "$out/plan.json"
 method="--method spf+lora --spf-density 0.1 --lora-r 8 --lora-alpha 16 --lr 3e-3 --warmup 10 --seed $seed"
 schedule="--epochs 3 --batch-size 16"
-server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
+# shellcheck source=lib/server.sh
+source "$root/scripts/lib/server.sh"
 
 for task in triage drug_indication severity disease_extraction clinical_qa; do
   # shellcheck disable=SC2086
@@ -29,21 +29,12 @@ for task in triage drug_indication severity disease_extraction clinical_qa; do
 
   rm -rf "$out/$task.server"
   # shellcheck disable=SC2086
-  "$bin" server --model "$model" --plan "$out/plan.json" --listen 127.0.0.1:0 --state-dir "$out/$task.server" \
-    $method > "$out/$task.server.log" 2> "$out/$task.server.err" &
-  server_pid=$!
-  port=
-  for _ in $(seq 1 120); do
-    port=$(sed -n 's/^server: listening on port \([0-9]*\).*/\1/p' "$out/$task.server.log")
-    [ -n "$port" ] && break
-    sleep 0.5
-  done
-  [ -n "$port" ] || { cat "$out/$task.server.err"; exit 1; }
+  start_server "$out/$task.server" --model "$model" --plan "$out/plan.json" --state-dir "$out/$task.server" $method
   # shellcheck disable=SC2086
   "$bin" client --model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" \
     --policy "$out/$task.server/client-policy.json" --data "$data/$task/train.jsonl" $schedule --seed "$seed" \
     --eval "$data/$task/test.jsonl" --summary "$out/$task.split.json" > "$out/$task.split.log" 2>&1
-  kill "$server_pid"; wait "$server_pid" || true; server_pid=
+  stop_server
   echo "results_split: $task done"
 done
 python3 "$root/scripts/write_results.py" "$root/build/results" "$root/docs/RESULTS.md" "$seed"

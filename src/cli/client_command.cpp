@@ -46,7 +46,7 @@ struct ClientArgs {
   bool resume = false;
   std::string tls_ca;
   // federated plans: the client's own enclave and the adapter it holds
-  std::string tee = "sim", state_dir = "sliceguard-client";
+  std::string tee = "sim", state_dir = "sliceguard-client", sim_platform_key;
   federated::ClientJob job;
 };
 
@@ -68,8 +68,10 @@ void run_federated_client(ClientArgs args) {
   if (args.data_path.empty()) throw CLI::ValidationError("client", "a federated client needs --data");
   set_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
+  auto model = model::Transformer::load(args.model_dir);
   auto job = args.job;
   job.seed = args.batching.seed;
+  if (job.lora.target_modules.empty()) job.lora.target_modules = peft::attention_targets(model.config());
   job.server_policy = read_text(args.policy_path);   // measured with the job: the host cannot swap it
   if (auto policy = tee::Policy::parse(job.server_policy, args.policy_path); !policy)
     throw std::runtime_error(policy.error().message);
@@ -78,6 +80,7 @@ void run_federated_client(ClientArgs args) {
   own.backend = args.tee;
   own.state_dir = args.state_dir;
   own.job_json = job.to_json();
+  own.sim_platform_key = args.sim_platform_key;
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
   auto enclave = net::launch_enclave(own);
   if (enclave.sim_policy.empty())
@@ -87,14 +90,18 @@ void run_federated_client(ClientArgs args) {
   auto session = tee::LocalSession::open(*enclave.process, *own_policy);
   if (!session) throw std::runtime_error("client enclave: " + session.error().message);
 
-  auto model = model::Transformer::load(args.model_dir);
   auto lora = federated::RemoteLora::attach(model, [&](const crypto::Envelope& e) {
     auto reply = (*session)->call(e);
     if (!reply) throw std::runtime_error("client enclave: " + reply.error().message);
     return std::move(*reply);
   });
   auto server = net::ServerConnection::open(connect_options(args));
-  federated::ServerLink link{server->door(), [&](const std::vector<crypto::Bytes>& f) { return server->exchange(f); }};
+  federated::ServerLink link;
+  link.get_evidence = [&](crypto::ByteView nonce) { return server->door().get_evidence(nonce).value(); };
+  link.open_session = [&](const crypto::KxPublicKey& key, crypto::ByteView attestation) {
+    server->open_session(key, attestation);
+  };
+  link.exchange = [&](const std::vector<crypto::Bytes>& f) { return server->exchange(f); };
   federated::connect_to_server(*lora, link);
   std::fprintf(stderr, "client: server enclave attested by the client enclave; LoRA on %zu modules (%lld parameters, "
                "held in the client enclave)\n", lora->adapted_modules().size(),
@@ -197,10 +204,12 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config and sim key")->capture_default_str();
+  cmd->add_option("--sim-platform-key", args->sim_platform_key,
+                  "federated, sim: the platform key file (the server's, to run on the same simulated platform)");
   cmd->add_option("--lora-r", job.lora.r, "federated: LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lora-alpha", job.lora.alpha, "federated: LoRA alpha")->capture_default_str();
   cmd->add_option("--lora-dropout", job.lora.dropout, "federated: LoRA dropout")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  cmd->add_option("--target-modules", job.lora.target_modules, "federated: modules to adapt")->capture_default_str();
+  cmd->add_option("--target-modules", job.lora.target_modules, "federated: modules to adapt (default: attention projections)")->capture_default_str();
   cmd->add_option("--lr", job.optimizer.lr, "federated: peak learning rate (AdamW, in the enclave)")->capture_default_str();
   cmd->add_option("--warmup", job.optimizer.warmup_steps, "federated: linear warmup steps")->capture_default_str();
   cmd->add_option("--weight-decay", job.optimizer.weight_decay, "federated: AdamW weight decay")->capture_default_str();

@@ -42,6 +42,7 @@ struct ServerArgs {
   split::SplitJob job;
   federated::ServerJob federated_job;
   double round_timeout_seconds = 60;
+  std::string client_policy_path;
   std::string spf_score = "l1";
   bool measure = false;
   double seal_every_seconds = 30;
@@ -75,11 +76,25 @@ sigset_t stop_signals() {
   return set;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // The job the enclave serves, and the relay's name for the plan.
-std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing::SlicePlan& plan) {
+std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing::SlicePlan& plan,
+                                                const net::HostOptions& host) {
   if (plan.kind == slicing::PlanKind::Federated) {
     args.federated_job.rounds.round_timeout = std::chrono::milliseconds(int64_t(args.round_timeout_seconds * 1000));
     if (args.federated_job.rounds.quorum == 0) args.federated_job.rounds.quorum = args.federated_job.rounds.clients_per_round;
+    if (!args.client_policy_path.empty()) {
+      args.federated_job.client_policy = read_text(args.client_policy_path);
+    } else if (args.tee == "sim") {   // development: client enclaves running this binary on this sim platform
+      args.federated_job.client_policy = net::sim_peer_policy(host);
+    } else {
+      throw CLI::ValidationError("server", "--client-policy is required for a federated plan with --tee " + args.tee);
+    }
     federated::ServerJob::parse(args.federated_job.to_json(), "--rounds/--clients-per-round/--quorum");   // validates
     return {args.federated_job.to_json(), "federated"};
   }
@@ -102,7 +117,7 @@ void run_server(ServerArgs args) {
   host.enclave_binary = self_executable();
   host.backend = args.tee;
   host.state_dir = args.state_dir;
-  std::tie(host.job_json, host.relay.plan_name) = enclave_job(args, plan);
+  std::tie(host.job_json, host.relay.plan_name) = enclave_job(args, plan, host);
   host.relay.listen = args.listen;
   if (!args.record_relay.empty()) host.relay.tap = recording_tap(args.record_relay);
   host.relay.tls_cert_path = args.tls_cert;
@@ -186,6 +201,9 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--clients-per-round", rounds.clients_per_round, "federated: a round closes when this many clients submitted")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--quorum", rounds.quorum, "federated: ... or after --round-timeout with at least this many (default: all)");
+  cmd->add_option("--client-policy", args->client_policy_path,
+                  "federated: which client enclaves may join (default with sim: this binary on this sim platform)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--round-timeout", args->round_timeout_seconds, "federated: seconds after a round's first submission")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");

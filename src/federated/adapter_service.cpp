@@ -9,11 +9,13 @@
 #include <optional>
 
 #include "federated/job.h"
+#include "federated/peer_attestation.h"
 #include "federated/protocol.h"
 #include "crypto/key_exchange.h"
 #include "crypto/otp_channel.h"
 #include "crypto/secret_key.h"
 #include "split/wire.h"
+#include "tee/enclave_runtime.h"
 #include "tee/evidence.h"
 #include "tee/messages.h"
 #include "tee/policy.h"
@@ -29,7 +31,8 @@ using split::to_wire;
 
 class AdapterService {
  public:
-  explicit AdapterService(ClientJob job) : job_(std::move(job)) {}
+  AdapterService(ClientJob job, tee::AttestationBackend& attestation, tee::Bytes own_config)
+      : job_(std::move(job)), attestation_(attestation), own_config_(std::move(own_config)) {}
 
   crypto::Envelope handle(const std::string& op, const json& control, const crypto::Envelope& request) {
     if (op == op::kInit) return init(control);
@@ -114,7 +117,9 @@ class AdapterService {
     auto keys = crypto::derive_session_keys(crypto::Role::client, mine, server_key).value();
     server_ = std::make_unique<crypto::OtpChannel>(std::move(keys));
     spdlog::info("federated client: server enclave {} attested", crypto::to_hex(verified->measurement).substr(0, 16));
-    return split::json_reply({{"client_key", crypto::to_hex(mine.public_key)}});
+    // Our half of the mutual attestation: evidence over our session key and the server enclave's key.
+    auto attestation = make_peer_attestation(attestation_, own_config_, mine.public_key, server_key).value();
+    return split::json_reply({{"client_key", crypto::to_hex(mine.public_key)}, {"attestation", attestation}});
   }
 
   // Seals a request for the server enclave; a "submit" carries this enclave's adapter. The host gets only frames.
@@ -212,6 +217,8 @@ class AdapterService {
   }
 
   ClientJob job_;
+  tee::AttestationBackend& attestation_;
+  tee::Bytes own_config_;   // this enclave's config file, as measured: shown to the server enclave
   std::optional<peft::Lora> lora_;
   std::optional<train::Optimizer> optimizer_;
   int total_steps_ = 0;
@@ -225,7 +232,7 @@ class AdapterService {
 void install_client_adapter_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ClientJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
-  auto service = std::make_shared<AdapterService>(std::move(job));
+  auto service = std::make_shared<AdapterService>(std::move(job), runtime.attestation(), config.bytes);
   split::serve_json_requests(runtime, [service](const crypto::SessionId&, const std::string& op, const json& control,
                                                  const crypto::Envelope& request) {
     return service->handle(op, control, request);

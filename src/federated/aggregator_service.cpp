@@ -8,8 +8,10 @@
 
 #include "crypto/bytes.h"
 #include "federated/job.h"
+#include "federated/peer_attestation.h"
 #include "federated/protocol.h"
 #include "split/wire.h"
+#include "tee/attestation.h"
 #include "tee/enclave_runtime.h"
 
 namespace sg::federated {
@@ -96,6 +98,12 @@ class AggregatorService {
 void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ServerJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
+  // Mutual attestation: only client enclaves the client policy admits may open a session.
+  auto client_policy = tee::Policy::parse(job.client_policy, config.path + ": job field 'client_policy'").value();
+  runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](
+                          const crypto::KxPublicKey& peer, tee::ByteView attestation, const crypto::KxPublicKey& own_key) {
+    return check_peer_attestation(attestation, client_policy, own, peer, own_key);
+  });
   auto service = std::make_shared<AggregatorService>(std::move(job), runtime.state());
   split::serve_json_requests(runtime, [service](const crypto::SessionId& session, const std::string& op,
                                                  const json& control, const crypto::Envelope& request) {

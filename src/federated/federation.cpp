@@ -58,17 +58,16 @@ void connect_to_server(RemoteLora& lora, const ServerLink& link) {
   const auto hello = call_client_enclave(lora, {{"op", op::kServerHello}});
   const auto nonce = crypto::from_hex(hello.at("nonce").get<std::string>());
   if (!nonce) throw std::runtime_error("the client enclave sent a malformed nonce");
-  auto evidence = link.door.get_evidence(*nonce);
-  if (!evidence) throw std::runtime_error("server evidence: " + evidence.error().message);
+  const auto evidence = link.get_evidence(*nonce);
   const auto connected = call_client_enclave(lora, {{"op", op::kServerConnect},
-                                                    {"evidence", crypto::to_hex(evidence->evidence)},
-                                                    {"enclave_key", crypto::to_hex(evidence->enclave_key)}});
+                                                    {"evidence", crypto::to_hex(evidence.evidence)},
+                                                    {"enclave_key", crypto::to_hex(evidence.enclave_key)}});
   const auto key_bytes = crypto::from_hex(connected.at("client_key").get<std::string>());
+  const auto attestation = connected.at("attestation").get<std::string>();
   crypto::KxPublicKey key{};
   if (!key_bytes || key_bytes->size() != key.size()) throw std::runtime_error("the client enclave sent a malformed key");
   std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
-  if (auto opened = link.door.open_session(key); !opened)
-    throw std::runtime_error("server session: " + opened.error().message);
+  link.open_session(key, crypto::ByteView(attestation));
 }
 
 ServerStatus server_status(const RemoteLora& lora, const ServerLink& link) {

@@ -17,14 +17,18 @@
 
 #include "crypto/bytes.h"
 #include "federated/remote_lora.h"
-#include "tee/attested_session.h"
+#include "crypto/key_exchange.h"
+#include "tee/messages.h"
 #include "train/local_trainer.h"
 
 namespace sg::federated {
 
 // How the client host reaches the server's host (net::ServerConnection in the CLI; direct calls in tests).
 struct ServerLink {
-  tee::EnclaveDoor door;   // evidence for a nonce; open a session with the client enclave's key
+  std::function<tee::EvidenceReply(crypto::ByteView nonce)> get_evidence;
+  // Opens the session with the client enclave's key and its attestation (the server enclave admits only
+  // client enclaves its client policy allows: mutual attestation).
+  std::function<void(const crypto::KxPublicKey& client_key, crypto::ByteView attestation)> open_session;
   // One request envelope's sealed frames to the server enclave, its reply's frames back.
   std::function<std::vector<crypto::Bytes>(const std::vector<crypto::Bytes>& frames)> exchange;
 };
@@ -48,8 +52,10 @@ struct FederationResult {
   std::vector<int> contributors;   // clients averaged into each round this client waited for
 };
 
-// Attests the server enclave (through the client enclave) and opens their session. Throws std::runtime_error
-// naming the refusal (evidence, policy, unreachable server).
+// Mutual attestation, then the session: the client enclave verifies the server enclave's evidence (over its
+// own nonce) against the server policy in its job, and returns its key with its own evidence and config,
+// which the server enclave checks against its client policy before opening. Throws std::runtime_error naming
+// the refusal (evidence, policy, unreachable server).
 void connect_to_server(RemoteLora& lora, const ServerLink& link);
 
 // The server enclave's round state, asked through the client enclave's session.

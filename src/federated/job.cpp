@@ -9,6 +9,18 @@ namespace sg::federated {
 
 using nlohmann::json;
 
+namespace {
+// A policy object embedded in a job, as JSON text (empty when absent); an invalid policy names the field.
+std::string read_policy(const split::JobReader& j, const char* field, const std::string& source) {
+  json policy;
+  j.read(field, policy);
+  if (policy.is_null()) return {};
+  if (auto parsed = tee::Policy::parse(policy.dump(), source + ": job field '" + field + "'"); !parsed)
+    j.fail(field, "is not a valid policy: " + parsed.error().message);
+  return policy.dump();
+}
+}  // namespace
+
 std::string ClientJob::to_json() const {
   json j{{"kind", "federated-client"},  {"lora_r", lora.r},
               {"lora_alpha", lora.alpha},    {"lora_dropout", lora.dropout},
@@ -39,25 +51,20 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   j.read("seed", job.seed);
   j.read("threads", job.threads);
   if (job.threads < 1) j.fail("threads", "must be >= 1");
-  json policy;
-  j.read("server_policy", policy);
-  if (!policy.is_null()) {
-    job.server_policy = policy.dump();
-    if (auto parsed = tee::Policy::parse(job.server_policy, source + ": job field 'server_policy'"); !parsed)
-      j.fail("server_policy", "is not a valid policy: " + parsed.error().message);
-  }
+  job.server_policy = read_policy(j, "server_policy", source);
   return job;
 }
 
 std::string ServerJob::to_json() const {
-  return json{{"kind", "federated-server"}, {"rounds", rounds.rounds}, {"clients_per_round", rounds.clients_per_round},
-              {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads}}
-      .dump();
+  json j{{"kind", "federated-server"}, {"rounds", rounds.rounds}, {"clients_per_round", rounds.clients_per_round},
+         {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads}};
+  if (!client_policy.empty()) j["client_policy"] = json::parse(client_policy);
+  return j.dump();
 }
 
 ServerJob ServerJob::parse(const std::string& json_text, const std::string& source) {
   const split::JobReader j(json_text, source, "federated-server",
-                           {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads"});
+                           {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy"});
   ServerJob job;
   j.read("rounds", job.rounds.rounds);
   j.read("clients_per_round", job.rounds.clients_per_round);
@@ -73,6 +80,8 @@ ServerJob ServerJob::parse(const std::string& json_text, const std::string& sour
     j.fail("quorum", "must be in [1, clients_per_round]");
   if (timeout_ms < 1) j.fail("round_timeout_ms", "must be >= 1");
   if (job.threads < 1) j.fail("threads", "must be >= 1");
+  job.client_policy = read_policy(j, "client_policy", source);
+  if (job.client_policy.empty()) j.fail("client_policy", "is required (mutual attestation: which client enclaves may join)");
   return job;
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "crypto/secret_key.h"
+#include "tee/attestation_sim.h"
 #include "tee/enclave_process.h"
 #include "tee/evidence.h"
 
@@ -15,7 +16,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string sim_key_path(const HostOptions& o) { return fs::absolute(fs::path(o.state_dir) / "sim_platform.key").string(); }
+std::string sim_key_path(const HostOptions& o) {
+  return fs::absolute(o.sim_platform_key.empty() ? fs::path(o.state_dir) / "sim_platform.key" : fs::path(o.sim_platform_key))
+      .string();
+}
+
+std::string sim_platform_public_key(const HostOptions& o) {
+  const auto pub = sim_key_path(o) + ".pub";
+  std::ifstream in(pub);
+  std::string key_hex;
+  if (!(in >> key_hex)) throw std::runtime_error(pub + ": cannot read the sim platform public key");
+  return key_hex;
+}
 
 // The measurement as the enclave reports it in evidence over a throwaway nonce. Verifiers never take it from
 // here: it only fills the development policy below (a production policy lists the measurement the operator
@@ -30,20 +42,29 @@ std::string reported_measurement(tee::EnclaveProcess& enclave) {
 }
 
 std::string write_sim_policy(const HostOptions& o, const std::string& measurement) {
-  const auto pub = sim_key_path(o) + ".pub";
-  std::ifstream in(pub);
-  std::string key_hex;
-  if (!(in >> key_hex)) throw std::runtime_error(pub + ": cannot read the sim platform public key");
   const nlohmann::json policy = {{"allowed_backends", {"sim"}},
                                  {"allowed_measurements", {measurement}},
                                  {"allow_sim", true},
-                                 {"sim_platform_keys", {key_hex}}};
+                                 {"sim_platform_keys", {sim_platform_public_key(o)}}};
   const auto path = (fs::path(o.state_dir) / "client-policy.json").string();
   std::ofstream(path) << policy.dump(2) << "\n";
   return path;
 }
 
 }  // namespace
+
+std::string sim_peer_policy(const HostOptions& options) {
+  fs::create_directories(options.state_dir);
+  if (auto key = tee::load_or_create_platform_key(sim_key_path(options)); !key)
+    throw std::runtime_error(key.error().message);
+  auto code = tee::sim_code_digest(options.enclave_binary);
+  if (!code) throw std::runtime_error(code.error().message);
+  return nlohmann::json{{"allowed_backends", {"sim"}},
+                        {"allowed_code", {crypto::to_hex(crypto::ByteView(code->data(), code->size()))}},
+                        {"allow_sim", true},
+                        {"sim_platform_keys", {sim_platform_public_key(options)}}}
+      .dump();
+}
 
 std::string write_enclave_config(const HostOptions& options) {
   fs::create_directories(options.state_dir);

@@ -20,6 +20,9 @@ struct HostOptions {
   std::string backend = "sim";  // sim | gramine | tsm
   std::string state_dir;        // enclave.json, and for sim the platform key and a client policy
   std::string job_json;         // the "job" object the enclave serves (e.g. split::SplitJob::to_json())
+  // sim: the platform key file (default <state_dir>/sim_platform.key). Enclaves that share one key model
+  // enclaves on one platform — how a Method 1 server and its clients run on one development machine.
+  std::string sim_platform_key;
   RelayOptions relay;
   std::chrono::milliseconds ready_timeout{300000};   // the enclave loads its model slice before it is ready
 };
@@ -54,6 +57,11 @@ struct LaunchedEnclave {
   std::string sim_policy;    // path; sim only
 };
 LaunchedEnclave launch_enclave(const HostOptions& options);
+
+// sim: a policy (JSON text) admitting peer enclaves that run this enclave binary, with any config the verifier
+// inspects (allowed_code), on the sim platform of `options` (its key is created when absent). What a
+// development Method 1 server lists as its client policy. Throws std::runtime_error.
+std::string sim_peer_policy(const HostOptions& options);
 
 // Writes the enclave config for `options` into its state dir; returns the path.
 std::string write_enclave_config(const HostOptions& options);

@@ -55,7 +55,7 @@ class Service final : public pb::SliceGuard::Service {
     crypto::KxPublicKey key;
     std::copy(request->client_key().begin(), request->client_key().end(), key.begin());
     std::lock_guard lock(mutex_);
-    auto id = enclave_.open_session(key);
+    auto id = enclave_.open_session(key, view(request->client_attestation()));
     if (!id) return to_status(id.error());
     reply->set_session_id(std::string(id->begin(), id->end()));
     return Status::OK;

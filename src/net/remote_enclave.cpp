@@ -100,19 +100,24 @@ tee::EnclaveDoor ServerConnection::door() {
     return out;
   };
   door.open_session = [this](const crypto::KxPublicKey& key) -> tee::Result<crypto::SessionId> {
-    const auto& options = impl_->options;
-    pb::OpenSessionRequest request;
-    request.set_client_key(std::string(key.begin(), key.end()));
-    pb::OpenSessionReply reply;
-    grpc::ClientContext context;
-    context.set_deadline(after(options.connect_timeout));
-    check(impl_->stub->OpenSession(&context, request, &reply), options, "OpenSession");
-    crypto::SessionId id{};
-    if (reply.session_id().size() != id.size()) fail(options, "OpenSession returned a malformed session id");
-    std::copy(reply.session_id().begin(), reply.session_id().end(), id.begin());
-    return id;
+    return open_session(key, {});
   };
   return door;
+}
+
+crypto::SessionId ServerConnection::open_session(const crypto::KxPublicKey& key, crypto::ByteView attestation) {
+  const auto& options = impl_->options;
+  pb::OpenSessionRequest request;
+  request.set_client_key(std::string(key.begin(), key.end()));
+  request.set_client_attestation(std::string(reinterpret_cast<const char*>(attestation.data), attestation.size));
+  pb::OpenSessionReply reply;
+  grpc::ClientContext context;
+  context.set_deadline(after(options.connect_timeout));
+  check(impl_->stub->OpenSession(&context, request, &reply), options, "OpenSession");
+  crypto::SessionId id{};
+  if (reply.session_id().size() != id.size()) fail(options, "OpenSession returned a malformed session id");
+  std::copy(reply.session_id().begin(), reply.session_id().end(), id.begin());
+  return id;
 }
 
 std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::Bytes>& frames) {

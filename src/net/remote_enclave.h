@@ -47,6 +47,8 @@ class ServerConnection {
 
   // GetEvidence and OpenSession, each with the connect timeout as its deadline; failures name the server.
   tee::EnclaveDoor door();
+  // OpenSession for a peer enclave that attests itself to the server enclave (Method 1's client enclave).
+  crypto::SessionId open_session(const crypto::KxPublicKey& key, crypto::ByteView attestation);
   // Sends one envelope's frames, returns the reply's frames. Throws when the stream ended (server or enclave gone).
   std::vector<crypto::Bytes> exchange(const std::vector<crypto::Bytes>& frames);
   const ConnectOptions& options() const;

@@ -14,11 +14,12 @@ const std::vector<std::string>& method_names() {
 
 bool method_uses_spf(const std::string& method) { return method == "spf" || method == "spf+lora"; }
 
-namespace {
 std::vector<std::string> attention_targets(const model::ModelConfig& config) {
   if (config.family == model::Family::Gpt2) return {"c_attn"};
   return {"q_proj", "k_proj", "v_proj", "o_proj"};
 }
+
+namespace {
 
 std::vector<int> layer_range(const MethodOptions& options, const model::ModelConfig& config) {
   const int end = options.end_layer < 0 ? config.num_layers : options.end_layer;

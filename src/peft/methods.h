@@ -29,6 +29,8 @@ struct MethodOptions {
 
 const std::vector<std::string>& method_names();
 bool method_uses_spf(const std::string& method);
+// LoRA's default target modules (the attention projections), as `finetune` uses when none are given.
+std::vector<std::string> attention_targets(const model::ModelConfig& config);
 
 // Attaches the method's adapters to `model`. SPF with score `grad` needs `gradients` (see train/spf_calibration.h).
 AdapterSet attach_method(model::Transformer& model, const MethodOptions& options, const GradientScores& gradients = {});

@@ -78,27 +78,33 @@ Result<crypto::SigningKeyPair> load_or_create_platform_key(const std::string& pa
   return read_platform_key(path);
 }
 
-Result<Bytes> sim_measurement(const std::string& binary_path, ByteView config_bytes) {
-  std::ifstream binary(binary_path, std::ios::binary | std::ios::ate);
+Result<crypto::Digest32> sim_code_digest(const std::string& binary_path) {
+  std::ifstream binary(binary_path, std::ios::binary);
   if (!binary) return fail(Errc::io, "cannot read enclave binary " + binary_path);
-  const uint64_t binary_size = uint64_t(binary.tellg());
-  binary.seekg(0);
   crypto::Sha256 sha;
-  Bytes header;
-  crypto::ByteWriter w(header);
-  w.raw(ByteView("sliceguard-sim-measurement-v1"));
-  w.u64(binary_size);
-  sha.update(header);
   std::vector<char> buffer(1 << 20);
   while (binary.read(buffer.data(), std::streamsize(buffer.size())) || binary.gcount() > 0) {
     sha.update(ByteView(reinterpret_cast<const uint8_t*>(buffer.data()), std::size_t(binary.gcount())));
   }
-  header.clear();
-  w.u64(config_bytes.size);
-  sha.update(header);
-  sha.update(config_bytes);
+  return sha.finish();
+}
+
+Bytes sim_measurement_of(const crypto::Digest32& code, ByteView config_bytes) {
+  crypto::Sha256 config;
+  config.update(config_bytes);
+  const crypto::Digest32 config_digest = config.finish();
+  crypto::Sha256 sha;
+  sha.update(ByteView("sliceguard-sim-measurement-v2"));
+  sha.update(ByteView(code.data(), code.size()));
+  sha.update(ByteView(config_digest.data(), config_digest.size()));
   const crypto::Digest32 digest = sha.finish();
   return Bytes(digest.begin(), digest.end());
+}
+
+Result<Bytes> sim_measurement(const std::string& binary_path, ByteView config_bytes) {
+  auto code = sim_code_digest(binary_path);
+  if (!code) return crypto::unexpected(code.error());
+  return sim_measurement_of(*code, config_bytes);
 }
 
 Result<std::unique_ptr<AttestationBackend>> SimBackend::create(const EnclaveConfig& config) {

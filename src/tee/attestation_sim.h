@@ -2,7 +2,10 @@
 // host can inspect, and the "platform" key is a file on the same machine. It exists so the whole protocol
 // (evidence, policy, sessions, sealing) runs everywhere; verifiers accept it only under allow_sim = true.
 //
-//   measurement = SHA-256("sliceguard-sim-measurement-v1" || u64 len || enclave binary || u64 len || config)
+//   code        = SHA-256(enclave binary)
+//   measurement = SHA-256("sliceguard-sim-measurement-v2" || code || SHA-256(config))
+// The code digest stays separable so a peer enclave can admit "this code with a config I inspect" without
+// knowing the config in advance (Policy::allowed_code; mutual attestation in Method 1).
 //   signature   = Ed25519_platform("sliceguard-sim-evidence-v1" || measurement || report_data)
 //   sealing key = derive_sealing_key(platform seed, measurement)
 #pragma once
@@ -10,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "crypto/hash.h"
 #include "crypto/signing.h"
 #include "tee/attestation.h"
 #include "tee/policy.h"
@@ -25,6 +29,8 @@ inline constexpr const char* kSimWarning =
 // public key in hex to `<path>.pub` for verifiers. Refuses a key file readable by group or others.
 [[nodiscard]] Result<crypto::SigningKeyPair> load_or_create_platform_key(const std::string& path);
 
+[[nodiscard]] Result<crypto::Digest32> sim_code_digest(const std::string& binary_path);
+[[nodiscard]] Bytes sim_measurement_of(const crypto::Digest32& code, ByteView config_bytes);
 [[nodiscard]] Result<Bytes> sim_measurement(const std::string& binary_path, ByteView config_bytes);
 
 class SimBackend final : public AttestationBackend {

@@ -156,8 +156,10 @@ Result<EvidenceReply> EnclaveProcess::get_evidence(ByteView nonce) {
   return parse_evidence_reply(reply->payload);
 }
 
-Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey& peer_key) {
-  auto reply = request(MsgType::open_session, peer_key, MsgType::session_opened);
+Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation) {
+  Bytes payload(peer_key.begin(), peer_key.end());
+  payload.insert(payload.end(), peer_attestation.data, peer_attestation.data + peer_attestation.size);
+  auto reply = request(MsgType::open_session, payload, MsgType::session_opened);
   if (!reply) return crypto::unexpected(reply.error());
   crypto::SessionId id{};
   if (reply->payload.size() != id.size()) return fail(Errc::protocol, "session_opened payload is not a session id");

@@ -44,7 +44,8 @@ class EnclaveProcess {
   [[nodiscard]] Result<HealthReport> health();
   // `nonce` must be kEvidenceNonceBytes, fresh per verification.
   [[nodiscard]] Result<EvidenceReply> get_evidence(ByteView nonce);
-  [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key);
+  // `peer_attestation`: what an enclave that admits only attested peers checks (EnclaveRuntime::admit_peers).
+  [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation = {});
   // Relays one sealed frame from a peer; returns the enclave's sealed reply frames for that peer.
   [[nodiscard]] Result<std::vector<Bytes>> exchange_frame(ByteView frame);
   [[nodiscard]] Result<Bytes> seal_state();

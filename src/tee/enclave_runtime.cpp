@@ -111,10 +111,17 @@ Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
   return reply(MsgType::evidence, encode(EvidenceReply{serialize_evidence(*evidence), kx_.public_key}));
 }
 
-Result<Message> EnclaveRuntime::on_open_session(ByteView peer_key) {
+Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
   crypto::KxPublicKey peer{};
-  if (peer_key.size != peer.size()) return rejected("open_session needs a 32-byte X25519 public key");
-  std::copy(peer_key.data, peer_key.data + peer.size(), peer.begin());
+  if (payload.size < peer.size()) return rejected("open_session needs a 32-byte X25519 public key");
+  std::copy(payload.data, payload.data + peer.size(), peer.begin());
+  const ByteView attestation(payload.data + peer.size(), payload.size - peer.size());
+  if (admission_) {
+    if (auto admitted = admission_(peer, attestation, kx_.public_key); !admitted)
+      return rejected("peer refused: " + admitted.error().message);
+  } else if (attestation.size != 0) {
+    return rejected("open_session: this enclave takes a 32-byte key and no peer attestation");
+  }
   auto keys = crypto::derive_session_keys(crypto::Role::server, kx_, peer);
   if (!keys) return rejected(keys.error().message);
   const crypto::SessionId id = keys->id;

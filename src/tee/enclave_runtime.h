@@ -35,6 +35,11 @@ using MessageHandler = std::function<Result<Message>(ByteView payload)>;
 // Handles one authenticated, decrypted frame payload of `session`.
 using FrameHandler = std::function<Result<std::vector<OutgoingPayload>>(EnclaveSession& session, ByteView plaintext)>;
 
+// Decides whether a peer may open a session: its X25519 key, the attestation it sent (may be empty) and this
+// enclave's own session key (the freshness a peer's evidence binds). An error refuses the session.
+using PeerAdmission = std::function<Status(const crypto::KxPublicKey& peer_key, ByteView attestation,
+                                           const crypto::KxPublicKey& own_key)>;
+
 // The enclave's trusted state: named blobs that handlers keep and seal_state persists.
 using TrustedState = std::map<std::string, Bytes>;
 
@@ -45,6 +50,9 @@ class EnclaveRuntime {
   HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
   HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
   TrustedState& state() { return state_; }
+  AttestationBackend& attestation() { return *backend_; }
+  // Admit only peers `admission` accepts (default: any peer; the peer then attests the enclave, not vice versa).
+  void admit_peers(PeerAdmission admission) { admission_ = std::move(admission); }
 
   // Sends hello, then answers requests until `stop` or until the host closes the channel. A malformed,
   // oversize or unknown request gets an error reply and the loop goes on.
@@ -53,7 +61,7 @@ class EnclaveRuntime {
  private:
   Result<Message> dispatch(const Message& request);
   Result<Message> on_get_evidence(ByteView nonce);
-  Result<Message> on_open_session(ByteView peer_key);
+  Result<Message> on_open_session(ByteView payload);
   Result<Message> on_frame(ByteView frame);
   Result<Message> on_seal_state();
   Result<Message> on_unseal_state(ByteView blob);
@@ -62,6 +70,7 @@ class EnclaveRuntime {
   crypto::KxKeyPair kx_;
   std::map<crypto::SessionId, EnclaveSession> sessions_;
   TrustedState state_;
+  PeerAdmission admission_;
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
   uint64_t requests_served_ = 0;

@@ -79,7 +79,7 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
   if (!j.is_object()) return fail(Errc::config, source + ": not a JSON object");
   static const std::set<std::string> known = {"allowed_backends", "allowed_measurements", "allowed_signers",
                                               "allow_sim",        "allow_debug",          "allow_outdated_tcb",
-                                              "sim_platform_keys"};
+                                              "sim_platform_keys", "allowed_code"};
   for (const auto& item : j.items()) {
     if (!known.count(item.key())) return fail(Errc::config, source + ": unknown field '" + item.key() + "'");
   }
@@ -94,7 +94,10 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
     if (!b) return r.error("allowed_backends[" + std::to_string(i) + "]", "'" + (*backends)[i] + "' is not sim, gramine or tsm");
     p.allowed_backends.insert(*b);
   }
-  auto measurements = r.hex_list("allowed_measurements", true, {32, 48});
+  auto code = r.hex_list("allowed_code", false, {32});
+  if (!code) return crypto::unexpected(code.error());
+  p.allowed_code = std::move(*code);
+  auto measurements = r.hex_list("allowed_measurements", p.allowed_code.empty(), {32, 48});
   if (!measurements) return crypto::unexpected(measurements.error());
   p.allowed_measurements = std::move(*measurements);
   auto signers = r.hex_list("allowed_signers", false, {32});

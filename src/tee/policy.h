@@ -4,7 +4,12 @@
 //     "allowed_signers": ["<MRSIGNER hex>"], "allow_sim": false, "allow_debug": false,
 //     "allow_outdated_tcb": false, "sim_platform_keys": ["<Ed25519 public key hex>"] }
 //
-// allowed_backends and allowed_measurements are required; the flags default to false (fail closed);
+// "allowed_code": [SHA-256 of enclave binaries] admits, instead of listed measurements, any enclave running
+// that code whose config the verifier inspects (verify_peer_evidence; sim only: the measurement is recomputed
+// from the code digest and the config it was shown). It breaks the cycle of two enclaves that must each list
+// the other's measurement in their own measured configs (Method 1's mutual attestation).
+//
+// allowed_backends and allowed_measurements (or allowed_code) are required; the flags default to false (fail closed);
 // sim_platform_keys is required when allow_sim is true. Unknown fields are errors (a typo must not silently
 // weaken a policy). Every error names the file and the field.
 #pragma once
@@ -23,6 +28,7 @@ struct Policy {
   std::string source;   // file path (or label) the policy came from, for error messages
   std::set<Backend> allowed_backends;
   std::vector<Bytes> allowed_measurements;
+  std::vector<Bytes> allowed_code;      // sim code digests, for peers that show their config
   std::vector<Bytes> allowed_signers;   // SGX MRSIGNER values; empty accepts any signer
   std::vector<crypto::VerifyKey> sim_platform_keys;
   bool allow_sim = false;

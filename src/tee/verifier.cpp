@@ -46,4 +46,23 @@ Result<VerifiedEnclave> verify_evidence(const Evidence& evidence, const Policy& 
   return VerifiedEnclave{evidence.backend, evidence.measurement};
 }
 
+Result<VerifiedEnclave> verify_peer_evidence(const Evidence& evidence, ByteView peer_config, const Policy& policy,
+                                             ByteView nonce, const crypto::KxPublicKey& enclave_key) {
+  if (policy.allowed_code.empty()) return verify_evidence(evidence, policy, nonce, enclave_key);
+  if (evidence.backend != Backend::sim) {
+    return fail(Errc::unsupported, "allowed_code in " + policy.source + " admits sim peers only; a " +
+                                       backend_name(evidence.backend) + " peer needs signer-based identity (not built)");
+  }
+  for (const Bytes& code : policy.allowed_code) {
+    crypto::Digest32 digest{};
+    std::copy(code.begin(), code.end(), digest.begin());
+    if (sim_measurement_of(digest, peer_config) != evidence.measurement) continue;
+    Policy admitting = policy;   // this measurement is now known to be allowed code running peer_config
+    admitting.allowed_measurements = {evidence.measurement};
+    return verify_evidence(evidence, admitting, nonce, enclave_key);
+  }
+  return fail(Errc::policy, "measurement " + crypto::to_hex(evidence.measurement) + " is not allowed code of " +
+                                policy.source + " running the config the peer showed");
+}
+
 }  // namespace sg::tee

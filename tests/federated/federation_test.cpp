@@ -53,12 +53,14 @@ struct Server {
   std::vector<crypto::Bytes> relayed;
   std::unique_ptr<net::EnclaveHost> host;
 
-  explicit Server(const RoundOptions& rounds, const std::string& state_dir = "") {
-    ServerJob job;
-    job.rounds = rounds;
+  // The client policy admits client enclaves running this build on this (sim) platform, unless given.
+  explicit Server(const RoundOptions& rounds, const std::string& state_dir = "", std::string client_policy = "") {
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = state_dir.empty() ? dir.path() + "/server" : state_dir;
+    ServerJob job;
+    job.rounds = rounds;
+    job.client_policy = client_policy.empty() ? net::sim_peer_policy(options) : client_policy;
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
     options.relay.seal_path = options.state_dir + "/sealed_state.bin";
@@ -68,7 +70,9 @@ struct Server {
       relayed.push_back(frame.to_bytes());
     };
     host = net::EnclaveHost::start(options);
+    platform_key = options.state_dir + "/sim_platform.key";
   }
+  std::string platform_key;   // the client enclaves run on the same sim platform
 };
 
 // A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
@@ -82,17 +86,22 @@ struct Client {
   std::unique_ptr<net::ServerConnection> connection;
   ServerLink link;
 
-  Client(const ClientJob& job, const std::string& server_address) {
+  Client(const ClientJob& job, const Server& server) {
     net::HostOptions own;
     own.enclave_binary = SG_SLICEGUARD;
     own.state_dir = dir.path();
     own.job_json = job.to_json();
+    own.sim_platform_key = server.platform_key;
     enclave = net::launch_enclave(own);
     session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
     session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
     lora = RemoteLora::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
-    connection = net::ServerConnection::open({server_address});
-    link = {connection->door(), [this](const std::vector<crypto::Bytes>& f) { return connection->exchange(f); }};
+    connection = net::ServerConnection::open({server.host->address()});
+    link.get_evidence = [this](crypto::ByteView nonce) { return connection->door().get_evidence(nonce).value(); };
+    link.open_session = [this](const crypto::KxPublicKey& key, crypto::ByteView attestation) {
+      connection->open_session(key, attestation);
+    };
+    link.exchange = [this](const std::vector<crypto::Bytes>& f) { return connection->exchange(f); };
   }
 };
 
@@ -130,7 +139,7 @@ bool contains(const std::vector<crypto::Bytes>& frames, const crypto::Bytes& nee
 TEST(Federation, OneClientOneRoundEqualsLocalLoraTraining) {
   Server server(rounds(1, 1, 1));
   const auto job = client_job(server.host->sim_client_policy());
-  Client client(job, server.host->address());
+  Client client(job, server);
   connect_to_server(*client.lora, client.link);
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto data = dataset(0, 48);
@@ -159,7 +168,7 @@ TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
   Server server(rounds(1, 1, 1));
   // lr 0: the adapter the client enclave submits is exactly its seeded init, a needle the test can compute.
   const auto job = client_job(server.host->sim_client_policy(), /*lr=*/0.0);
-  Client client(job, server.host->address());
+  Client client(job, server);
   connect_to_server(*client.lora, client.link);
   auto tokenizer = model::Tokenizer::load(kModel);
   run_federation(client.model, *client.lora, client.link, dataset(0, 16), *tokenizer, options(2), batching());
@@ -179,13 +188,31 @@ TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
   }
 }
 
+TEST(Federation, TheServerEnclaveAdmitsOnlyClientEnclavesItsPolicyAllows) {
+  // Allowed code that is not this build: the client enclave is refused before any frame.
+  Server strict(rounds(1, 1, 1), "", R"({"allowed_backends":["sim"],"allow_sim":true,"allowed_code":[")" +
+                                         std::string(64, 'a') + R"("],"sim_platform_keys":[")" +
+                                         std::string(64, 'b') + R"("]})");
+  Client refused(client_job(strict.host->sim_client_policy()), strict);
+  try {
+    connect_to_server(*refused.lora, refused.link);
+    FAIL() << "a client enclave outside the client policy opened a session";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("peer refused"), std::string::npos) << e.what();
+  }
+  // A host that attests the server itself but has no enclave of its own to show is refused too.
+  Server server(rounds(1, 1, 1));
+  const auto policy = tee::Policy::load(server.host->sim_client_policy()).value();
+  EXPECT_THROW((void)net::RemoteEnclave::connect({server.host->address()}, policy), std::runtime_error);
+}
+
 TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   Server server(rounds(1, 3, 2, std::chrono::seconds(3)));
   const auto policy = server.host->sim_client_policy();
   auto tokenizer = model::Tokenizer::load(kModel);
   // The third client attests and opens its session, then its enclave dies before it submits.
   {
-    Client doomed(client_job(policy), server.host->address());
+    Client doomed(client_job(policy), server);
     connect_to_server(*doomed.lora, doomed.link);
     ASSERT_EQ(::kill(doomed.enclave.process->pid(), SIGKILL), 0);
   }
@@ -193,7 +220,7 @@ TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&, i] {
-      Client c(client_job(policy), server.host->address());
+      Client c(client_job(policy), server);
       connect_to_server(*c.lora, c.link);
       results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 24, 24), *tokenizer, options(2), batching());
     });
@@ -209,7 +236,7 @@ TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
   const auto data = dataset(0, 32);
   {
     Server first(rounds(2, 1, 1), state_dir);
-    Client c(client_job(first.host->sim_client_policy()), first.host->address());
+    Client c(client_job(first.host->sim_client_policy()), first);
     connect_to_server(*c.lora, c.link);
     FederationOptions only_one;
     only_one.rounds_to_run = 1;
@@ -217,7 +244,7 @@ TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
     EXPECT_EQ(r.contributors, std::vector<int>{1});
   }   // the server (host and enclave) goes away after round 0
   Server restarted(rounds(2, 1, 1), state_dir);
-  Client c(client_job(restarted.host->sim_client_policy()), restarted.host->address());
+  Client c(client_job(restarted.host->sim_client_policy()), restarted);
   connect_to_server(*c.lora, c.link);
   const auto status = server_status(*c.lora, c.link);
   EXPECT_EQ(status.open_round, 1);

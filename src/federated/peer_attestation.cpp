@@ -1,0 +1,58 @@
+#include "federated/peer_attestation.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "federated/job.h"
+#include "tee/evidence.h"
+#include "tee/verifier.h"
+
+namespace sg::federated {
+
+using nlohmann::json;
+
+tee::Result<std::string> make_peer_attestation(tee::AttestationBackend& backend, tee::ByteView own_config,
+                                               const crypto::KxPublicKey& own_key,
+                                               const crypto::KxPublicKey& server_key) {
+  auto evidence = backend.attest(tee::report_data_for(own_key, tee::ByteView(server_key.data(), server_key.size())));
+  if (!evidence) return crypto::unexpected(evidence.error());
+  return json{{"evidence", crypto::to_hex(tee::serialize_evidence(*evidence))}, {"config", crypto::to_hex(own_config)}}
+      .dump();
+}
+
+tee::Status check_peer_attestation(tee::ByteView attestation, const tee::Policy& client_policy,
+                                   const tee::Bytes& own_measurement, const crypto::KxPublicKey& peer_key,
+                                   const crypto::KxPublicKey& own_key) {
+  const auto blob = json::parse(std::string_view(reinterpret_cast<const char*>(attestation.data), attestation.size),
+                                nullptr, /*allow_exceptions=*/false);
+  if (!blob.is_object() || !blob.contains("evidence") || !blob.contains("config") || !blob["evidence"].is_string() ||
+      !blob["config"].is_string())
+    return tee::fail(tee::Errc::evidence, "no client attestation {\"evidence\", \"config\"} (mutual attestation is required)");
+  const auto evidence_bytes = crypto::from_hex(blob["evidence"].get<std::string>());
+  const auto config = crypto::from_hex(blob["config"].get<std::string>());
+  if (!evidence_bytes || !config) return tee::fail(tee::Errc::evidence, "client attestation fields are not hex");
+  auto evidence = tee::parse_evidence(*evidence_bytes);
+  if (!evidence) return crypto::unexpected(evidence.error());
+  auto verified = tee::verify_peer_evidence(*evidence, *config, client_policy,
+                                            tee::ByteView(own_key.data(), own_key.size()), peer_key);
+  if (!verified) return crypto::unexpected(verified.error());
+  // The config is now known to be the one the client enclave runs: inspect its job.
+  const auto config_json = json::parse(config->begin(), config->end(), nullptr, /*allow_exceptions=*/false);
+  if (!config_json.is_object() || !config_json.contains("job"))
+    return tee::fail(tee::Errc::policy, "the client enclave's config has no job");
+  try {
+    const auto job = ClientJob::parse(config_json["job"].dump(), "the client enclave's config");
+    if (job.server_policy.empty()) return tee::fail(tee::Errc::policy, "the client enclave's job has no server_policy");
+    const auto servers = tee::Policy::parse(job.server_policy, "the client enclave's server_policy").value();
+    const auto& allowed = servers.allowed_measurements;
+    if (std::find(allowed.begin(), allowed.end(), own_measurement) == allowed.end())
+      return tee::fail(tee::Errc::policy, "the client enclave's server_policy does not admit this server enclave (" +
+                                              crypto::to_hex(own_measurement).substr(0, 16) + "...)");
+  } catch (const std::exception& e) {
+    return tee::fail(tee::Errc::policy, e.what());
+  }
+  return {};
+}
+
+}  // namespace sg::federated
