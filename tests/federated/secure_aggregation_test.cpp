@@ -1,0 +1,96 @@
+// Secure aggregation's arithmetic: pairwise masks (X25519 seeds, ChaCha20 expansion) cancel exactly in the sum,
+// the decoded sum is the sample-weighted FedAvg to fixed-point precision, one masked update reveals nothing of
+// its encoding, and overflow is refused.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "crypto/pairwise_mask.h"
+#include "federated/secure_aggregation.h"
+
+namespace sg::federated {
+namespace {
+
+std::vector<float> random_update(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);   // test data only; the masks come from ChaCha20
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = normal(rng);
+  return v;
+}
+
+struct Participant {
+  crypto::KxKeyPair keys = crypto::KxKeyPair::generate();
+  std::vector<float> update;
+  double samples;
+};
+
+TEST(SecureAggregation, PairwiseSeedsAgreeAndDifferPerPair) {
+  auto a = crypto::KxKeyPair::generate(), b = crypto::KxKeyPair::generate(), c = crypto::KxKeyPair::generate();
+  auto ab = crypto::pairwise_mask_seed(a, b.public_key).value();
+  auto ba = crypto::pairwise_mask_seed(b, a.public_key).value();
+  auto ac = crypto::pairwise_mask_seed(a, c.public_key).value();
+  EXPECT_EQ(ab.view().to_bytes(), ba.view().to_bytes());
+  EXPECT_NE(ab.view().to_bytes(), ac.view().to_bytes());
+}
+
+TEST(SecureAggregation, MasksCancelExactlyAndTheSumIsFedAvg) {
+  const std::size_t n = 4096;
+  std::vector<Participant> parties(4);
+  double total = 0;
+  for (std::size_t i = 0; i < parties.size(); ++i) {
+    parties[i].update = random_update(n, unsigned(i));
+    parties[i].samples = 100.0 * double(i + 1);
+    total += parties[i].samples;
+  }
+  std::vector<crypto::KxPublicKey> keys;
+  for (const auto& p : parties) keys.push_back(p.keys.public_key);
+  std::vector<std::vector<uint32_t>> masked;
+  std::vector<uint32_t> plain_sum(n, 0);
+  for (const auto& p : parties) {
+    const auto encoded = encode_weighted(p.update, p.samples, int(parties.size()));
+    for (std::size_t i = 0; i < n; ++i) plain_sum[i] += encoded[i];
+    auto m = mask_update(encoded, p.keys, keys, /*round=*/7);
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < n; ++i) same += m[i] == encoded[i];
+    EXPECT_LT(same, 8u) << "a masked update must not show its encoding";
+    masked.push_back(std::move(m));
+  }
+  std::vector<uint32_t> masked_sum(n, 0);
+  for (const auto& m : masked)
+    for (std::size_t i = 0; i < n; ++i) masked_sum[i] += m[i];
+  EXPECT_EQ(masked_sum, plain_sum);   // every pairwise mask cancelled, bit for bit
+
+  const auto average = unmask_average(masked, total);
+  for (std::size_t i = 0; i < n; ++i) {
+    double fedavg = 0;
+    for (const auto& p : parties) fedavg += p.samples * p.update[i];
+    fedavg /= total;
+    // Each participant rounds to 2^-16 before dividing by the total weight.
+    ASSERT_NEAR(average[i], fedavg, parties.size() * std::ldexp(0.5, -kFractionBits) / total + 1e-7) << i;
+  }
+}
+
+TEST(SecureAggregation, ARoundsMasksAreFreshAndAMissingParticipantBreaksTheSum) {
+  Participant a, b;
+  a.update = random_update(256, 1);
+  const std::vector<crypto::KxPublicKey> keys = {a.keys.public_key, b.keys.public_key};
+  const auto encoded = encode_weighted(a.update, 1.0, 2);
+  EXPECT_NE(mask_update(encoded, a.keys, keys, 1), mask_update(encoded, a.keys, keys, 2));
+  // Without b's masked update the sum stays masked: the aggregator cannot recover a's update alone.
+  const auto alone = unmask_average({mask_update(encoded, a.keys, keys, 1)}, 1.0);
+  std::size_t close = 0;
+  for (std::size_t i = 0; i < alone.size(); ++i) close += std::fabs(alone[i] - a.update[i]) < 1e-3;
+  EXPECT_LT(close, 4u);
+}
+
+TEST(SecureAggregation, RefusesOverflowAndStrangers) {
+  EXPECT_THROW(encode_weighted({1.0f}, 20000.0, 3), std::overflow_error);   // 20000 * 2^16 * 3 > 2^31
+  EXPECT_NO_THROW(encode_weighted({1.0f}, 10000.0, 3));
+  EXPECT_THROW(encode_weighted({std::nanf("")}, 1.0, 1), std::overflow_error);
+  Participant a, b, stranger;
+  EXPECT_THROW(mask_update({1, 2, 3}, stranger.keys, {a.keys.public_key, b.keys.public_key}, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace sg::federated
