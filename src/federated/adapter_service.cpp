@@ -4,12 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
 
 #include "federated/job.h"
 #include "federated/peer_attestation.h"
+#include "federated/secure_aggregation.h"
 #include "federated/protocol.h"
 #include "crypto/key_exchange.h"
 #include "crypto/otp_channel.h"
@@ -125,9 +127,15 @@ class AdapterService {
   // Seals a request for the server enclave; a "submit" carries this enclave's adapter. The host gets only frames.
   crypto::Envelope to_server(const json& control) {
     if (!server_) throw std::invalid_argument("to_server before server_connect");
-    const json& request = control.at("request");
+    json request = control.at("request");
     std::vector<crypto::Tensor> tensors;
-    if (request.at("op").get<std::string>() == op::kSubmit) {
+    const auto what = request.at("op").get<std::string>();
+    if (what == op::kJoin) {   // a fresh mask key per attempt: two attempts' masks never combine
+      mask_key_ = std::make_unique<crypto::KxKeyPair>(crypto::KxKeyPair::generate());
+      request["mask_key"] = crypto::to_hex(mask_key_->public_key);
+    } else if (what == op::kSubmit && request.value("masked", false)) {
+      tensors.push_back(masked_update(request));
+    } else if (what == op::kSubmit) {
       for (const auto& [name, m] : lora_->modules()) {
         tensors.push_back(to_wire(name + ".lora_A.weight", m->a()));
         tensors.push_back(to_wire(name + ".lora_B.weight", m->b()));
@@ -150,7 +158,41 @@ class AdapterService {
     auto control = json::parse(reply->control, nullptr, /*allow_exceptions=*/false);
     if (!control.is_object()) throw std::invalid_argument("the server enclave sent a malformed reply");
     if (!reply->tensors.empty()) install_global(*reply);
+    if (control.value("fixed", false)) {   // secure aggregation: this attempt's participants
+      mask_attempt_ = control.at("attempt").get<int>();
+      mask_peers_.clear();
+      for (const auto& hex : control.at("keys")) {
+        const auto bytes = crypto::from_hex(hex.get<std::string>());
+        crypto::KxPublicKey key{};
+        if (!bytes || bytes->size() != key.size()) throw std::invalid_argument("the server sent a malformed mask key");
+        std::copy(bytes->begin(), bytes->end(), key.begin());
+        mask_peers_.push_back(key);
+      }
+      control.erase("keys");   // the host needs only the attempt
+    }
     return split::json_reply(control);
+  }
+
+  // This enclave's update n * (A, B), in fixed point, masked against every other participant of the attempt.
+  crypto::Tensor masked_update(json& request) {
+    if (!mask_key_ || mask_peers_.empty()) throw std::invalid_argument("masked submit before join and peers");
+    std::vector<float> values;
+    json layout = json::array();
+    for (const auto& [name, m] : lora_->modules()) {
+      for (auto [suffix, param] : {std::pair{".lora_A.weight", m->a()}, std::pair{".lora_B.weight", m->b()}}) {
+        const auto flat = param.detach().contiguous().flatten();
+        values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+        layout.push_back({name + suffix, param.sizes().vec()});
+      }
+    }
+    const int round = request.at("round").get<int>();
+    const auto encoded = encode_weighted(values, double(request.at("samples").get<int64_t>()), int(mask_peers_.size()));
+    const auto masked = mask_update(encoded, *mask_key_, mask_peers_, (uint64_t(round) << 32) | uint32_t(mask_attempt_));
+    request["attempt"] = mask_attempt_;
+    request["layout"] = layout;
+    auto words = torch::empty({int64_t(masked.size())}, torch::kInt32);
+    std::memcpy(words.data_ptr<int32_t>(), masked.data(), masked.size() * sizeof(uint32_t));
+    return to_wire("masked", words);
   }
 
   void install_global(const crypto::Envelope& global) {
@@ -225,6 +267,9 @@ class AdapterService {
   std::map<int64_t, Call> pending_;   // forward calls awaiting their backward, this micro-step
   crypto::Bytes nonce_;                          // sent with server_hello, consumed by server_connect
   std::unique_ptr<crypto::OtpChannel> server_;   // the session with the server enclave
+  std::unique_ptr<crypto::KxKeyPair> mask_key_;  // secure aggregation: this attempt's mask key ...
+  std::vector<crypto::KxPublicKey> mask_peers_;  // ... and every participant's, this one's included
+  int mask_attempt_ = 0;
 };
 
 }  // namespace

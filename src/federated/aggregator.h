@@ -29,31 +29,45 @@ struct RoundOptions {
   std::chrono::milliseconds round_timeout{60000};
 };
 
-class RoundAggregator {
+// What the server enclave's service needs of a round scheme (plain FedAvg here, masked_rounds.h).
+class Rounds {
+ public:
+  virtual ~Rounds() = default;
+  virtual int open_round() const = 0;   // rounds closed so far; == rounds when finished
+  virtual bool finished() const = 0;
+  virtual const RoundOptions& options() const = 0;
+  // Closes the open round when its rule is met; returns whether it closed.
+  virtual bool maybe_close(Clock::time_point now) = 0;
+  // The global adapter once `round` has closed (the latest one), else nullptr.
+  virtual const NamedTensors* global_after(int round) const = 0;
+  virtual int contributors() const = 0;   // clients averaged into the last closed round
+  virtual std::string snapshot() const = 0;
+  virtual void restore(const std::string& snapshot) = 0;
+};
+
+class RoundAggregator final : public Rounds {
  public:
   explicit RoundAggregator(RoundOptions options);
 
-  int open_round() const { return round_; }                 // rounds closed so far; == rounds when finished
-  bool finished() const { return round_ >= options_.rounds; }
-  const RoundOptions& options() const { return options_; }
+  int open_round() const override { return round_; }
+  bool finished() const override { return round_ >= options_.rounds; }
+  const RoundOptions& options() const override { return options_; }
 
   // Records `client`'s adapter for the open round. Throws std::invalid_argument (naming the problem) for a
   // round other than the open one, a second submission, samples < 1, or tensors whose names, shapes or dtype
   // differ from the round's first submission (or the global adapter).
   void submit(const std::string& client, int round, int64_t samples, NamedTensors adapter, Clock::time_point now);
 
-  // Closes the open round when its rule is met; returns whether it closed.
-  bool maybe_close(Clock::time_point now);
-
-  // The global adapter once `round` has closed (the latest one), else nullptr.
-  const NamedTensors* global_after(int round) const;
+  bool maybe_close(Clock::time_point now) override;
+  const NamedTensors* global_after(int round) const override;
+  int contributors() const override { return int(last_contributors_.size()); }
   // Clients whose adapters went into the last closed round's average.
   const std::set<std::string>& last_contributors() const { return last_contributors_; }
 
   // Serialised state (round, global adapter, the open round's submissions) for sealing; restore() continues
   // from it. Submissions keep their clients' names, so a client that resubmits after a restart is refused.
-  std::string snapshot() const;
-  void restore(const std::string& snapshot);
+  std::string snapshot() const override;
+  void restore(const std::string& snapshot) override;
 
  private:
   struct Submission {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <optional>
 #include <thread>
 
 #include "federated/local_steps.h"
@@ -39,16 +40,52 @@ json call_server(const RemoteLora& lora, const ServerLink& link, const json& req
   return reply;
 }
 
-// Waits until `round` has closed on the server; its global adapter is then installed in the client enclave.
-int wait_for_round(const RemoteLora& lora, const ServerLink& link, int round, const FederationOptions& o) {
+// Polls `request` until `done` accepts a reply; throws when `what` takes longer than the round wait.
+template <class Done>
+json poll_server(const RemoteLora& lora, const ServerLink& link, const json& request, Done done,
+                 const FederationOptions& o, const std::string& what) {
   const auto deadline = std::chrono::steady_clock::now() + o.round_wait;
   for (;;) {
-    const auto reply = call_server(lora, link, {{"op", op::kFetch}, {"round", round}});
-    if (reply.at("closed").get<bool>()) return reply.at("contributors").get<int>();
+    auto reply = call_server(lora, link, request);
+    if (done(reply)) return reply;
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("round " + std::to_string(round) + " did not close within " +
-                               std::to_string(o.round_wait.count()) + " ms");
+      throw std::runtime_error(what + " did not happen within " + std::to_string(o.round_wait.count()) + " ms");
     std::this_thread::sleep_for(o.poll_every);
+  }
+}
+
+// Waits until `round` has closed on the server (its global adapter is then installed in the client enclave)
+// and returns the clients averaged; nullopt when secure aggregation abandoned this client's attempt.
+std::optional<int> wait_for_round(const RemoteLora& lora, const ServerLink& link, int round, const FederationOptions& o) {
+  const auto reply = poll_server(
+      lora, link, {{"op", op::kFetch}, {"round", round}},
+      [](const json& r) { return r.at("closed").get<bool>() || r.value("rejoin", false); }, o,
+      "the close of round " + std::to_string(round));
+  if (!reply.at("closed").get<bool>()) return std::nullopt;
+  return reply.at("contributors").get<int>();
+}
+
+// Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
+// by joining an attempt, waiting for its participant set and submitting the masked update — again with fresh
+// keys if a participant died and the attempt was abandoned. Returns the clients averaged (0: the round
+// closed without this client, which joined too late).
+int submit_and_wait(const RemoteLora& lora, const ServerLink& link, int round, int64_t samples, bool secure,
+                    const FederationOptions& o) {
+  if (!secure) {
+    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
+    return wait_for_round(lora, link, round, o).value();
+  }
+  for (;;) {
+    if (!call_server(lora, link, {{"op", op::kJoin}, {"round", round}}).at("joined").get<bool>()) {
+      const auto closed = wait_for_round(lora, link, round, o);   // too late for this round's set
+      if (closed) return 0;
+      continue;
+    }
+    poll_server(lora, link, {{"op", op::kPeers}, {"round", round}}, [](const json& r) { return r.at("fixed").get<bool>(); },
+                o, "round " + std::to_string(round) + "'s participant set");
+    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
+    if (const auto closed = wait_for_round(lora, link, round, o)) return *closed;
+    spdlog::warn("federated client: round {}: a participant dropped out, joining again", round);
   }
 }
 
@@ -72,7 +109,8 @@ void connect_to_server(RemoteLora& lora, const ServerLink& link) {
 
 ServerStatus server_status(const RemoteLora& lora, const ServerLink& link) {
   const auto status = call_server(lora, link, {{"op", op::kStatus}});
-  return {status.at("open_round").get<int>(), status.at("rounds").get<int>(), status.at("finished").get<bool>()};
+  return {status.at("open_round").get<int>(), status.at("rounds").get<int>(), status.at("finished").get<bool>(),
+          status.value("secure_aggregation", false)};
 }
 
 FederationResult run_federation(const model::Transformer& model, RemoteLora& lora, const ServerLink& link,
@@ -90,7 +128,8 @@ FederationResult run_federation(const model::Transformer& model, RemoteLora& lor
   const int total_steps = train::planned_steps(train::shuffled_epochs(dataset, tokenizer, batching)(0).size(), step_options);
   const int per_round = (total_steps + out.rounds - 1) / out.rounds;
   if (out.first_round > 0) {
-    wait_for_round(lora, link, out.first_round - 1, federation);   // join with the current global adapter
+    // Join with the current global adapter (the last closed round's).
+    call_server(lora, link, {{"op", op::kFetch}, {"round", out.first_round - 1}});
     spdlog::info("federated client: joined at round {} of {}", out.first_round, out.rounds);
   }
   const int last = federation.rounds_to_run < 0 ? out.rounds : std::min(out.rounds, out.first_round + federation.rounds_to_run);
@@ -102,8 +141,8 @@ FederationResult run_federation(const model::Transformer& model, RemoteLora& lor
     out.local.tokens += local.tokens;
     out.local.examples += local.examples;
     out.local.seconds += local.seconds;
-    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", std::max<int64_t>(1, local.examples)}});
-    out.contributors.push_back(wait_for_round(lora, link, round, federation));
+    out.contributors.push_back(submit_and_wait(lora, link, round, std::max<int64_t>(1, local.examples),
+                                               status.secure_aggregation, federation));
     spdlog::info("federated client: round {} of {} closed ({} clients averaged)", round + 1, out.rounds,
                  out.contributors.back());
   }

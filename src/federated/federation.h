@@ -43,6 +43,7 @@ struct ServerStatus {
   int open_round = 0;   // rounds closed so far
   int rounds = 0;
   bool finished = false;
+  bool secure_aggregation = false;
 };
 
 struct FederationResult {

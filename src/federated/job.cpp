@@ -57,14 +57,16 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
 
 std::string ServerJob::to_json() const {
   json j{{"kind", "federated-server"}, {"rounds", rounds.rounds}, {"clients_per_round", rounds.clients_per_round},
-         {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads}};
+         {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads},
+         {"secure_aggregation", secure_aggregation}};
   if (!client_policy.empty()) j["client_policy"] = json::parse(client_policy);
   return j.dump();
 }
 
 ServerJob ServerJob::parse(const std::string& json_text, const std::string& source) {
   const split::JobReader j(json_text, source, "federated-server",
-                           {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy"});
+                           {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy",
+                            "secure_aggregation"});
   ServerJob job;
   j.read("rounds", job.rounds.rounds);
   j.read("clients_per_round", job.rounds.clients_per_round);
@@ -74,6 +76,7 @@ ServerJob ServerJob::parse(const std::string& json_text, const std::string& sour
   j.read("round_timeout_ms", timeout_ms);
   job.rounds.round_timeout = std::chrono::milliseconds(timeout_ms);
   j.read("threads", job.threads);
+  j.read("secure_aggregation", job.secure_aggregation);
   if (job.rounds.rounds < 1) j.fail("rounds", "must be >= 1");
   if (job.rounds.clients_per_round < 1) j.fail("clients_per_round", "must be >= 1");
   if (job.rounds.quorum < 1 || job.rounds.quorum > job.rounds.clients_per_round)

@@ -32,7 +32,15 @@
 //   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r}
 //   {"op":"fetch","round":r}                                     {"closed":true,"round":r,"contributors":k}
 //                                                                + the global adapter, or {"closed":false}
-//   {"op":"status"}                                              {"open_round","rounds","finished"}
+//   {"op":"status"}                                              {"open_round","rounds","finished",
+//                                                                 "secure_aggregation"}
+// With secure aggregation (masked_rounds.h) a round's submission is three steps instead of "submit":
+//   {"op":"join","round":r,"mask_key":hex}  (the client enclave adds a fresh key)   {"joined":bool}
+//   {"op":"peers","round":r}                                     {"fixed":true,"attempt":a,"keys":[hex...]} or
+//                                                                {"fixed":false}; the client enclave keeps the keys
+//   {"op":"submit","round":r,"samples":n,"masked":true}          {"accepted":true}; the client enclave adds
+//    + "attempt", "layout" and the tensor "masked" (I32 words)    its masked fixed-point update
+//   and "fetch" may answer {"closed":false,"rejoin":true}: the attempt was abandoned (a participant died).
 #pragma once
 
 namespace sg::federated::op {
@@ -49,4 +57,6 @@ inline constexpr const char* kFromServer = "from_server";
 inline constexpr const char* kSubmit = "submit";
 inline constexpr const char* kFetch = "fetch";
 inline constexpr const char* kStatus = "status";
+inline constexpr const char* kJoin = "join";
+inline constexpr const char* kPeers = "peers";
 }  // namespace sg::federated::op

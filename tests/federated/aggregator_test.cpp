@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <tuple>
+
 #include "federated/aggregator.h"
+#include "federated/masked_rounds.h"
+#include "federated/secure_aggregation.h"
 
 namespace sg::federated {
 namespace {
@@ -83,6 +87,74 @@ TEST(Aggregator, ASnapshotContinuesTheSameRound) {
   ASSERT_TRUE(restored.maybe_close(now));
   EXPECT_TRUE(torch::allclose(restored.global_after(1)->at("m.lora_A.weight"), torch::full({2, 3}, 3.0f)));
   EXPECT_TRUE(restored.finished());
+}
+
+// Secure aggregation's rounds: clients join with mask keys, the set is fixed, masked updates sum to FedAvg.
+struct MaskedClient {
+  std::string name;
+  crypto::KxKeyPair key = crypto::KxKeyPair::generate();
+  int64_t samples;
+  float value;   // every element of its update
+};
+
+std::vector<MaskedClient> masked_clients(const std::vector<std::tuple<std::string, int64_t, float>>& specs) {
+  std::vector<MaskedClient> out;
+  for (const auto& [name, samples, value] : specs) out.push_back({name, crypto::KxKeyPair::generate(), samples, value});
+  return out;
+}
+
+std::vector<TensorSlot> layout() { return {{"m.lora_A.weight", {2, 3}}, {"m.lora_B.weight", {3, 2}}}; }
+
+std::vector<uint32_t> masked_update(const MaskedClient& c, const std::vector<crypto::KxPublicKey>& keys, int round,
+                                    int attempt) {
+  const auto encoded = encode_weighted(std::vector<float>(12, c.value), double(c.samples), int(keys.size()));
+  return mask_update(encoded, c.key, keys, (uint64_t(round) << 32) | uint32_t(attempt));
+}
+
+TEST(MaskedRounds, TheSumOfMaskedUpdatesIsTheWeightedAverage) {
+  MaskedRounds rounds(options(3, 3));
+  const auto now = Clock::now();
+  auto clients = masked_clients({{"a", 10, 1.0f}, {"b", 30, 2.0f}, {"c", 60, -1.0f}});
+  for (const auto& c : clients) EXPECT_TRUE(rounds.join(c.name, 0, c.key.public_key, now));
+  const auto set = rounds.participants(0, now);
+  ASSERT_TRUE(set.has_value());
+  EXPECT_EQ(set->second.size(), 3u);
+  for (const auto& c : clients) rounds.submit(c.name, 0, set->first, c.samples, masked_update(c, set->second, 0, set->first), layout(), now);
+  const auto* global = rounds.global_after(0);
+  ASSERT_NE(global, nullptr);
+  const float expected = (10 * 1.0f + 30 * 2.0f + 60 * -1.0f) / 100.0f;
+  EXPECT_NEAR(global->at("m.lora_A.weight")[1][2].item<float>(), expected, 1e-4);
+  EXPECT_EQ(global->at("m.lora_B.weight").sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(rounds.contributors(), 3);
+}
+
+TEST(MaskedRounds, ADropoutAfterTheSetIsFixedCostsOneAttemptNotTheRound) {
+  MaskedRounds rounds(options(3, 2));
+  const auto t0 = Clock::now();
+  auto clients = masked_clients({{"a", 1, 1.0f}, {"b", 1, 3.0f}, {"dead", 1, 100.0f}});
+  for (const auto& c : clients) EXPECT_TRUE(rounds.join(c.name, 0, c.key.public_key, t0));
+  const auto set = rounds.participants(0, t0);
+  ASSERT_TRUE(set.has_value());
+  for (int i = 0; i < 2; ++i)
+    rounds.submit(clients[i].name, 0, set->first, 1, masked_update(clients[i], set->second, 0, set->first), layout(), t0);
+  EXPECT_FALSE(rounds.maybe_close(t0 + 5s));   // "dead" never submits: the sum is still masked
+  EXPECT_EQ(rounds.global_after(0), nullptr);
+  EXPECT_FALSE(rounds.maybe_close(t0 + 11s));  // timed out: the attempt is abandoned
+  EXPECT_TRUE(rounds.must_rejoin("a", 0));
+  const auto t1 = t0 + 12s;
+  clients[0].key = crypto::KxKeyPair::generate();   // fresh keys for the new attempt
+  clients[1].key = crypto::KxKeyPair::generate();
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(rounds.join(clients[i].name, 0, clients[i].key.public_key, t1));
+  EXPECT_FALSE(rounds.participants(0, t1).has_value());   // 2 < clients_per_round: waits for the timeout
+  const auto set2 = rounds.participants(0, t1 + 10s);
+  ASSERT_TRUE(set2.has_value());
+  EXPECT_EQ(set2->first, set->first + 1);
+  for (int i = 0; i < 2; ++i)
+    rounds.submit(clients[i].name, 0, set2->first, 1, masked_update(clients[i], set2->second, 0, set2->first), layout(), t1 + 10s);
+  ASSERT_NE(rounds.global_after(0), nullptr);
+  EXPECT_NEAR(rounds.global_after(0)->at("m.lora_A.weight")[0][0].item<float>(), 2.0f, 1e-4);
+  EXPECT_FALSE(rounds.join("late", 1, crypto::KxKeyPair::generate().public_key, t1 + 10s) &&
+               rounds.participants(1, t1 + 10s).has_value());
 }
 
 }  // namespace

@@ -54,12 +54,14 @@ struct Server {
   std::unique_ptr<net::EnclaveHost> host;
 
   // The client policy admits client enclaves running this build on this (sim) platform, unless given.
-  explicit Server(const RoundOptions& rounds, const std::string& state_dir = "", std::string client_policy = "") {
+  explicit Server(const RoundOptions& rounds, const std::string& state_dir = "", std::string client_policy = "",
+                  bool secure_aggregation = false) {
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = state_dir.empty() ? dir.path() + "/server" : state_dir;
     ServerJob job;
     job.rounds = rounds;
+    job.secure_aggregation = secure_aggregation;
     job.client_policy = client_policy.empty() ? net::sim_peer_policy(options) : client_policy;
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
@@ -203,7 +205,9 @@ TEST(Federation, TheServerEnclaveAdmitsOnlyClientEnclavesItsPolicyAllows) {
   // A host that attests the server itself but has no enclave of its own to show is refused too.
   Server server(rounds(1, 1, 1));
   const auto policy = tee::Policy::load(server.host->sim_client_policy()).value();
-  EXPECT_THROW((void)net::RemoteEnclave::connect({server.host->address()}, policy), std::runtime_error);
+  net::ConnectOptions connect;
+  connect.server = server.host->address();
+  EXPECT_THROW((void)net::RemoteEnclave::connect(connect, policy), std::runtime_error);
 }
 
 TEST(Federation, ARoundClosesWithoutAClientThatDied) {
@@ -227,6 +231,43 @@ TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   }
   for (auto& t : threads) t.join();
   for (const auto& r : results) EXPECT_EQ(r.contributors, std::vector<int>{2});
+}
+
+// Two clients on different data, the same federation with and without secure aggregation: the global adapters
+// (seen through the model's logits) agree to fixed-point precision.
+TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto ids = torch::arange(1, 25, torch::kInt64).reshape({2, 12});
+  const auto mask = torch::ones({2, 12}, torch::kInt64);
+  auto logits = [&](const model::Transformer& model) {
+    torch::NoGradGuard no_grad;
+    auto ctx = model::ForwardContext::for_tokens(ids, mask);
+    return model.forward(ids, ctx);
+  };
+  auto global_logits = [&](bool secure) {
+    Server server(rounds(2, 2, 2), "", "", secure);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+    std::vector<std::thread> threads;
+    std::vector<FederationResult> results(2);
+    for (int i = 0; i < 2; ++i) {
+      threads.emplace_back([&, i] {
+        auto& c = *clients[i];
+        connect_to_server(*c.lora, c.link);
+        results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 24, 24), *tokenizer, options(4), batching());
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) EXPECT_EQ(r.contributors, (std::vector<int>{2, 2}));
+    EXPECT_EQ(server_status(*clients[0]->lora, clients[0]->link).secure_aggregation, secure);
+    return logits(clients[1]->model);   // the global adapter, in client 1's enclave
+  };
+  const auto plain = global_logits(false);
+  const auto secure = global_logits(true);
+  const double gap = (plain - secure).abs().max().item<double>();
+  EXPECT_LT(gap, 1e-3);
+  const double moved = (plain - logits(model::Transformer::load(kModel))).abs().max().item<double>();
+  EXPECT_GT(moved, 10 * gap) << "the federation must have moved the adapter away from its zero-B start";
 }
 
 TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
