@@ -1,24 +1,40 @@
 // sliceguard_bench: prints one JSON object with every benchmark measured in this run (`make bench`).
+// SG_BENCH=otp,federated (names: gemm, model, otp, split, federated) runs only those; model needs gemm.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include "bench/benches.h"
+#include "train/omp_wait_policy.h"
 
-int main() {
+namespace {
+bool selected(const char* name) {
+  const char* only = std::getenv("SG_BENCH");
+  if (!only || !*only) return true;
+  const std::string list = std::string(",") + only + ",";
+  return list.find(std::string(",") + name + ",") != std::string::npos;
+}
+}  // namespace
+
+int main(int, char** argv) {
+  sg::train::ensure_passive_omp_wait(argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));   // stdout is the JSON alone
   at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
   nlohmann::json out;
   out["machine"] = {{"threads", at::get_num_threads()}};
-  out["gemm"] = sg::bench::bench_gemm_peak();
-  out["model"] = sg::bench::bench_model(out["gemm"]["gflops"].get<double>());
-  out["mfu"] = out["model"]["mfu"];
-  out["otp"] = sg::bench::bench_otp();
-  out["split"] = sg::bench::bench_split(SG_SLICEGUARD);
-  out["federated_client"] = sg::bench::bench_federated(SG_SLICEGUARD);
+  if (selected("gemm") || selected("model")) out["gemm"] = sg::bench::bench_gemm_peak();
+  if (selected("model")) {
+    out["model"] = sg::bench::bench_model(out["gemm"]["gflops"].get<double>());
+    out["mfu"] = out["model"]["mfu"];
+  }
+  if (selected("otp")) out["otp"] = sg::bench::bench_otp();
+  if (selected("split")) out["split"] = sg::bench::bench_split(SG_SLICEGUARD);
+  if (selected("federated")) out["federated_client"] = sg::bench::bench_federated(SG_SLICEGUARD);
   std::cout << out.dump(2) << std::endl;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "federated/adapter_service.h"
 #include "federated/aggregator_service.h"
 #include "split/enclave_service.h"
+#include "train/omp_wait_policy.h"
 
 namespace {
 
@@ -32,6 +33,7 @@ void install_enclave_services(sg::tee::EnclaveRuntime& runtime, const sg::tee::E
 }  // namespace
 
 int main(int argc, char** argv) {
+  sg::train::ensure_passive_omp_wait(argv);
   // stdout carries results (tables, measurements, ports); every log line goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("sliceguard"));
   CLI::App app{"SliceGuard: secure distributed fine-tuning of LLMs"};
