@@ -96,12 +96,7 @@ void run_federated_client(ClientArgs args) {
     return std::move(*reply);
   });
   auto server = net::ServerConnection::open(connect_options(args));
-  federated::ServerLink link;
-  link.get_evidence = [&](crypto::ByteView nonce) { return server->door().get_evidence(nonce).value(); };
-  link.open_session = [&](const crypto::KxPublicKey& key, crypto::ByteView attestation) {
-    server->open_session(key, attestation);
-  };
-  link.exchange = [&](const std::vector<crypto::Bytes>& f) { return server->exchange(f); };
+  const auto link = federated::link_over(*server);
   federated::connect_to_server(*lora, link);
   std::fprintf(stderr, "client: server enclave attested by the client enclave; LoRA on %zu modules (%lld parameters, "
                "held in the client enclave)\n", lora->adapted_modules().size(),

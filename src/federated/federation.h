@@ -33,6 +33,19 @@ struct ServerLink {
   std::function<std::vector<crypto::Bytes>(const std::vector<crypto::Bytes>& frames)> exchange;
 };
 
+// A ServerLink over anything with net::ServerConnection's calls (door().get_evidence, open_session, exchange),
+// without this folder depending on net/.
+template <class Connection>
+ServerLink link_over(Connection& connection) {
+  ServerLink link;
+  link.get_evidence = [&connection](crypto::ByteView nonce) { return connection.door().get_evidence(nonce).value(); };
+  link.open_session = [&connection](const crypto::KxPublicKey& key, crypto::ByteView attestation) {
+    connection.open_session(key, attestation);
+  };
+  link.exchange = [&connection](const std::vector<crypto::Bytes>& frames) { return connection.exchange(frames); };
+  return link;
+}
+
 struct FederationOptions {
   std::chrono::milliseconds poll_every{200};     // while waiting for a round to close
   std::chrono::milliseconds round_wait{600000};  // give up (error) when a round stays open this long

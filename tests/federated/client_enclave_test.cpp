@@ -16,14 +16,13 @@
 #include "split/wire.h"
 #include "tee/evidence.h"
 #include "tee/local_session.h"
+#include "federated/fixtures.h"
 #include "tee/temp_dir.h"
 #include "train/finetune.h"
 
 namespace sg::federated {
 namespace {
 
-const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
-const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl";
 
 ClientJob job() {
   ClientJob j;
@@ -80,19 +79,6 @@ struct ClientEnclave {
   }
 };
 
-data::Dataset dataset() {
-  auto d = data::load_jsonl(kData);
-  d.examples.resize(48);
-  return d;
-}
-
-data::BatchOptions batching() {
-  data::BatchOptions b;
-  b.batch_size = 8;
-  b.seed = 2;
-  return b;
-}
-
 train::TrainOptions options() {
   train::TrainOptions o;
   o.max_steps = 6;
@@ -113,7 +99,7 @@ std::vector<double> local_lora_losses(const ClientJob& job, const data::Dataset&
 TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining) {
   ClientEnclave client(job());
   auto tokenizer = model::Tokenizer::load(kModel);
-  const auto data = dataset();
+  const auto data = dataset(0, 48);
   auto model = model::Transformer::load(kModel);
   auto lora = RemoteLora::attach(model, client.transport());
   EXPECT_EQ(lora->adapted_modules().size(), 4u * 7u);   // 4 layers x 7 projections
@@ -132,7 +118,7 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   auto lora = RemoteLora::attach(model, client.transport());
   auto o = options();
   o.max_steps = 2;
-  train_local_steps(model, *lora, dataset(), *tokenizer, o, batching());
+  train_local_steps(model, *lora, dataset(0, 48), *tokenizer, o, batching());
   // The enclave's A matrices as its seeded init made them (B starts at zero, so A is the distinctive one).
   torch::manual_seed(job().seed);
   auto reference = model::Transformer::load(kModel);

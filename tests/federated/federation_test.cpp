@@ -23,6 +23,7 @@
 #include "split/wire.h"
 #include "tee/enclave_process.h"
 #include "tee/local_session.h"
+#include "federated/fixtures.h"
 #include "tee/temp_dir.h"
 #include "train/finetune.h"
 
@@ -30,8 +31,6 @@ namespace sg::federated {
 namespace {
 
 using tee::testing::TempDir;
-const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
-const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl";
 
 ClientJob client_job(const std::string& server_policy_path, double lr = 1e-2) {
   ClientJob j;
@@ -99,26 +98,9 @@ struct Client {
     session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
     lora = RemoteLora::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
     connection = net::ServerConnection::open({server.host->address()});
-    link.get_evidence = [this](crypto::ByteView nonce) { return connection->door().get_evidence(nonce).value(); };
-    link.open_session = [this](const crypto::KxPublicKey& key, crypto::ByteView attestation) {
-      connection->open_session(key, attestation);
-    };
-    link.exchange = [this](const std::vector<crypto::Bytes>& f) { return connection->exchange(f); };
+    link = link_over(*connection);
   }
 };
-
-data::Dataset dataset(std::size_t begin, std::size_t count) {
-  auto d = data::load_jsonl(kData);
-  d.examples = {d.examples.begin() + long(begin), d.examples.begin() + long(begin + count)};
-  return d;
-}
-
-data::BatchOptions batching() {
-  data::BatchOptions b;
-  b.batch_size = 8;
-  b.seed = 2;
-  return b;
-}
 
 train::TrainOptions options(int steps) {
   train::TrainOptions o;
