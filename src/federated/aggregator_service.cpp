@@ -49,7 +49,7 @@ class AggregatorService {
                                 {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr}});
     }
     if (masked_ && op == op::kJoin) return join(client, control, now);
-    if (masked_ && op == op::kPeers) return peers(control.at("round").get<int>(), now);
+    if (masked_ && op == op::kPeers) return peers(client, control.at("round").get<int>(), now);
     throw std::invalid_argument("unknown op '" + op + "'" + (masked_ ? "" : " (secure aggregation is off)"));
   }
 
@@ -75,8 +75,9 @@ class AggregatorService {
     return split::json_reply({{"joined", masked_->join(client, control.at("round").get<int>(), key, now)}});
   }
 
-  crypto::Envelope peers(int round, Clock::time_point now) {
+  crypto::Envelope peers(const std::string& client, int round, Clock::time_point now) {
     const auto set = masked_->participants(round, now);
+    if (masked_->must_rejoin(client, round)) return split::json_reply({{"fixed", false}, {"rejoin", true}});
     if (!set) return split::json_reply({{"fixed", false}});
     json keys = json::array();
     for (const auto& k : set->second) keys.push_back(crypto::to_hex(crypto::ByteView(k.data(), k.size())));

@@ -81,10 +81,14 @@ int submit_and_wait(const RemoteLora& lora, const ServerLink& link, int round, i
       if (closed) return 0;
       continue;
     }
-    poll_server(lora, link, {{"op", op::kPeers}, {"round", round}}, [](const json& r) { return r.at("fixed").get<bool>(); },
-                o, "round " + std::to_string(round) + "'s participant set");
-    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
-    if (const auto closed = wait_for_round(lora, link, round, o)) return *closed;
+    const auto set = poll_server(
+        lora, link, {{"op", op::kPeers}, {"round", round}},
+        [](const json& r) { return r.at("fixed").get<bool>() || r.value("rejoin", false); }, o,
+        "round " + std::to_string(round) + "'s participant set");
+    if (set.at("fixed").get<bool>()) {
+      call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
+      if (const auto closed = wait_for_round(lora, link, round, o)) return *closed;
+    }
     spdlog::warn("federated client: round {}: a participant dropped out, joining again", round);
   }
 }

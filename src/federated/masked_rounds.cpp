@@ -45,6 +45,7 @@ bool MaskedRounds::join(const std::string& client, int round, const crypto::KxPu
   if (fixed_) return false;
   if (find_client(joined_, client) != joined_.end()) throw std::invalid_argument("client already joined this attempt");
   joined_.emplace_back(client, mask_key);
+  abandoned_.erase(client);
   if (!phase_started_) phase_started_ = now;
   return true;
 }
@@ -81,6 +82,7 @@ void MaskedRounds::submit(const std::string& client, int round, int attempt, int
 }
 
 void MaskedRounds::abandon_attempt() {
+  for (const auto& [client, key] : joined_) abandoned_.insert(client);
   ++attempt_;
   joined_.clear();
   submitted_.clear();
@@ -121,13 +123,21 @@ bool MaskedRounds::maybe_close(Clock::time_point now) {
   }
   last_contributors_ = int(submitted_.size());
   ++round_;
-  attempt_ = -1;
-  abandon_attempt();   // resets the attempt state for the next round (attempt 0)
+  start_round();
   return true;
 }
 
+void MaskedRounds::start_round() {
+  attempt_ = 0;
+  joined_.clear();
+  submitted_.clear();
+  abandoned_.clear();
+  fixed_ = false;
+  phase_started_.reset();
+}
+
 bool MaskedRounds::must_rejoin(const std::string& client, int round) const {
-  return round == round_ && !finished() && find_client(joined_, client) == joined_.end();
+  return round == round_ && abandoned_.count(client) > 0;
 }
 
 const NamedTensors* MaskedRounds::global_after(int round) const {
@@ -156,8 +166,7 @@ void MaskedRounds::restore(const std::string& snapshot) {
     if (key.rfind("global/", 0) == 0) archive.read(key, global_[key.substr(7)]);
   round_ = int(round.item<int64_t>());
   last_contributors_ = int(contributors.item<int64_t>());
-  attempt_ = -1;
-  abandon_attempt();
+  start_round();
 }
 
 }  // namespace sg::federated

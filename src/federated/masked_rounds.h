@@ -15,6 +15,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,7 +49,7 @@ class MaskedRounds final : public Rounds {
               std::vector<TensorSlot> layout, Clock::time_point now);
   // Fixes the set when due; closes the round when every participant submitted; abandons a timed-out attempt.
   bool maybe_close(Clock::time_point now) override;
-  // Whether `client` must join again (its attempt was abandoned, or it never joined this round).
+  // Whether `client` must join again: it was a participant of an attempt of `round` that was abandoned.
   bool must_rejoin(const std::string& client, int round) const;
 
   const NamedTensors* global_after(int round) const override;
@@ -65,6 +66,7 @@ class MaskedRounds final : public Rounds {
   };
   void check_round(int round) const;
   void abandon_attempt();
+  void start_round();
 
   RoundOptions options_;
   int round_ = 0;
@@ -76,6 +78,7 @@ class MaskedRounds final : public Rounds {
   std::optional<Clock::time_point> phase_started_;   // first join, then the moment the set was fixed
   std::vector<std::pair<std::string, Masked>> submitted_;
   std::vector<TensorSlot> layout_;
+  std::set<std::string> abandoned_;   // participants of this round's abandoned attempts that have not rejoined
 };
 
 }  // namespace sg::federated

@@ -37,10 +37,11 @@
 // With secure aggregation (masked_rounds.h) a round's submission is three steps instead of "submit":
 //   {"op":"join","round":r,"mask_key":hex}  (the client enclave adds a fresh key)   {"joined":bool}
 //   {"op":"peers","round":r}                                     {"fixed":true,"attempt":a,"keys":[hex...]} or
-//                                                                {"fixed":false}; the client enclave keeps the keys
+//                                                                {"fixed":false[,"rejoin":true]}; the client
+//                                                                enclave keeps the keys
 //   {"op":"submit","round":r,"samples":n,"masked":true}          {"accepted":true}; the client enclave adds
 //    + "attempt", "layout" and the tensor "masked" (I32 words)    its masked fixed-point update
-//   and "fetch" may answer {"closed":false,"rejoin":true}: the attempt was abandoned (a participant died).
+//   "peers" and "fetch" may answer "rejoin": the client's attempt was abandoned (a participant died): join again.
 #pragma once
 
 namespace sg::federated::op {

@@ -141,6 +141,8 @@ TEST(MaskedRounds, ADropoutAfterTheSetIsFixedCostsOneAttemptNotTheRound) {
   EXPECT_EQ(rounds.global_after(0), nullptr);
   EXPECT_FALSE(rounds.maybe_close(t0 + 11s));  // timed out: the attempt is abandoned
   EXPECT_TRUE(rounds.must_rejoin("a", 0));
+  EXPECT_TRUE(rounds.must_rejoin("dead", 0));   // it would be told so, were it alive
+  EXPECT_FALSE(rounds.must_rejoin("never-joined", 0));
   const auto t1 = t0 + 12s;
   clients[0].key = crypto::KxKeyPair::generate();   // fresh keys for the new attempt
   clients[1].key = crypto::KxKeyPair::generate();
@@ -153,8 +155,10 @@ TEST(MaskedRounds, ADropoutAfterTheSetIsFixedCostsOneAttemptNotTheRound) {
     rounds.submit(clients[i].name, 0, set2->first, 1, masked_update(clients[i], set2->second, 0, set2->first), layout(), t1 + 10s);
   ASSERT_NE(rounds.global_after(0), nullptr);
   EXPECT_NEAR(rounds.global_after(0)->at("m.lora_A.weight")[0][0].item<float>(), 2.0f, 1e-4);
-  EXPECT_FALSE(rounds.join("late", 1, crypto::KxKeyPair::generate().public_key, t1 + 10s) &&
-               rounds.participants(1, t1 + 10s).has_value());
+  // Round 1 starts afresh: nobody is told to rejoin it, and one participant does not fix its set.
+  EXPECT_FALSE(rounds.must_rejoin("dead", 1));
+  EXPECT_TRUE(rounds.join("a", 1, crypto::KxKeyPair::generate().public_key, t1 + 10s));
+  EXPECT_FALSE(rounds.participants(1, t1 + 10s).has_value());
 }
 
 }  // namespace
