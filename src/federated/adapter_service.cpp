@@ -157,6 +157,10 @@ class AdapterService {
     if (!reply) throw std::invalid_argument("server reply rejected: " + reply.error().message);
     auto control = json::parse(reply->control, nullptr, /*allow_exceptions=*/false);
     if (!control.is_object()) throw std::invalid_argument("the server enclave sent a malformed reply");
+    if (control.contains("error")) {   // the server's refusal, told apart from this enclave's own errors
+      control["server_error"] = control["error"];
+      control.erase("error");
+    }
     if (!reply->tensors.empty()) install_global(*reply);
     if (control.value("fixed", false)) {   // secure aggregation: this attempt's participants
       mask_attempt_ = control.at("attempt").get<int>();

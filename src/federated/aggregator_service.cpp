@@ -41,6 +41,9 @@ class AggregatorService {
     restore_if_unsealed();
     const auto now = Clock::now();
     const auto client = client_name(session);
+    // A client that finishes its local steps after its round closed (timeout) goes on with the next round.
+    if ((op == op::kSubmit || op == op::kJoin) && control.at("round").get<int>() < rounds_->open_round())
+      return split::json_reply({{"accepted", false}, {"joined", false}, {"late", true}});
     if (op == op::kSubmit) return masked_ ? submit_masked(client, request, control, now) : submit(client, request, control, now);
     if (op == op::kFetch) return fetch(client, control.at("round").get<int>(), now);
     if (op == op::kStatus) {

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "federated/local_steps.h"
@@ -35,8 +35,9 @@ json call_server(const RemoteLora& lora, const ServerLink& link, const json& req
     reply_frames.push_back({{"frame." + std::to_string(reply_frames.size()), "U8", {size}}, std::move(f)});
   }
   auto reply = call_client_enclave(lora, {{"op", op::kFromServer}}, std::move(reply_frames));
-  if (reply.contains("error"))
-    throw std::runtime_error("the server enclave refused '" + request.value("op", "") + "': " + reply["error"].get<std::string>());
+  if (reply.contains("server_error"))
+    throw std::runtime_error("the server enclave refused '" + request.value("op", "") + "': " +
+                             reply["server_error"].get<std::string>());
   return reply;
 }
 
@@ -68,12 +69,13 @@ std::optional<int> wait_for_round(const RemoteLora& lora, const ServerLink& link
 // Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
 // by joining an attempt, waiting for its participant set and submitting the masked update — again with fresh
 // keys if a participant died and the attempt was abandoned. Returns the clients averaged (0: the round
-// closed without this client, which joined too late).
+// closed without this client, which came too late; it goes on from the round's global adapter).
 int submit_and_wait(const RemoteLora& lora, const ServerLink& link, int round, int64_t samples, bool secure,
                     const FederationOptions& o) {
   if (!secure) {
-    call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
-    return wait_for_round(lora, link, round, o).value();
+    const auto reply = call_server(lora, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
+    const auto closed = wait_for_round(lora, link, round, o).value();
+    return reply.at("accepted").get<bool>() ? closed : 0;   // late: the round closed without this client
   }
   for (;;) {
     if (!call_server(lora, link, {{"op", op::kJoin}, {"round", round}}).at("joined").get<bool>()) {

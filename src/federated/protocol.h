@@ -25,11 +25,13 @@
 //                                                       session with this key
 //   {"op":"to_server","request":{...}}                  frame tensors "frame.0".. sealed for the server: the
 //                                                       request; "submit" requests carry the adapter
-//   {"op":"from_server"} + frame tensors                the server's reply control; a reply that carries the
-//                                                       global adapter installs it
+//   {"op":"from_server"} + frame tensors                the server's reply control (its "error" renamed
+//                                                       "server_error"); a reply that carries the global
+//                                                       adapter installs it
 //
 //   client enclave -> server enclave (aggregator_service.h)     reply
-//   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r}
+//   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r}, or
+//                                                                {"accepted":false,"late":true} once r closed
 //   {"op":"fetch","round":r}                                     {"closed":true,"round":r,"contributors":k}
 //                                                                + the global adapter, or {"closed":false}
 //   {"op":"status"}                                              {"open_round","rounds","finished",
