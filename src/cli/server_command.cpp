@@ -201,6 +201,9 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--clients-per-round", rounds.clients_per_round, "federated: a round closes when this many clients submitted")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--quorum", rounds.quorum, "federated: ... or after --round-timeout with at least this many (default: all)");
+  cmd->add_option("--clients", args->federated_job.clients,
+                  "federated: clients expected; more than --clients-per-round draws each round's clients at random")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--secure-aggregation", args->federated_job.secure_aggregation,
                "federated: pairwise-mask secure aggregation (the enclave learns only each round's sum)");
   cmd->add_option("--client-policy", args->client_policy_path,

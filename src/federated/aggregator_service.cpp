@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "crypto/bytes.h"
+#include "federated/client_sampler.h"
 #include "federated/job.h"
 #include "federated/masked_rounds.h"
 #include "federated/peer_attestation.h"
@@ -26,7 +27,10 @@ std::string client_name(const crypto::SessionId& session) { return crypto::to_he
 
 class AggregatorService {
  public:
-  AggregatorService(ServerJob job, tee::TrustedState& state) : state_(state) {
+  AggregatorService(ServerJob job, tee::TrustedState& state)
+      : state_(state),
+        sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
+                 job.rounds.round_timeout) {
     if (job.secure_aggregation) {
       masked_ = std::make_unique<MaskedRounds>(job.rounds);
       rounds_ = masked_.get();
@@ -44,9 +48,16 @@ class AggregatorService {
     // A client that finishes its local steps after its round closed (timeout) goes on with the next round.
     if ((op == op::kSubmit || op == op::kJoin) && control.at("round").get<int>() < rounds_->open_round())
       return split::json_reply({{"accepted", false}, {"joined", false}, {"late", true}});
+    if (op == op::kSelected) {
+      const auto chosen = sampler_.selected(client, control.at("round").get<int>(), now);
+      return split::json_reply({{"decided", chosen.has_value()}, {"selected", chosen.value_or(false)}});
+    }
+    if ((op == op::kSubmit || op == op::kJoin) && sampler_.selected(client, control.at("round").get<int>(), now) != true)
+      throw std::invalid_argument("this client was not drawn for round " + std::to_string(control.at("round").get<int>()));
     if (op == op::kSubmit) return masked_ ? submit_masked(client, request, control, now) : submit(client, request, control, now);
     if (op == op::kFetch) return fetch(client, control.at("round").get<int>(), now);
     if (op == op::kStatus) {
+      sampler_.register_client(client, now);
       close_if_due(now);
       return split::json_reply({{"open_round", rounds_->open_round()}, {"rounds", rounds_->options().rounds},
                                 {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr}});
@@ -141,6 +152,7 @@ class AggregatorService {
     spdlog::info("federated server: restored the sealed aggregator at round {}", rounds_->open_round());
   }
 
+  ClientSampler sampler_;
   std::unique_ptr<RoundAggregator> plain_;
   std::unique_ptr<MaskedRounds> masked_;
   Rounds* rounds_ = nullptr;

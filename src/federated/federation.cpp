@@ -140,6 +140,14 @@ FederationResult run_federation(const model::Transformer& model, RemoteLora& lor
   }
   const int last = federation.rounds_to_run < 0 ? out.rounds : std::min(out.rounds, out.first_round + federation.rounds_to_run);
   for (int round = out.first_round; round < last; ++round) {
+    const auto drawn = poll_server(lora, link, {{"op", op::kSelected}, {"round", round}},
+                                   [](const json& r) { return r.at("decided").get<bool>(); }, federation,
+                                   "round " + std::to_string(round) + "'s client draw");
+    if (!drawn.at("selected").get<bool>()) {   // not drawn: skip this round's steps, go on from its global adapter
+      out.contributors.push_back(wait_for_round(lora, link, round, federation).value_or(0));
+      spdlog::info("federated client: not drawn for round {} of {}", round + 1, out.rounds);
+      continue;
+    }
     const StepWindow window{round * per_round, std::min(total_steps, (round + 1) * per_round)};
     auto local = train_local_steps(model, lora, dataset, tokenizer, options, batching, window);
     out.local.losses.insert(out.local.losses.end(), local.losses.begin(), local.losses.end());

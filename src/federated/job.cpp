@@ -59,6 +59,7 @@ std::string ServerJob::to_json() const {
   json j{{"kind", "federated-server"}, {"rounds", rounds.rounds}, {"clients_per_round", rounds.clients_per_round},
          {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads},
          {"secure_aggregation", secure_aggregation}};
+  if (clients > 0) j["clients"] = clients;
   if (!client_policy.empty()) j["client_policy"] = json::parse(client_policy);
   return j.dump();
 }
@@ -66,7 +67,7 @@ std::string ServerJob::to_json() const {
 ServerJob ServerJob::parse(const std::string& json_text, const std::string& source) {
   const split::JobReader j(json_text, source, "federated-server",
                            {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy",
-                            "secure_aggregation"});
+                            "secure_aggregation", "clients"});
   ServerJob job;
   j.read("rounds", job.rounds.rounds);
   j.read("clients_per_round", job.rounds.clients_per_round);
@@ -77,11 +78,14 @@ ServerJob ServerJob::parse(const std::string& json_text, const std::string& sour
   job.rounds.round_timeout = std::chrono::milliseconds(timeout_ms);
   j.read("threads", job.threads);
   j.read("secure_aggregation", job.secure_aggregation);
+  job.clients = job.rounds.clients_per_round;
+  j.read("clients", job.clients);
   if (job.rounds.rounds < 1) j.fail("rounds", "must be >= 1");
   if (job.rounds.clients_per_round < 1) j.fail("clients_per_round", "must be >= 1");
   if (job.rounds.quorum < 1 || job.rounds.quorum > job.rounds.clients_per_round)
     j.fail("quorum", "must be in [1, clients_per_round]");
   if (timeout_ms < 1) j.fail("round_timeout_ms", "must be >= 1");
+  if (job.clients < job.rounds.clients_per_round) j.fail("clients", "must be >= clients_per_round");
   if (job.threads < 1) j.fail("threads", "must be >= 1");
   job.client_policy = read_policy(j, "client_policy", source);
   if (job.client_policy.empty()) j.fail("client_policy", "is required (mutual attestation: which client enclaves may join)");

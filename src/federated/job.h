@@ -31,12 +31,13 @@ struct ClientJob {
 // The job of the server enclave that aggregates:
 //
 //   { "kind": "federated-server", "rounds": 3, "clients_per_round": 3, "quorum": 2, "round_timeout_ms": 60000,
-//     "threads": 1, "secure_aggregation": false, "client_policy": { tee/policy.h, usually with allowed_code } }
+//     "threads": 1, "secure_aggregation": false, "clients": 3, "client_policy": { tee/policy.h, ... } }
 struct ServerJob {
   RoundOptions rounds;
   int threads = 1;
   std::string client_policy;   // policy JSON (required): which client enclaves may open a session
   bool secure_aggregation = false;   // pairwise masks: the enclave learns only each round's sum (masked_rounds.h)
+  int clients = 0;   // clients expected (0: clients_per_round); more samples each round (client_sampler.h)
 
   std::string to_json() const;
   static ServerJob parse(const std::string& json_text, const std::string& source);   // throws naming the field

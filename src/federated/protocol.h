@@ -34,8 +34,10 @@
 //                                                                {"accepted":false,"late":true} once r closed
 //   {"op":"fetch","round":r}                                     {"closed":true,"round":r,"contributors":k}
 //                                                                + the global adapter, or {"closed":false}
-//   {"op":"status"}                                              {"open_round","rounds","finished",
+//   {"op":"status"}  (registers the client for sampling)         {"open_round","rounds","finished",
 //                                                                 "secure_aggregation"}
+//   {"op":"selected","round":r}                                  {"decided":bool,"selected":bool}: whether this
+//                                                                client trains in round r (client_sampler.h)
 // With secure aggregation (masked_rounds.h) a round's submission is three steps instead of "submit":
 //   {"op":"join","round":r,"mask_key":hex}  (the client enclave adds a fresh key)   {"joined":bool}
 //   {"op":"peers","round":r}                                     {"fixed":true,"attempt":a,"keys":[hex...]} or
@@ -62,4 +64,5 @@ inline constexpr const char* kFetch = "fetch";
 inline constexpr const char* kStatus = "status";
 inline constexpr const char* kJoin = "join";
 inline constexpr const char* kPeers = "peers";
+inline constexpr const char* kSelected = "selected";
 }  // namespace sg::federated::op

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <map>
 #include <tuple>
 
 #include "federated/aggregator.h"
+#include "federated/client_sampler.h"
 #include "federated/masked_rounds.h"
 #include "federated/secure_aggregation.h"
 
@@ -159,6 +161,37 @@ TEST(MaskedRounds, ADropoutAfterTheSetIsFixedCostsOneAttemptNotTheRound) {
   EXPECT_FALSE(rounds.must_rejoin("dead", 1));
   EXPECT_TRUE(rounds.join("a", 1, crypto::KxKeyPair::generate().public_key, t1 + 10s));
   EXPECT_FALSE(rounds.participants(1, t1 + 10s).has_value());
+}
+
+TEST(ClientSampler, DrawsPerRoundClientsOnceEveryoneRegisteredOrTheWaitPassed) {
+  ClientSampler sampler(3, 2, 10s);
+  const auto t0 = Clock::now();
+  sampler.register_client("a", t0);
+  sampler.register_client("b", t0);
+  EXPECT_FALSE(sampler.selected("a", 0, t0 + 5s).has_value());   // waiting for "c"
+  sampler.register_client("c", t0 + 6s);
+  std::map<std::string, int> drawn;
+  for (int round = 0; round < 60; ++round) {
+    int in_round = 0;
+    for (const char* c : {"a", "b", "c"}) {
+      const auto chosen = sampler.selected(c, round, t0 + 6s);
+      ASSERT_TRUE(chosen.has_value());
+      EXPECT_EQ(chosen, sampler.selected(c, round, t0 + 7s));   // a round's draw is fixed
+      in_round += *chosen;
+      drawn[c] += *chosen;
+    }
+    EXPECT_EQ(in_round, 2);
+  }
+  for (const auto& [client, n] : drawn) EXPECT_GT(n, 20) << client;   // each drawn 40 times expected, not always
+  for (const auto& [client, n] : drawn) EXPECT_LT(n, 60) << client;
+
+  ClientSampler late(3, 2, 10s);   // one client never comes: draw among the two after the wait
+  late.register_client("a", t0);
+  late.register_client("b", t0);
+  EXPECT_FALSE(late.selected("a", 0, t0 + 9s).has_value());
+  EXPECT_EQ(late.selected("a", 0, t0 + 10s), true);
+  EXPECT_EQ(late.selected("b", 0, t0 + 10s), true);
+  EXPECT_EQ(ClientSampler(2, 2, 1s).selected("anyone", 0, t0), true);   // no sampling: everyone takes part
 }
 
 }  // namespace

@@ -54,13 +54,14 @@ struct Server {
 
   // The client policy admits client enclaves running this build on this (sim) platform, unless given.
   explicit Server(const RoundOptions& rounds, const std::string& state_dir = "", std::string client_policy = "",
-                  bool secure_aggregation = false) {
+                  bool secure_aggregation = false, int clients = 0) {
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = state_dir.empty() ? dir.path() + "/server" : state_dir;
     ServerJob job;
     job.rounds = rounds;
     job.secure_aggregation = secure_aggregation;
+    job.clients = clients;
     job.client_policy = client_policy.empty() ? net::sim_peer_policy(options) : client_policy;
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
@@ -250,6 +251,28 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
   EXPECT_LT(gap, 1e-3);
   const double moved = (plain - logits(model::Transformer::load(kModel))).abs().max().item<double>();
   EXPECT_GT(moved, 10 * gap) << "the federation must have moved the adapter away from its zero-B start";
+}
+
+// Three clients, two drawn per round: every round averages exactly two, and the third skips its steps.
+TEST(Federation, EachRoundTrainsTheClientsTheServerEnclaveDraws) {
+  Server server(rounds(2, 2, 2), "", "", false, /*clients=*/3);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  std::vector<FederationResult> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      Client c(client_job(server.host->sim_client_policy()), server);
+      connect_to_server(*c.lora, c.link);
+      results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 16, 16), *tokenizer, options(4), batching());
+    });
+  }
+  for (auto& t : threads) t.join();
+  int steps = 0;
+  for (const auto& r : results) {
+    EXPECT_EQ(r.contributors, (std::vector<int>{2, 2}));
+    steps += r.local.steps;
+  }
+  EXPECT_EQ(steps, 2 /*rounds*/ * 2 /*drawn*/ * 2 /*steps per round*/);
 }
 
 TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
