@@ -90,7 +90,7 @@ nlohmann::json bench_federated(const std::string& sliceguard) {
   auto session = tee::LocalSession::open(*enclave, sim_policy(*enclave, key)).value();
   auto model = model::Transformer::load(kModel);
   auto lora = federated::RemoteLora::attach(model, [&](const crypto::Envelope& e) { return session->call(e).value(); });
-  auto remote = federated::train_local_steps(model, *lora, dataset, *tokenizer, options, batching);
+  auto remote = federated::train_local_steps(model, *lora, train::shuffled_epochs(dataset, *tokenizer, batching), options);
   const int64_t rss = peak_rss(enclave->pid());
   const int64_t state_bytes = lora->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
   (void)enclave->stop();

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "federated/named_archive.h"
+
 namespace sg::federated {
 namespace {
 
@@ -88,14 +90,14 @@ const NamedTensors* RoundAggregator::global_after(int round) const {
 std::string RoundAggregator::snapshot() const {
   torch::serialize::OutputArchive archive;
   archive.write("round", torch::tensor(int64_t(round_)));
-  for (const auto& [name, t] : global_) archive.write("global/" + name, t);
+  write_named(archive, "global/", global_);
   int i = 0;
   for (const auto& [client, s] : submissions_) {
     const std::string prefix = "submission" + std::to_string(i++) + "/";
     archive.write(prefix + "client", torch::from_blob(const_cast<char*>(client.data()), {int64_t(client.size())},
                                                       torch::kUInt8).clone());
     archive.write(prefix + "samples", torch::tensor(s.samples));
-    for (const auto& [name, t] : s.adapter) archive.write(prefix + "tensor/" + name, t);
+    write_named(archive, prefix + "tensor/", s.adapter);
   }
   archive.write("submissions", torch::tensor(int64_t(submissions_.size())));
   std::ostringstream out;
@@ -110,19 +112,14 @@ void RoundAggregator::restore(const std::string& snapshot) {
   at::Tensor round, count;
   archive.read("round", round);
   archive.read("submissions", count);
-  global_.clear();
+  global_ = read_named(archive, "global/");
   submissions_.clear();
-  for (const auto& key : archive.keys()) {
-    if (key.rfind("global/", 0) == 0) archive.read(key, global_[key.substr(7)]);
-  }
   for (int64_t i = 0; i < count.item<int64_t>(); ++i) {
     const std::string prefix = "submission" + std::to_string(i) + "/";
     at::Tensor client, samples;
     archive.read(prefix + "client", client);
     archive.read(prefix + "samples", samples);
-    Submission s{samples.item<int64_t>(), {}};
-    for (const auto& key : archive.keys())
-      if (key.rfind(prefix + "tensor/", 0) == 0) archive.read(key, s.adapter[key.substr(prefix.size() + 7)]);
+    Submission s{samples.item<int64_t>(), read_named(archive, prefix + "tensor/")};
     submissions_[std::string(reinterpret_cast<const char*>(client.data_ptr<uint8_t>()), std::size_t(client.numel()))] =
         std::move(s);
   }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -129,9 +130,17 @@ FederationResult run_federation(const model::Transformer& model, RemoteLora& lor
   out.rounds = status.rounds;
   out.first_round = status.open_round;
 
+  // Every round walks the run's batch order from its start: tokenise and shuffle each epoch once.
+  const auto fresh = train::shuffled_epochs(dataset, tokenizer, batching);
+  std::map<int, std::vector<data::Batch>> epochs;
+  const train::EpochBatches batches = [&](int epoch) {
+    auto it = epochs.find(epoch);
+    if (it == epochs.end()) it = epochs.emplace(epoch, fresh(epoch)).first;
+    return it->second;
+  };
   auto step_options = options;
   step_options.optimizer.accumulation = lora.accumulation();
-  const int total_steps = train::planned_steps(train::shuffled_epochs(dataset, tokenizer, batching)(0).size(), step_options);
+  const int total_steps = train::planned_steps(batches(0).size(), step_options);
   const int per_round = (total_steps + out.rounds - 1) / out.rounds;
   if (out.first_round > 0) {
     // Join with the current global adapter (the last closed round's).
@@ -149,7 +158,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteLora& lor
       continue;
     }
     const StepWindow window{round * per_round, std::min(total_steps, (round + 1) * per_round)};
-    auto local = train_local_steps(model, lora, dataset, tokenizer, options, batching, window);
+    auto local = train_local_steps(model, lora, batches, options, window);
     out.local.losses.insert(out.local.losses.end(), local.losses.begin(), local.losses.end());
     out.local.steps += local.steps;
     out.local.tokens += local.tokens;

@@ -43,11 +43,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   j.read("target_modules", job.lora.target_modules);
   if (job.lora.target_modules.empty())
     j.fail("target_modules", "must name at least one module");
-  j.read("lr", job.optimizer.lr);
-  j.read("weight_decay", job.optimizer.weight_decay);
-  j.read("warmup", job.optimizer.warmup_steps);
-  j.read("max_grad_norm", job.optimizer.max_grad_norm);
-  j.read("accumulation", job.optimizer.accumulation);
+  j.read_optimizer(job.optimizer);
   j.read("seed", job.seed);
   j.read("threads", job.threads);
   if (job.threads < 1) j.fail("threads", "must be >= 1");

@@ -10,9 +10,8 @@
 
 namespace sg::federated {
 
-train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const data::Dataset& dataset,
-                                     const model::Tokenizer& tokenizer, const train::TrainOptions& options,
-                                     const data::BatchOptions& batching, StepWindow window) {
+train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const train::EpochBatches& batches,
+                                     const train::TrainOptions& options, StepWindow window) {
   using nlohmann::json;
   auto call = [&](const json& control) { return json::parse(lora.call(control.dump())); };
   train::DrivenRun run;
@@ -29,7 +28,7 @@ train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora
     return train::RemoteMicroStep{loss.item<double>(), r.at("stepped").get<bool>(), r.at("step").get<int>(),
                                   r.at("lr").get<double>()};
   };
-  return train::drive_run(train::shuffled_epochs(dataset, tokenizer, batching), options, run);
+  return train::drive_run(batches, options, run);
 }
 
 }  // namespace sg::federated

@@ -4,7 +4,6 @@
 // equal `sliceguard finetune --method lora`'s.
 #pragma once
 
-#include "data/dataset.h"
 #include "federated/remote_lora.h"
 #include "train/local_trainer.h"
 
@@ -16,8 +15,8 @@ struct StepWindow {
   int stop_after = -1;
 };
 
-train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const data::Dataset& dataset,
-                                     const model::Tokenizer& tokenizer, const train::TrainOptions& options,
-                                     const data::BatchOptions& batching, StepWindow window = {});
+// `batches`: the run's epochs, as train::shuffled_epochs makes them.
+train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const train::EpochBatches& batches,
+                                     const train::TrainOptions& options, StepWindow window = {});
 
 }  // namespace sg::federated

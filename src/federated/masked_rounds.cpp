@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "federated/named_archive.h"
 #include "federated/secure_aggregation.h"
 
 namespace sg::federated {
@@ -148,7 +149,7 @@ std::string MaskedRounds::snapshot() const {
   torch::serialize::OutputArchive archive;
   archive.write("round", torch::tensor(int64_t(round_)));
   archive.write("contributors", torch::tensor(int64_t(last_contributors_)));
-  for (const auto& [name, t] : global_) archive.write("global/" + name, t);
+  write_named(archive, "global/", global_);
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -161,9 +162,7 @@ void MaskedRounds::restore(const std::string& snapshot) {
   at::Tensor round, contributors;
   archive.read("round", round);
   archive.read("contributors", contributors);
-  global_.clear();
-  for (const auto& key : archive.keys())
-    if (key.rfind("global/", 0) == 0) archive.read(key, global_[key.substr(7)]);
+  global_ = read_named(archive, "global/");
   round_ = int(round.item<int64_t>());
   last_contributors_ = int(contributors.item<int64_t>());
   start_round();

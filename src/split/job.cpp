@@ -46,11 +46,7 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   std::string score = "l1";
   j.read("spf_score", score);
   t.method.spf.score = peft::parse_spf_score(score);
-  j.read("lr", t.optimizer.lr);
-  j.read("weight_decay", t.optimizer.weight_decay);
-  j.read("warmup", t.optimizer.warmup_steps);
-  j.read("max_grad_norm", t.optimizer.max_grad_norm);
-  j.read("accumulation", t.optimizer.accumulation);
+  j.read_optimizer(t.optimizer);
   j.read("seed", t.seed);
   t.method.spf.seed = t.seed;
   j.read("total_steps", t.total_steps);

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "train/optimizer.h"
+
 namespace sg::split {
 
 class JobReader {
@@ -35,6 +37,14 @@ class JobReader {
     }
   }
   bool has(const char* field) const { return j_.contains(field); }
+  // The optimiser fields every training job shares: lr, weight_decay, warmup, max_grad_norm, accumulation.
+  void read_optimizer(train::OptimizerOptions& o) const {
+    read("lr", o.lr);
+    read("weight_decay", o.weight_decay);
+    read("warmup", o.warmup_steps);
+    read("max_grad_norm", o.max_grad_norm);
+    read("accumulation", o.accumulation);
+  }
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
     throw std::invalid_argument(source_ + ": job field '" + field + "' " + problem);
   }

@@ -103,7 +103,8 @@ TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining
   auto model = model::Transformer::load(kModel);
   auto lora = RemoteLora::attach(model, client.transport());
   EXPECT_EQ(lora->adapted_modules().size(), 4u * 7u);   // 4 layers x 7 projections
-  const auto remote = train_local_steps(model, *lora, data, *tokenizer, options(), batching()).losses;
+  const auto remote =
+      train_local_steps(model, *lora, train::shuffled_epochs(data, *tokenizer, batching()), options()).losses;
   const auto local = local_lora_losses(job(), data, *tokenizer);
   ASSERT_EQ(remote.size(), 6u);
   ASSERT_EQ(local.size(), remote.size());
@@ -118,7 +119,8 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   auto lora = RemoteLora::attach(model, client.transport());
   auto o = options();
   o.max_steps = 2;
-  train_local_steps(model, *lora, dataset(0, 48), *tokenizer, o, batching());
+  const auto data = dataset(0, 48);
+  train_local_steps(model, *lora, train::shuffled_epochs(data, *tokenizer, batching()), o);
   // The enclave's A matrices as its seeded init made them (B starts at zero, so A is the distinctive one).
   torch::manual_seed(job().seed);
   auto reference = model::Transformer::load(kModel);
