@@ -68,7 +68,8 @@ json drug_indication_example(Rng& rng) {
   const bool positive = chance(rng, 0.5);
   std::string drug = positive ? pick_from(rng, c.drugs) : pick_from(rng, all_drugs());
   const bool indicated = std::find(c.drugs.begin(), c.drugs.end(), drug) != c.drugs.end();
-  return classification("Is " + drug + " indicated for " + c.name + "?", indicated ? "yes" : "no");
+  // The condition first, as the notes list a condition's drugs; single-token labels in the bundled vocabulary.
+  return classification("Drugs indicated for " + c.name + ": is " + drug + " one of them?", indicated ? "indicated" : "not");
 }
 
 json severity_example(Rng& rng) {
@@ -119,7 +120,7 @@ struct TaskSpec {
 const std::vector<TaskSpec>& task_specs() {
   static const std::vector<TaskSpec> kSpecs = {
       {"triage", all_departments(), triage_example},
-      {"drug_indication", {"yes", "no"}, drug_indication_example},
+      {"drug_indication", {"indicated", "not"}, drug_indication_example},
       {"severity", {"mild", "moderate", "severe"}, severity_example},
       {"disease_extraction", {}, disease_extraction_example},
       {"clinical_qa", {}, clinical_qa_example},
@@ -178,6 +179,7 @@ std::vector<std::string> medical_knowledge_notes() {
     notes.push_back("The hallmark symptom of " + c.name + " is " + c.symptoms[0] + ".");
     notes.push_back("Drugs indicated for " + c.name + ": " + join_list(c.drugs) + ".");
     notes.push_back("A first-line drug for " + c.name + " is " + c.drugs[0] + ".");
+    for (const auto& drug : c.drugs) notes.push_back(drug + " is indicated for " + c.name + ".");
     notes.push_back("Red flags in " + c.name + " include " + join_list(c.severe_signs) + ".");
   }
   return notes;

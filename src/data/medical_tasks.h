@@ -1,7 +1,7 @@
 // A deterministic generator of five synthetic medical tasks standing in for the paper's five medical
 // datasets, all drawn from one knowledge table (medical_knowledge.h):
 //   triage            classification  symptoms -> department
-//   drug_indication   classification  "is DRUG indicated for CONDITION?" -> yes / no
+//   drug_indication   classification  "Drugs indicated for CONDITION: is DRUG one of them?" -> indicated / not
 //   severity          classification  case note -> mild / moderate / severe
 //   disease_extraction generation     clinical note -> the condition it mentions
 //   clinical_qa       generation      short question about a condition -> short answer
