@@ -10,7 +10,7 @@
 #include "data/dataset.h"
 #include "federated/job.h"
 #include "federated/local_steps.h"
-#include "federated/remote_lora.h"
+#include "federated/remote_adapter.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
@@ -89,10 +89,10 @@ nlohmann::json bench_federated(const std::string& sliceguard) {
   auto enclave = tee::EnclaveProcess::start(launch).value();
   auto session = tee::LocalSession::open(*enclave, sim_policy(*enclave, key)).value();
   auto model = model::Transformer::load(kModel);
-  auto lora = federated::RemoteLora::attach(model, [&](const crypto::Envelope& e) { return session->call(e).value(); });
-  auto remote = federated::train_local_steps(model, *lora, train::shuffled_epochs(dataset, *tokenizer, batching), options);
+  auto adapter = federated::RemoteAdapter::attach(model, [&](const crypto::Envelope& e) { return session->call(e).value(); });
+  auto remote = federated::train_local_steps(model, *adapter, train::shuffled_epochs(dataset, *tokenizer, batching), options);
   const int64_t rss = peak_rss(enclave->pid());
-  const int64_t state_bytes = lora->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
+  const int64_t state_bytes = adapter->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
   (void)enclave->stop();
 
   const double local_tps = local.tokens / local.seconds, remote_tps = remote.tokens / remote.seconds;

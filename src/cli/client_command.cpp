@@ -90,21 +90,22 @@ void run_federated_client(ClientArgs args) {
   auto session = tee::LocalSession::open(*enclave.process, *own_policy);
   if (!session) throw std::runtime_error("client enclave: " + session.error().message);
 
-  auto lora = federated::RemoteLora::attach(model, [&](const crypto::Envelope& e) {
+  auto adapter = federated::RemoteAdapter::attach(model, [&](const crypto::Envelope& e) {
     auto reply = (*session)->call(e);
     if (!reply) throw std::runtime_error("client enclave: " + reply.error().message);
     return std::move(*reply);
   });
   auto server = net::ServerConnection::open(connect_options(args));
   const auto link = federated::link_over(*server);
-  federated::connect_to_server(*lora, link);
-  std::fprintf(stderr, "client: server enclave attested by the client enclave; LoRA on %zu modules (%lld parameters, "
-               "held in the client enclave)\n", lora->adapted_modules().size(),
-               static_cast<long long>(lora->trainable_parameters()));
+  federated::connect_to_server(*adapter, link);
+  const std::string held = job.method == "ptuning" ? "a " + std::to_string(adapter->virtual_tokens()) + "-token prefix"
+                                                    : "LoRA on " + std::to_string(adapter->adapted_modules().size()) + " modules";
+  std::fprintf(stderr, "client: server enclave attested by the client enclave; %s (%lld parameters, held in the client "
+               "enclave)\n", held.c_str(), static_cast<long long>(adapter->trainable_parameters()));
 
   auto train = args.train;
   train.seed = job.seed;
-  const auto result = federated::run_federation(model, *lora, link, data::load_jsonl(args.data_path), *tokenizer,
+  const auto result = federated::run_federation(model, *adapter, link, data::load_jsonl(args.data_path), *tokenizer,
                                                 train, args.batching);
   const auto& local = result.local;
   std::printf("client: rounds %d..%d of %d, %d local steps, final loss %.4f, %.0f tokens/s\n", result.first_round + 1,
@@ -115,8 +116,14 @@ void run_federated_client(ClientArgs args) {
                             {"steps", local.steps}, {"tokens", local.tokens}, {"examples", local.examples},
                             {"seconds", local.seconds}, {"losses", local.losses}};
   if (!args.eval_paths.empty()) {
-    const peft::AdapterSet none;   // the model's modules already carry the remote (global) adapter
-    const auto scorer = eval::local_scorer(model, none);
+    eval::Scorer scorer;   // through the remote (global) adapter
+    scorer.logits = [&](const at::Tensor& ids, const at::Tensor& mask) { return adapter->logits(model, ids, mask); };
+    scorer.greedy = [&](const std::vector<int32_t>& prompt, int max_new, const std::vector<int32_t>& stop) {
+      model::SamplingOptions greedy;
+      greedy.max_new_tokens = max_new;
+      greedy.stop_tokens = stop;
+      return adapter->generate(model, prompt, greedy);
+    };
     summary["eval"] = evaluate_files(scorer, *tokenizer, args.eval_paths, args.eval);
   }
   if (!args.summary_path.empty()) write_json(args.summary_path, summary);
@@ -194,13 +201,18 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--tls-ca", args->tls_ca, "Trust roots (PEM) when the server uses TLS")->check(CLI::ExistingFile);
   cmd->add_flag("--resume", args->resume, "Skip the steps the server enclave has already done (after a server restart)");
   cmd->add_option("--connect-timeout", args->connect_timeout_s, "Seconds to wait for the server")->capture_default_str();
-  // Method 1 (federated plans): the client's own enclave and the LoRA it holds.
+  // Method 1 (federated plans): the client's own enclave and the adapter it holds (LoRA or a prefix).
   auto& job = args->job;
   cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config and sim key")->capture_default_str();
   cmd->add_option("--sim-platform-key", args->sim_platform_key,
                   "federated, sim: the platform key file (the server's, to run on the same simulated platform)");
+  cmd->add_option("--method", job.method, "federated: adapter | ptuning (P-tuning v2's prefix in the enclave)")
+      ->check(CLI::IsMember({"lora", "ptuning"}))->capture_default_str();
+  cmd->add_option("--virtual-tokens", job.prefix.num_virtual_tokens, "federated, ptuning: prefix length")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--prefix-projection", job.prefix.prefix_projection, "federated, ptuning: reparameterise the prefix with an MLP");
   cmd->add_option("--lora-r", job.lora.r, "federated: LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lora-alpha", job.lora.alpha, "federated: LoRA alpha")->capture_default_str();
   cmd->add_option("--lora-dropout", job.lora.dropout, "federated: LoRA dropout")->check(CLI::Range(0.0, 1.0))->capture_default_str();

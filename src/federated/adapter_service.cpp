@@ -16,6 +16,8 @@
 #include "crypto/key_exchange.h"
 #include "crypto/otp_channel.h"
 #include "crypto/secret_key.h"
+#include "model/layers.h"
+#include "model/transformer.h"
 #include "split/wire.h"
 #include "tee/enclave_runtime.h"
 #include "tee/evidence.h"
@@ -38,13 +40,15 @@ class AdapterService {
 
   crypto::Envelope handle(const std::string& op, const json& control, const crypto::Envelope& request) {
     if (op == op::kInit) return init(control);
-    if (!lora_) throw std::invalid_argument("'" + op + "' before init");
+    if (!lora_ && !prefix_) throw std::invalid_argument("'" + op + "' before init");
     if (op == op::kServerHello) return server_hello();
     if (op == op::kServerConnect) return server_connect(control);
     if (op == op::kToServer) return to_server(control);
     if (op == op::kFromServer) return from_server(request);
     if (op == op::kForward) return forward(request, control);
     if (op == op::kBackward) return backward(request, control);
+    if (op == op::kPrefixForward) return prefix_forward(request, control);
+    if (op == op::kPrefixBackward) return prefix_backward(request, control);
     if (op == op::kMicro) {
       train::seed_batch(job_.seed, {control.at("epoch").get<int>(), control.at("index").get<std::size_t>()});
       return split::json_reply(json::object());
@@ -53,7 +57,7 @@ class AdapterService {
       if (!optimizer_) {
         auto options = job_.optimizer;
         options.total_steps = control.at("total_steps").get<int>();
-        optimizer_.emplace(lora_->parameters(), options);
+        optimizer_.emplace(lora_ ? lora_->parameters() : prefix_->parameters(), options);
         total_steps_ = options.total_steps;
       }
       return split::json_reply({{"total_steps", total_steps_}});
@@ -74,7 +78,8 @@ class AdapterService {
   };
 
   crypto::Envelope init(const json& control) {
-    if (lora_) throw std::invalid_argument("init twice");
+    if (lora_ || prefix_) throw std::invalid_argument("init twice");
+    if (job_.method == "ptuning") return init_prefix(control.at("model"));
     std::vector<peft::ModuleShape> shapes;
     for (const auto& m : control.at("modules"))
       shapes.push_back({m.at("name").get<std::string>(), m.at("layer").get<int>(), m.at("in").get<int64_t>(),
@@ -89,8 +94,35 @@ class AdapterService {
       parameters += m->a().numel() + m->b().numel();
     }
     spdlog::info("federated client: LoRA on {} modules, {} parameters held in the enclave", adapted.size(), parameters);
-    return split::json_reply({{"adapted", adapted}, {"trainable_parameters", parameters},
-                  {"accumulation", job_.optimizer.accumulation}});
+    return split::json_reply({{"method", "lora"}, {"adapted", adapted}, {"trainable_parameters", parameters},
+                              {"accumulation", job_.optimizer.accumulation}});
+  }
+
+  crypto::Envelope init_prefix(const json& model) {
+    const peft::PrefixShape shape{model.at("layers").get<int>(), model.at("kv_heads").get<int64_t>(),
+                                  model.at("head_dim").get<int64_t>(), model.at("hidden_size").get<int64_t>()};
+    torch::manual_seed(job_.seed);   // the same draws as Prefix::create after `finetune --seed`
+    prefix_.emplace(peft::Prefix::create(shape, job_.prefix, torch::TensorOptions().dtype(torch::kFloat32)));
+    int64_t parameters = 0;
+    for (const auto& p : prefix_->parameters()) parameters += p.numel();
+    spdlog::info("federated client: a {}-token prefix, {} parameters held in the enclave",
+                 job_.prefix.num_virtual_tokens, parameters);
+    return split::json_reply({{"method", "ptuning"}, {"adapted", json::array()}, {"trainable_parameters", parameters},
+                              {"accumulation", job_.optimizer.accumulation},
+                              {"num_virtual_tokens", job_.prefix.num_virtual_tokens}});
+  }
+
+  // The trainable tensors under the names the server enclave averages them by.
+  std::vector<std::pair<std::string, at::Tensor>> held_tensors() const {
+    std::vector<std::pair<std::string, at::Tensor>> held;
+    if (prefix_)
+      for (const auto& [name, p] : prefix_->named_parameters()) held.emplace_back("prefix." + name, p);
+    if (lora_)
+      for (const auto& [name, m] : lora_->modules()) {
+        held.emplace_back(name + ".lora_A.weight", m->a());
+        held.emplace_back(name + ".lora_B.weight", m->b());
+      }
+    return held;
   }
 
   // --- federation: this enclave is the end point of its OTP session with the server enclave -------------
@@ -136,10 +168,7 @@ class AdapterService {
     } else if (what == op::kSubmit && request.value("masked", false)) {
       tensors.push_back(masked_update(request));
     } else if (what == op::kSubmit) {
-      for (const auto& [name, m] : lora_->modules()) {
-        tensors.push_back(to_wire(name + ".lora_A.weight", m->a()));
-        tensors.push_back(to_wire(name + ".lora_B.weight", m->b()));
-      }
+      for (const auto& [name, tensor] : held_tensors()) tensors.push_back(to_wire(name, tensor));
     }
     auto frames = crypto::seal_envelope(*server_, {request.dump(), std::move(tensors)}).value();
     std::vector<crypto::Tensor> out;
@@ -182,12 +211,10 @@ class AdapterService {
     if (!mask_key_ || mask_peers_.empty()) throw std::invalid_argument("masked submit before join and peers");
     std::vector<float> values;
     json layout = json::array();
-    for (const auto& [name, m] : lora_->modules()) {
-      for (auto [suffix, param] : {std::pair{".lora_A.weight", m->a()}, std::pair{".lora_B.weight", m->b()}}) {
-        const auto flat = param.detach().contiguous().flatten();
-        values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-        layout.push_back({name + suffix, param.sizes().vec()});
-      }
+    for (const auto& [name, param] : held_tensors()) {
+      const auto flat = param.detach().contiguous().flatten();
+      values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+      layout.push_back({name, param.sizes().vec()});
     }
     const int round = request.at("round").get<int>();
     const auto encoded = encode_weighted(values, double(request.at("samples").get<int64_t>()), int(mask_peers_.size()));
@@ -201,16 +228,16 @@ class AdapterService {
 
   void install_global(const crypto::Envelope& global) {
     torch::NoGradGuard no_grad;
-    if (global.tensors.size() != 2 * lora_->modules().size())
+    const auto held = held_tensors();
+    if (global.tensors.size() != held.size())
       throw std::invalid_argument("the global adapter has " + std::to_string(global.tensors.size()) +
-                                  " tensors, this enclave holds " + std::to_string(2 * lora_->modules().size()));
-    for (const auto& [name, m] : lora_->modules()) {
-      for (auto [suffix, param] : {std::pair{".lora_A.weight", m->a()}, std::pair{".lora_B.weight", m->b()}}) {
-        auto value = from_wire(global, name + suffix, torch::kFloat32, 2);
-        if (value.sizes() != param.sizes())
-          throw std::invalid_argument("global tensor '" + name + suffix + "' has shape " + c10::str(value.sizes()));
-        param.copy_(value);
-      }
+                                  " tensors, this enclave holds " + std::to_string(held.size()));
+    for (const auto& [name, param] : held) {
+      auto value = from_wire(global, name, torch::kFloat32, param.dim());
+      if (value.sizes() != param.sizes())
+        throw std::invalid_argument("global tensor '" + name + "' has shape " + c10::str(value.sizes()) +
+                                    ", this enclave's is " + c10::str(param.sizes()));
+      param.copy_(value);
     }
   }
 
@@ -220,7 +247,48 @@ class AdapterService {
     return *it->second;
   }
 
+  // --- the prefix: this enclave's part of every layer's attention -----------------------------------------
+
+  // A named tensor of a request with the expected rank.
+  static at::Tensor tensor(const crypto::Envelope& request, const std::string& name, int64_t dim) {
+    if (!request.find(name)) throw std::invalid_argument("request without tensor '" + name + "'");
+    return from_wire(request, name, torch::kFloat32, dim);
+  }
+
+  // Layer `layer`'s queries q (B,H,T,E) over the prefix keys: the part of attention and its log-sum-exp.
+  model::PartialAttention prefix_attention(int layer, const at::Tensor& q) const {
+    if (!prefix_) throw std::invalid_argument("this client enclave holds LoRA, not a prefix");
+    const auto cache = prefix_->initial_cache(1);
+    if (layer < 0 || layer >= int(cache.keys.size()))
+      throw std::invalid_argument("layer " + std::to_string(layer) + " outside the prefix's " +
+                                  std::to_string(cache.keys.size()) + " layers");
+    if (q.size(3) != prefix_->head_dim() || q.size(1) % cache.keys[layer].size(1) != 0)
+      throw std::invalid_argument("queries of shape " + c10::str(q.sizes()) + " do not fit the prefix's heads");
+    return model::attend_partial(q, cache.keys[layer], cache.values[layer], {});
+  }
+
+  crypto::Envelope prefix_forward(const crypto::Envelope& request, const json& control) {
+    torch::NoGradGuard no_grad;   // backward recomputes: the enclave keeps no activations between calls
+    const auto part = prefix_attention(control.at("layer").get<int>(), tensor(request, "q", 4));
+    return split::json_reply(json::object(), {to_wire("out", part.out), to_wire("lse", part.lse)});
+  }
+
+  crypto::Envelope prefix_backward(const crypto::Envelope& request, const json& control) {
+    auto q = tensor(request, "q", 4).requires_grad_(true);
+    auto d_out = tensor(request, "d_out", 4), d_lse = tensor(request, "d_lse", 3);
+    torch::AutoGradMode grad_mode(true);
+    const auto part = prefix_attention(control.at("layer").get<int>(), q);
+    if (d_out.sizes() != part.out.sizes() || d_lse.sizes() != part.lse.sizes())
+      throw std::invalid_argument("prefix gradients of shapes " + c10::str(d_out.sizes()) + " and " +
+                                  c10::str(d_lse.sizes()) + " for queries " + c10::str(q.sizes()));
+    torch::autograd::backward({part.out, part.lse}, {d_out, d_lse});   // accumulates into the prefix
+    return split::json_reply(json::object(), {to_wire("dq", q.grad())});
+  }
+
+  // --- LoRA: the adapters' contributions at every adapted module -------------------------------------------
+
   crypto::Envelope forward(const crypto::Envelope& request, const json& control) {
+    if (!lora_) throw std::invalid_argument("this client enclave holds a prefix, not LoRA");
     const crypto::Tensor* wire = request.find("x");
     if (!wire) throw std::invalid_argument("forward without tensor 'x'");
     auto x = from_wire(request, "x", torch::kFloat32, int64_t(wire->meta.shape.size()));
@@ -265,7 +333,8 @@ class AdapterService {
   ClientJob job_;
   tee::AttestationBackend& attestation_;
   tee::Bytes own_config_;   // this enclave's config file, as measured: shown to the server enclave
-  std::optional<peft::Lora> lora_;
+  std::optional<peft::Lora> lora_;       // the job's method: LoRA ...
+  std::optional<peft::Prefix> prefix_;   // ... or P-tuning v2's prefix
   std::optional<train::Optimizer> optimizer_;
   int total_steps_ = 0;
   std::map<int64_t, Call> pending_;   // forward calls awaiting their backward, this micro-step

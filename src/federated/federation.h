@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "crypto/bytes.h"
-#include "federated/remote_lora.h"
+#include "federated/remote_adapter.h"
 #include "crypto/key_exchange.h"
 #include "tee/messages.h"
 #include "train/local_trainer.h"
@@ -70,12 +70,12 @@ struct FederationResult {
 // own nonce) against the server policy in its job, and returns its key with its own evidence and config,
 // which the server enclave checks against its client policy before opening. Throws std::runtime_error naming
 // the refusal (evidence, policy, unreachable server).
-void connect_to_server(RemoteLora& lora, const ServerLink& link);
+void connect_to_server(RemoteAdapter& adapter, const ServerLink& link);
 
 // The server enclave's round state, asked through the client enclave's session.
-ServerStatus server_status(const RemoteLora& lora, const ServerLink& link);
+ServerStatus server_status(const RemoteAdapter& adapter, const ServerLink& link);
 
-FederationResult run_federation(const model::Transformer& model, RemoteLora& lora, const ServerLink& link,
+FederationResult run_federation(const model::Transformer& model, RemoteAdapter& adapter, const ServerLink& link,
                                 const data::Dataset& dataset, const model::Tokenizer& tokenizer,
                                 const train::TrainOptions& options, const data::BatchOptions& batching,
                                 const FederationOptions& federation = {});

@@ -22,26 +22,36 @@ std::string read_policy(const split::JobReader& j, const char* field, const std:
 }  // namespace
 
 std::string ClientJob::to_json() const {
-  json j{{"kind", "federated-client"},  {"lora_r", lora.r},
+  json j{{"kind", "federated-client"},  {"method", method}, {"lora_r", lora.r},
               {"lora_alpha", lora.alpha},    {"lora_dropout", lora.dropout},
               {"target_modules", lora.target_modules}, {"lr", optimizer.lr},
               {"weight_decay", optimizer.weight_decay}, {"warmup", optimizer.warmup_steps},
               {"max_grad_norm", optimizer.max_grad_norm}, {"accumulation", optimizer.accumulation},
               {"seed", seed},                {"threads", threads}};
+  if (method == "ptuning") {
+    j["num_virtual_tokens"] = prefix.num_virtual_tokens;
+    j["prefix_projection"] = prefix.prefix_projection;
+  }
   if (!server_policy.empty()) j["server_policy"] = json::parse(server_policy);
   return j.dump();
 }
 
 ClientJob ClientJob::parse(const std::string& json_text, const std::string& source) {
-  const split::JobReader j(json_text, source, "federated-client", {"lora_r", "lora_alpha", "lora_dropout", "target_modules", "lr",
+  const split::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+                                              "num_virtual_tokens", "prefix_projection", "lr",
                                               "weight_decay", "warmup", "max_grad_norm", "accumulation", "seed",
                                               "threads", "server_policy"});
   ClientJob job;
+  j.read("method", job.method);
+  if (job.method != "lora" && job.method != "ptuning") j.fail("method", "must be \"lora\" or \"ptuning\"");
+  j.read("num_virtual_tokens", job.prefix.num_virtual_tokens);
+  if (job.prefix.num_virtual_tokens < 1) j.fail("num_virtual_tokens", "must be >= 1");
+  j.read("prefix_projection", job.prefix.prefix_projection);
   j.read("lora_r", job.lora.r);
   j.read("lora_alpha", job.lora.alpha);
   j.read("lora_dropout", job.lora.dropout);
   j.read("target_modules", job.lora.target_modules);
-  if (job.lora.target_modules.empty())
+  if (job.method == "lora" && job.lora.target_modules.empty())
     j.fail("target_modules", "must name at least one module");
   j.read_optimizer(job.optimizer);
   j.read("seed", job.seed);

@@ -2,9 +2,10 @@
 //
 // The job a Method 1 client enclave serves (the "job" object of its config, so it is part of the measurement):
 //
-//   { "kind": "federated-client", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0,
+//   { "kind": "federated-client", "method": "lora", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0,
 //     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "lr": 3e-3, "weight_decay": 0, "warmup": 10,
 //     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "threads": 1,
+//     "num_virtual_tokens": 16, "prefix_projection": false,   method "ptuning": P-tuning v2's prefix instead of LoRA
 //     "server_policy": { tee/policy.h } }    the server enclaves this adapter may be sent to (federation only)
 #pragma once
 
@@ -13,12 +14,15 @@
 
 #include "federated/aggregator.h"
 #include "peft/lora.h"
+#include "peft/prefix.h"
 #include "train/optimizer.h"
 
 namespace sg::federated {
 
 struct ClientJob {
+  std::string method = "lora";   // "lora" | "ptuning" (the prefix; the LoRA fields are then unused)
   peft::LoraConfig lora;
+  peft::PrefixConfig prefix;
   train::OptimizerOptions optimizer;
   uint64_t seed = 0;   // adapter init and dropout draws, as `sliceguard finetune --seed`
   int threads = 1;

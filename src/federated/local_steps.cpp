@@ -10,18 +10,18 @@
 
 namespace sg::federated {
 
-train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const train::EpochBatches& batches,
+train::TrainResult train_local_steps(const model::Transformer& model, RemoteAdapter& adapter, const train::EpochBatches& batches,
                                      const train::TrainOptions& options, StepWindow window) {
   using nlohmann::json;
-  auto call = [&](const json& control) { return json::parse(lora.call(control.dump())); };
+  auto call = [&](const json& control) { return json::parse(adapter.call(control.dump())); };
   train::DrivenRun run;
-  run.accumulation = lora.accumulation();
+  run.accumulation = adapter.accumulation();
   run.skip_steps = window.skip_steps;
   run.stop_after = window.stop_after;
   run.begin = [&](int total_steps) { call({{"op", op::kBegin}, {"total_steps", total_steps}}); };
   run.micro_step = [&](const data::Batch& batch, train::BatchPosition at) {
     call({{"op", op::kMicro}, {"epoch", at.epoch}, {"index", at.index}});
-    auto ctx = model::ForwardContext::for_tokens(batch.input_ids, batch.attention_mask);
+    auto ctx = adapter.context(batch.input_ids, batch.attention_mask);
     auto loss = train::causal_lm_loss(model.forward(batch.input_ids, ctx), batch.labels) / double(run.accumulation);
     loss.backward();   // each adapted group's gradient crosses to the enclave
     const auto r = call({{"op", op::kStep}, {"loss", loss.item<double>()}});

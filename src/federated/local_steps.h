@@ -1,10 +1,10 @@
 // A Method 1 client's local training steps (DESIGN §7 step 2): the frozen model runs here, its LoRA pairs and
-// optimiser in the client enclave (remote_lora.h). The batch order and step accounting are the local trainer's,
+// optimiser in the client enclave (remote_adapter.h). The batch order and step accounting are the local trainer's,
 // and the enclave seeds each micro-batch's draws from its position, so with the same seed and data the losses
-// equal `sliceguard finetune --method lora`'s.
+// equal `sliceguard finetune --method adapter`'s.
 #pragma once
 
-#include "federated/remote_lora.h"
+#include "federated/remote_adapter.h"
 #include "train/local_trainer.h"
 
 namespace sg::federated {
@@ -16,7 +16,7 @@ struct StepWindow {
 };
 
 // `batches`: the run's epochs, as train::shuffled_epochs makes them.
-train::TrainResult train_local_steps(const model::Transformer& model, RemoteLora& lora, const train::EpochBatches& batches,
+train::TrainResult train_local_steps(const model::Transformer& model, RemoteAdapter& adapter, const train::EpochBatches& batches,
                                      const train::TrainOptions& options, StepWindow window = {});
 
 }  // namespace sg::federated

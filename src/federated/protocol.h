@@ -12,6 +12,13 @@
 //                                                      (d loss / d contribution)    adapters
 //   {"op":"step","loss":x}                             -                            {"stepped","step","lr"}
 //
+// With the job's method "ptuning" the enclave holds P-tuning v2's prefix instead (init then takes
+// "model":{layers,kv_heads,head_dim,hidden_size} and answers "num_virtual_tokens"):
+//   {"op":"prefix_forward","layer":l}                  q F32 (B,H,T,E): the layer's  out (B,H,T,E), lse (B,H,T): the
+//                                                      queries after RoPE           attention over the prefix keys
+//   {"op":"prefix_backward","layer":l}                 q, d_out, d_lse              dq (B,H,T,E); the enclave adds
+//                                                                                   the prefix's own gradient
+// The enclave recomputes the layer's part in backward, so it holds no activations between calls.
 // Modules that share an input (q/k/v; gate/up) travel in one call: one round trip per group and direction.
 // Failures are sealed replies {"error": ...}. The adapter tensors themselves never leave the enclave.
 //
@@ -55,6 +62,8 @@ inline constexpr const char* kMicro = "micro";
 inline constexpr const char* kForward = "forward";
 inline constexpr const char* kBackward = "backward";
 inline constexpr const char* kStep = "step";
+inline constexpr const char* kPrefixForward = "prefix_forward";
+inline constexpr const char* kPrefixBackward = "prefix_backward";
 inline constexpr const char* kServerHello = "server_hello";
 inline constexpr const char* kServerConnect = "server_connect";
 inline constexpr const char* kToServer = "to_server";

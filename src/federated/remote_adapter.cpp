@@ -1,4 +1,4 @@
-#include "federated/remote_lora.h"
+#include "federated/remote_adapter.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "federated/protocol.h"
+#include "model/generation.h"
 #include "model/transformer.h"
 #include "split/wire.h"
 
@@ -80,9 +81,9 @@ struct RemoteCall : torch::autograd::Function<RemoteCall> {
   }
 };
 
-class RemoteAdapter final : public model::LinearAdapter {
+class RemoteLinear final : public model::LinearAdapter {
  public:
-  RemoteAdapter(std::shared_ptr<Group> group, std::size_t index) : group_(std::move(group)), index_(index) {}
+  RemoteLinear(std::shared_ptr<Group> group, std::size_t index) : group_(std::move(group)), index_(index) {}
 
   at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const override {
     Group& g = *group_;
@@ -105,29 +106,82 @@ class RemoteAdapter final : public model::LinearAdapter {
   std::size_t index_;
 };
 
+// P-tuning's prefix: one round trip each way per layer. Forward sends the layer's queries and gets the prefix part
+// of its attention with the log-sum-exp; backward sends the queries again with that part's gradients and gets dq
+// (the enclave recomputes the part rather than keep every layer's activations).
+struct RemotePrefixCall : torch::autograd::Function<RemotePrefixCall> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& anchor, Link* link,
+                               int64_t layer) {
+    crypto::Envelope reply;
+    link->call({{"op", op::kPrefixForward}, {"layer", layer}}, {split::to_wire("q", q)}, &reply);
+    ctx->save_for_backward({q});
+    ctx->saved_data["link"] = int64_t(reinterpret_cast<intptr_t>(link));
+    ctx->saved_data["layer"] = layer;
+    return {split::from_wire(reply, "out", torch::kFloat32, 4), split::from_wire(reply, "lse", torch::kFloat32, 3)};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto* link = reinterpret_cast<Link*>(intptr_t(ctx->saved_data["link"].toInt()));
+    const auto q = ctx->get_saved_variables()[0];
+    auto defined_or_zero = [](const at::Tensor& g, at::IntArrayRef shape) {
+      return g.defined() ? g : torch::zeros(shape, torch::kFloat32);
+    };
+    const auto lse_shape = q.sizes().slice(0, 3);
+    crypto::Envelope reply;
+    link->call({{"op", op::kPrefixBackward}, {"layer", ctx->saved_data["layer"].toInt()}},
+               {split::to_wire("q", q), split::to_wire("d_out", defined_or_zero(grads[0], q.sizes())),
+                split::to_wire("d_lse", defined_or_zero(grads[1], lse_shape))},
+               &reply);
+    if (!reply.find("dq")) throw std::runtime_error("client enclave's prefix backward reply has no 'dq'");
+    return {split::from_wire(reply, "dq", torch::kFloat32, 4), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+class RemotePrefix final : public model::ExternalAttention {
+ public:
+  explicit RemotePrefix(Link* link) : link_(link) {}
+  model::PartialAttention attend(int layer, const at::Tensor& q) const override {
+    if (q.scalar_type() != torch::kFloat32) throw std::invalid_argument("federated P-tuning runs in float32");
+    auto parts = RemotePrefixCall::apply(q, link_->anchor, link_, int64_t(layer));
+    return {parts[0], parts[1]};
+  }
+
+ private:
+  Link* link_;
+};
+
 }  // namespace
 
-struct RemoteLora::Impl {
+struct RemoteAdapter::Impl {
   Link link;
   std::vector<std::string> adapted;
   int64_t trainable_parameters = 0;
   int accumulation = 1;
+  int64_t virtual_tokens = 0;            // the prefix's length; 0 for LoRA
+  std::unique_ptr<RemotePrefix> prefix;  // set when the enclave holds a prefix
 };
 
-RemoteLora::RemoteLora(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-RemoteLora::~RemoteLora() = default;
+RemoteAdapter::RemoteAdapter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RemoteAdapter::~RemoteAdapter() = default;
 
-std::unique_ptr<RemoteLora> RemoteLora::attach(model::Transformer& model, Transport transport) {
+std::unique_ptr<RemoteAdapter> RemoteAdapter::attach(model::Transformer& model, Transport transport) {
   auto impl = std::make_unique<Impl>();
   impl->link.transport = std::move(transport);
   json modules = json::array();
   const auto linear = model.linear_modules();
   for (const auto& m : linear)
     modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)}, {"out", m.linear->weight.size(0)}});
-  const auto r = impl->link.call({{"op", op::kInit}, {"modules", modules}}, {});
+  const auto& c = model.config();
+  const json shape = {{"layers", c.num_layers}, {"kv_heads", c.num_kv_heads}, {"head_dim", c.head_dim},
+                      {"hidden_size", c.hidden_size}};
+  const auto r = impl->link.call({{"op", op::kInit}, {"modules", modules}, {"model", shape}}, {});
   impl->adapted = r.at("adapted").get<std::vector<std::string>>();
   impl->trainable_parameters = r.at("trainable_parameters").get<int64_t>();
   impl->accumulation = r.at("accumulation").get<int>();
+  if (r.value("method", "lora") == "ptuning") {
+    impl->virtual_tokens = r.at("num_virtual_tokens").get<int64_t>();
+    impl->prefix = std::make_unique<RemotePrefix>(&impl->link);
+  }
 
   std::map<std::pair<int, int>, std::shared_ptr<Group>> groups;
   for (const auto& m : linear) {
@@ -138,16 +192,48 @@ std::unique_ptr<RemoteLora> RemoteLora::attach(model::Transformer& model, Transp
       group->link = &impl->link;
     }
     group->modules.push_back(m.name);
-    model.set_adapter(m.name, std::make_shared<RemoteAdapter>(group, group->modules.size() - 1));
+    model.set_adapter(m.name, std::make_shared<RemoteLinear>(group, group->modules.size() - 1));
   }
-  return std::unique_ptr<RemoteLora>(new RemoteLora(std::move(impl)));
+  return std::unique_ptr<RemoteAdapter>(new RemoteAdapter(std::move(impl)));
 }
 
-const std::vector<std::string>& RemoteLora::adapted_modules() const { return impl_->adapted; }
-int64_t RemoteLora::trainable_parameters() const { return impl_->trainable_parameters; }
-int RemoteLora::accumulation() const { return impl_->accumulation; }
-const Transport& RemoteLora::transport() const { return impl_->link.transport; }
+const std::vector<std::string>& RemoteAdapter::adapted_modules() const { return impl_->adapted; }
+int64_t RemoteAdapter::trainable_parameters() const { return impl_->trainable_parameters; }
+int RemoteAdapter::accumulation() const { return impl_->accumulation; }
+const Transport& RemoteAdapter::transport() const { return impl_->link.transport; }
+int64_t RemoteAdapter::virtual_tokens() const { return impl_->virtual_tokens; }
 
-std::string RemoteLora::call(const std::string& control) { return impl_->link.call(json::parse(control), {}).dump(); }
+void RemoteAdapter::extend(model::ForwardContext& ctx) const {
+  if (!impl_->prefix) return;
+  ctx.positions = ctx.positions + impl_->virtual_tokens;   // PEFT numbers the tokens after the prefix
+  ctx.external = impl_->prefix.get();
+}
+
+model::ForwardContext RemoteAdapter::context(const at::Tensor& tokens, const at::Tensor& attention_mask) const {
+  auto ctx = impl_->prefix ? model::ForwardContext::for_tokens(tokens, {}, nullptr, 0)   // peft::Prefix::context's
+                           : model::ForwardContext::for_tokens(tokens, attention_mask);
+  ctx.attention_mask = attention_mask;
+  extend(ctx);
+  return ctx;
+}
+
+at::Tensor RemoteAdapter::logits(const model::Transformer& model, const at::Tensor& tokens,
+                                 const at::Tensor& attention_mask) const {
+  auto ctx = context(tokens, attention_mask);
+  return model.forward(tokens, ctx);
+}
+
+std::vector<int32_t> RemoteAdapter::generate(const model::Transformer& model, const std::vector<int32_t>& prompt,
+                                             const model::SamplingOptions& options) const {
+  model::KvCache cache;   // the host's own tokens; the prefix stays in the enclave
+  auto next_logits = [&](const at::Tensor& input, int64_t past) {
+    auto ctx = model::ForwardContext::for_tokens(input, {}, &cache, past);
+    extend(ctx);
+    return model.forward(input, ctx)[0][-1];
+  };
+  return model::generate(next_logits, prompt, options);
+}
+
+std::string RemoteAdapter::call(const std::string& control) { return impl_->link.call(json::parse(control), {}).dump(); }
 
 }  // namespace sg::federated

@@ -63,6 +63,27 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   return torch::matmul(probs, values).transpose(1, 2).reshape({B, T, H * E});
 }
 
+PartialAttention attend_partial(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias) {
+  const int64_t H = q.size(1), E = q.size(3);
+  const int64_t groups = H / k.size(1);
+  auto keys = groups == 1 ? k : k.repeat_interleave(groups, 1);
+  auto values = groups == 1 ? v : v.repeat_interleave(groups, 1);
+  const auto accumulate = at::promote_types(q.scalar_type(), torch::kFloat32);
+  auto scores = (torch::matmul(q, keys.transpose(-2, -1)) / std::sqrt(double(E))).to(accumulate);
+  if (bias.defined()) scores = scores + bias;
+  auto lse = scores.logsumexp(-1);
+  auto probs = (scores - lse.unsqueeze(-1)).exp().to(q.scalar_type());
+  return {torch::matmul(probs, values), lse};
+}
+
+at::Tensor merge_attention(const PartialAttention& a, const PartialAttention& b) {
+  const int64_t B = a.out.size(0), H = a.out.size(1), T = a.out.size(2), E = a.out.size(3);
+  auto lse = torch::logaddexp(a.lse, b.lse);
+  auto weight = [&](const at::Tensor& part) { return (part - lse).exp().unsqueeze(-1).to(a.out.scalar_type()); };
+  auto out = a.out * weight(a.lse) + b.out * weight(b.lse);
+  return out.transpose(1, 2).reshape({B, T, H * E});
+}
+
 at::Tensor activate(const at::Tensor& x, const std::string& hidden_act) {
   if (hidden_act == "silu") return torch::silu(x);
   if (hidden_act == "gelu_new" || hidden_act == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");

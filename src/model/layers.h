@@ -54,6 +54,17 @@ at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_
 // Softmax in float32 as HF does (in double for a double model).
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
 
+// Attention over part of the keys, per head, with the log-sum-exp of its scores: out (B,H,T,E), lse (B,H,T).
+// Two parts over disjoint key sets merge into the attention over their union (merge_attention), which is how
+// a layer attends over keys another process holds (ExternalAttention in transformer.h).
+struct PartialAttention {
+  at::Tensor out, lse;
+};
+// As `attend`, over k/v (B or 1,G,S,E); `bias` (B,1,T,S) may be undefined (every key visible).
+PartialAttention attend_partial(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
+// softmax over the union = each part weighted by exp(lse_part - lse_union); returns (B,T,H*E) like `attend`.
+at::Tensor merge_attention(const PartialAttention& a, const PartialAttention& b);
+
 at::Tensor activate(const at::Tensor& x, const std::string& hidden_act);
 
 }  // namespace sg::model

@@ -143,6 +143,7 @@ struct Transformer::Impl {
       cv = cv.defined() ? torch::cat({cv, v}, 2) : v;
       k = ck, v = cv;
     }
+    if (ctx.external) return b[Role::O](merge_attention(attend_partial(q, k, v, bias), ctx.external->attend(layer, q)));
     return b[Role::O](attend(q, k, v, bias));
   }
 

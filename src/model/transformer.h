@@ -32,11 +32,21 @@ struct KvCache {
   int64_t length(int layer) const;
 };
 
+// Keys and values this process does not hold — P-tuning's prefix kept in a client enclave
+// (federated/remote_prefix.h): every layer's attention also covers them, merged by log-sum-exp.
+class ExternalAttention {
+ public:
+  virtual ~ExternalAttention() = default;
+  // The attention of `layer`'s queries q (B,H,T,E), after RoPE, over the external keys of that layer.
+  virtual PartialAttention attend(int layer, const at::Tensor& q) const = 0;
+};
+
 // Inputs shared by every layer of one forward pass over T new tokens.
 struct ForwardContext {
   at::Tensor positions;        // (B,T) int64 position ids of the new tokens
   at::Tensor attention_mask;   // (B,S+T) 1 = real token, 0 = padding; undefined = all real
   KvCache* cache = nullptr;    // when set, layers attend over and extend it
+  const ExternalAttention* external = nullptr;   // when set, layers attend over its keys too (always visible)
 
   // Positions as Hugging Face derives them: cumsum(mask) - 1 (1 at padding), or past .. past+T-1.
   static ForwardContext for_tokens(const at::Tensor& tokens, const at::Tensor& attention_mask = {},

@@ -30,19 +30,28 @@ at::TensorOptions weight_options(const model::Transformer& model) {
 }
 }  // namespace
 
-Prefix Prefix::create(const model::Transformer& model, const PrefixConfig& config) {
+PrefixShape PrefixShape::of(const model::Transformer& model) {
   require_all_layers(model);
-  if (config.num_virtual_tokens <= 0) throw std::invalid_argument("prefix: num_virtual_tokens must be positive");
   const auto& c = model.config();
+  return {c.num_layers, c.num_kv_heads, c.head_dim, c.hidden_size};
+}
+
+Prefix Prefix::create(const model::Transformer& model, const PrefixConfig& config) {
+  return create(PrefixShape::of(model), config, weight_options(model));
+}
+
+Prefix Prefix::create(const PrefixShape& shape, const PrefixConfig& config, const at::TensorOptions& options) {
+  if (config.num_virtual_tokens <= 0) throw std::invalid_argument("prefix: num_virtual_tokens must be positive");
+  if (shape.layers <= 0 || shape.kv_heads <= 0 || shape.head_dim <= 0 || shape.hidden_size <= 0)
+    throw std::invalid_argument("prefix: the model shape needs positive layers, kv_heads, head_dim and hidden_size");
   Prefix p;
   p.config_ = config;
-  p.layers_ = c.num_layers;
-  p.kv_heads_ = c.num_kv_heads;
-  p.head_dim_ = c.head_dim;
+  p.layers_ = shape.layers;
+  p.kv_heads_ = shape.kv_heads;
+  p.head_dim_ = shape.head_dim;
   const int64_t out = int64_t(p.layers_) * 2 * p.token_dim();
-  const auto options = weight_options(model);
   if (config.prefix_projection) {
-    const int64_t hidden = config.encoder_hidden_size > 0 ? config.encoder_hidden_size : c.hidden_size;
+    const int64_t hidden = config.encoder_hidden_size > 0 ? config.encoder_hidden_size : shape.hidden_size;
     p.embedding_ = torch::randn({config.num_virtual_tokens, p.token_dim()}, options).requires_grad_(true);
     std::tie(p.w1_, p.b1_) = linear_init(p.token_dim(), hidden, options);
     std::tie(p.w2_, p.b2_) = linear_init(hidden, out, options);
@@ -53,12 +62,11 @@ Prefix Prefix::create(const model::Transformer& model, const PrefixConfig& confi
 }
 
 Prefix Prefix::from_embeddings(const model::Transformer& model, const at::Tensor& prompt_embeddings) {
-  require_all_layers(model);
-  const auto& c = model.config();
+  const auto shape = PrefixShape::of(model);
   Prefix p;
-  p.layers_ = c.num_layers;
-  p.kv_heads_ = c.num_kv_heads;
-  p.head_dim_ = c.head_dim;
+  p.layers_ = shape.layers;
+  p.kv_heads_ = shape.kv_heads;
+  p.head_dim_ = shape.head_dim;
   const int64_t width = int64_t(p.layers_) * 2 * p.token_dim();
   if (prompt_embeddings.dim() != 2 || prompt_embeddings.size(1) != width)
     throw std::invalid_argument("prefix: prompt_embeddings has shape " + c10::str(prompt_embeddings.sizes()) +
@@ -71,6 +79,12 @@ Prefix Prefix::from_embeddings(const model::Transformer& model, const at::Tensor
 std::vector<at::Tensor> Prefix::parameters() const {
   if (config_.prefix_projection && w1_.defined()) return {embedding_, w1_, b1_, w2_, b2_};
   return {embedding_};
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Prefix::named_parameters() const {
+  if (config_.prefix_projection && w1_.defined())
+    return {{"embedding", embedding_}, {"w1", w1_}, {"b1", b1_}, {"w2", w2_}, {"b2", b2_}};
+  return {{"embedding", embedding_}};
 }
 
 at::Tensor Prefix::prompt_embeddings() const {

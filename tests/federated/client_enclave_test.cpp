@@ -1,5 +1,6 @@
-// Method 1, client side, with a real `sliceguard enclave` process holding the LoRA pairs: local steps equal
-// local LoRA training, and the adapter never crosses the host<->enclave boundary.
+// Method 1, client side, with a real `sliceguard enclave` process holding the LoRA pairs or P-tuning's prefix:
+// local steps equal local training with the same method, and the adapter never crosses the host<->enclave
+// boundary.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +10,8 @@
 #include "data/dataset.h"
 #include "federated/job.h"
 #include "federated/local_steps.h"
-#include "federated/remote_lora.h"
+#include "federated/remote_adapter.h"
+#include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
@@ -40,7 +42,8 @@ struct ClientEnclave {
   tee::testing::TempDir dir;
   std::unique_ptr<tee::EnclaveProcess> enclave;
   std::unique_ptr<tee::LocalSession> session;
-  std::vector<crypto::Bytes> frames;
+  std::vector<crypto::Bytes> frames;          // sealed, as they cross the boundary
+  std::vector<crypto::Envelope> plaintext;    // what the host itself sends and reads back
 
   explicit ClientEnclave(const ClientJob& job) {
     const std::string key = dir.path() + "/platform.key";
@@ -72,8 +75,10 @@ struct ClientEnclave {
 
   Transport transport() {
     return [this](const crypto::Envelope& e) {
+      plaintext.push_back(e);
       auto r = session->call(e);
       if (!r) throw std::runtime_error(r.error().message);
+      plaintext.push_back(*r);
       return std::move(*r);
     };
   }
@@ -86,10 +91,25 @@ train::TrainOptions options() {
   return o;
 }
 
-std::vector<double> local_lora_losses(const ClientJob& job, const data::Dataset& data, const model::Tokenizer& tok) {
-  auto model = model::Transformer::load(kModel);
+ClientJob prefix_job(bool projection) {
+  ClientJob j = job();
+  j.method = "ptuning";
+  j.prefix.num_virtual_tokens = 4;
+  j.prefix.prefix_projection = projection;
+  return j;
+}
+
+peft::MethodOptions method_of(const ClientJob& job) {
   peft::MethodOptions method;
+  method.method = job.method;
   method.lora = job.lora;
+  method.prefix = job.prefix;
+  return method;
+}
+
+std::vector<double> local_losses(const ClientJob& job, const data::Dataset& data, const model::Tokenizer& tok) {
+  auto model = model::Transformer::load(kModel);
+  const auto method = method_of(job);
   auto o = options();
   o.seed = job.seed;
   o.optimizer = job.optimizer;
@@ -101,11 +121,11 @@ TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto data = dataset(0, 48);
   auto model = model::Transformer::load(kModel);
-  auto lora = RemoteLora::attach(model, client.transport());
-  EXPECT_EQ(lora->adapted_modules().size(), 4u * 7u);   // 4 layers x 7 projections
+  auto adapter = RemoteAdapter::attach(model, client.transport());
+  EXPECT_EQ(adapter->adapted_modules().size(), 4u * 7u);   // 4 layers x 7 projections
   const auto remote =
-      train_local_steps(model, *lora, train::shuffled_epochs(data, *tokenizer, batching()), options()).losses;
-  const auto local = local_lora_losses(job(), data, *tokenizer);
+      train_local_steps(model, *adapter, train::shuffled_epochs(data, *tokenizer, batching()), options()).losses;
+  const auto local = local_losses(job(), data, *tokenizer);
   ASSERT_EQ(remote.size(), 6u);
   ASSERT_EQ(local.size(), remote.size());
   for (std::size_t i = 0; i < remote.size(); ++i) EXPECT_NEAR(remote[i], local[i], 1e-5) << "step " << i + 1;
@@ -116,11 +136,11 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   ClientEnclave client(job());
   auto tokenizer = model::Tokenizer::load(kModel);
   auto model = model::Transformer::load(kModel);
-  auto lora = RemoteLora::attach(model, client.transport());
+  auto adapter = RemoteAdapter::attach(model, client.transport());
   auto o = options();
   o.max_steps = 2;
   const auto data = dataset(0, 48);
-  train_local_steps(model, *lora, train::shuffled_epochs(data, *tokenizer, batching()), o);
+  train_local_steps(model, *adapter, train::shuffled_epochs(data, *tokenizer, batching()), o);
   // The enclave's A matrices as its seeded init made them (B starts at zero, so A is the distinctive one).
   torch::manual_seed(job().seed);
   auto reference = model::Transformer::load(kModel);
@@ -136,6 +156,87 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   }
   // Nor can the host fold the adapter into its weights.
   EXPECT_THROW(model.checkpoint_tensors(), std::logic_error);
+}
+
+class FederatedClientPrefix : public testing::TestWithParam<bool> {};   // with / without prefix_projection
+
+TEST_P(FederatedClientPrefix, LocalStepsWithThePrefixInTheEnclaveEqualLocalPTuning) {
+  const auto j = prefix_job(GetParam());
+  ClientEnclave client(j);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto data = dataset(0, 48);
+  auto model = model::Transformer::load(kModel);
+  auto adapter = RemoteAdapter::attach(model, client.transport());
+  EXPECT_TRUE(adapter->adapted_modules().empty());
+  EXPECT_EQ(adapter->virtual_tokens(), 4);
+  const auto remote =
+      train_local_steps(model, *adapter, train::shuffled_epochs(data, *tokenizer, batching()), options()).losses;
+  const auto local = local_losses(j, data, *tokenizer);
+  ASSERT_EQ(remote.size(), 6u);
+  ASSERT_EQ(local.size(), remote.size());
+  // Equal losses step by step mean the enclave's prefix moved as the local one did (a random N(0,1) prefix
+  // first costs loss, so the trend over 6 steps is no check).
+  for (std::size_t i = 0; i < remote.size(); ++i) EXPECT_NEAR(remote[i], local[i], 1e-5) << "step " << i + 1;
+  EXPECT_NE(remote.back(), remote.front());
+}
+
+INSTANTIATE_TEST_SUITE_P(Projection, FederatedClientPrefix, testing::Bool());
+
+// Scoring a padded batch and generating through the enclave's prefix give what the same prefix gives locally.
+TEST(FederatedClient, RemotePrefixScoresAndGeneratesAsTheLocalPrefix) {
+  const auto j = prefix_job(false);
+  ClientEnclave client(j);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  auto model = model::Transformer::load(kModel);
+  auto adapter = RemoteAdapter::attach(model, client.transport());
+  torch::manual_seed(j.seed);   // the enclave's draws
+  auto reference = model::Transformer::load(kModel);
+  const auto local = peft::attach_method(reference, method_of(j));
+  ASSERT_TRUE(local.prefix);
+
+  std::vector<data::EncodedExample> examples;
+  for (const auto& e : dataset(0, 3).examples) examples.push_back(data::encode_example(*tokenizer, e.prompt, e.response, 256));
+  const auto batch = data::collate(examples, tokenizer->pad_id().value_or(0));
+  ASSERT_GT(batch.attention_mask.eq(0).sum().item<int64_t>(), 0) << "the batch should need padding";
+  torch::NoGradGuard no_grad;
+  const auto mask = batch.attention_mask.to(torch::kBool).unsqueeze(-1);
+  const auto remote_logits = adapter->logits(model, batch.input_ids, batch.attention_mask).masked_fill(~mask, 0);
+  const auto local_logits = local.logits(reference, batch.input_ids, batch.attention_mask).masked_fill(~mask, 0);
+  EXPECT_LT((remote_logits - local_logits).abs().max().item<double>(), 1e-4);
+
+  model::SamplingOptions greedy;
+  greedy.max_new_tokens = 8;
+  const auto& prompt = examples[0].ids;
+  auto cache = local.prefix->initial_cache(1);
+  EXPECT_EQ(adapter->generate(model, prompt, greedy), model::generate(reference, prompt, greedy, {}, &cache));
+}
+
+TEST(FederatedClient, PrefixNeverCrossesTheHostEnclaveBoundary) {
+  const auto j = prefix_job(false);   // no projection: the embedding is the prefix keys and values themselves
+  ClientEnclave client(j);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  auto model = model::Transformer::load(kModel);
+  auto adapter = RemoteAdapter::attach(model, client.transport());
+  auto o = options();
+  o.max_steps = 1;   // forward and backward with the initial prefix, then the enclave's step
+  train_local_steps(model, *adapter, train::shuffled_epochs(dataset(0, 16), *tokenizer, batching()), o);
+
+  torch::manual_seed(j.seed);
+  auto reference = model::Transformer::load(kModel);
+  const auto prefix = peft::attach_method(reference, method_of(j)).prefix->prompt_embeddings().detach();
+  // Layer 0's first prefix key (8 floats) and layer 3's last value, as they would look on the wire.
+  const auto width = prefix.size(1);
+  for (const auto& piece : {prefix[0].narrow(0, 0, 8), prefix[3].narrow(0, width - 8, 8)}) {
+    const auto needle = split::to_wire("p", piece.contiguous()).data;
+    const auto whole = split::to_wire("all", prefix.contiguous()).data;   // positive control: the search finds it
+    ASSERT_NE(std::search(whole.begin(), whole.end(), needle.begin(), needle.end()), whole.end());
+    ASSERT_GT(client.frames.size(), 10u);
+    for (const auto& frame : client.frames)
+      ASSERT_EQ(std::search(frame.begin(), frame.end(), needle.begin(), needle.end()), frame.end());
+    for (const auto& envelope : client.plaintext)
+      for (const auto& t : envelope.tensors)
+        ASSERT_EQ(std::search(t.data.begin(), t.data.end(), needle.begin(), needle.end()), t.data.end()) << t.meta.name;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #                                    other two, which finish with the same global adapter
 #   client_policy_refuses_other_code a server whose client policy admits other enclave code: the client exits 1
 #                                    naming the refusal
+#   prefix_clients_secure_aggregation 2 clients with P-tuning's prefix in their enclaves (--method ptuning), 2
+#                                    rounds with secure aggregation: both end with the same global prefix, so
+#                                    scoring and generating on the same test examples gives the same results
 set -uo pipefail
 bin=$1
 case_name=$2
@@ -62,6 +65,29 @@ PY
     rc=$?
     [ "$rc" = 1 ] || fail "a client outside the client policy exited $rc, expected 1"
     grep -q "peer refused" "$tmp/refused.err" || fail "the refusal does not say the server enclave refused the peer"
+    ;;
+  prefix_clients_secure_aggregation)
+    start_server "$tmp/server" --plan "$tmp/plan.json" --state-dir "$tmp/state" --rounds 2 --clients-per-round 2 \
+      --secure-aggregation || fail "server did not start"
+    head -n 20 "$root/data/medical/triage/test.jsonl" > "$tmp/triage.jsonl"
+    cp "$root/data/medical/triage/task.json" "$tmp/task.json"
+    head -n 3 "$root/data/medical/clinical_qa/test.jsonl" > "$tmp/qa.jsonl"
+    for i in 0 1; do
+      client "p$i" --method ptuning --virtual-tokens 4 --prefix-projection --lr 1e-2 \
+        --data "$root/data/medical/triage/train.jsonl" --max-steps 4 --batch-size 8 --seed "$i" \
+        --eval "$tmp/triage.jsonl" --eval "$tmp/qa.jsonl" --max-new-tokens 8 &
+      pids[$i]=$!
+    done
+    for i in 0 1; do wait "${pids[$i]}" || fail "prefix client p$i failed"; done
+    grep -q "4-token prefix" "$tmp/p0.err" || fail "the client did not report the prefix held in its enclave"
+    python3 - "$tmp/p0.json" "$tmp/p1.json" <<'PY' || fail "the prefix clients did not end with the same global prefix"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for s in (a, b):
+    assert s["rounds"] == 2 and s["contributors"] == [2, 2] and s["steps"] == 4, s
+    assert [e["examples"] for e in s["eval"]] == [20, 3], s["eval"]
+assert [(e["score"], e["perplexity"]) for e in a["eval"]] == [(e["score"], e["perplexity"]) for e in b["eval"]], (a["eval"], b["eval"])
+PY
     ;;
   *)
     fail "unknown case $case_name"

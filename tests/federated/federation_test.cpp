@@ -84,7 +84,7 @@ struct Client {
   std::unique_ptr<tee::LocalSession> session;
   std::vector<crypto::Bytes> boundary;
   model::Transformer model = model::Transformer::load(kModel);
-  std::unique_ptr<RemoteLora> lora;
+  std::unique_ptr<RemoteAdapter> adapter;
   std::unique_ptr<net::ServerConnection> connection;
   ServerLink link;
 
@@ -97,7 +97,7 @@ struct Client {
     enclave = net::launch_enclave(own);
     session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
     session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
-    lora = RemoteLora::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
+    adapter = RemoteAdapter::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
     connection = net::ServerConnection::open({server.host->address()});
     link = link_over(*connection);
   }
@@ -121,32 +121,47 @@ bool contains(const std::vector<crypto::Bytes>& frames, const crypto::Bytes& nee
   });
 }
 
-TEST(Federation, OneClientOneRoundEqualsLocalLoraTraining) {
-  Server server(rounds(1, 1, 1));
-  const auto job = client_job(server.host->sim_client_policy());
+// One client and one round are local training with the client's method; the global adapter the server enclave
+// sends back (installed in the client enclave) scores as the local adapter does.
+void expect_one_round_equals_local_training(const ClientJob& job, Server& server) {
   Client client(job, server);
-  connect_to_server(*client.lora, client.link);
+  connect_to_server(*client.adapter, client.link);
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto data = dataset(0, 48);
-  const auto result = run_federation(client.model, *client.lora, client.link, data, *tokenizer, options(6), batching());
+  const auto result = run_federation(client.model, *client.adapter, client.link, data, *tokenizer, options(6), batching());
   ASSERT_EQ(result.rounds, 1);
   EXPECT_EQ(result.contributors, std::vector<int>{1});
 
   auto local = model::Transformer::load(kModel);
   peft::MethodOptions method;
+  method.method = job.method;
   method.lora = job.lora;
+  method.prefix = job.prefix;
   auto o = options(6);
   o.optimizer = job.optimizer;
   const auto trained = train::finetune(local, method, train::shuffled_epochs(data, *tokenizer, batching()), o);
   ASSERT_EQ(result.local.losses.size(), trained.result.losses.size());
   for (std::size_t i = 0; i < trained.result.losses.size(); ++i)
     EXPECT_NEAR(result.local.losses[i], trained.result.losses[i], 1e-5) << "step " << i + 1;
-  // The global adapter the server enclave sent back (now in the client enclave) is the local adapter.
   torch::NoGradGuard no_grad;
   const auto ids = torch::randint(0, 1000, {2, 12}, torch::kInt64);
   const auto mask = torch::ones({2, 12}, torch::kInt64);
-  auto ctx = model::ForwardContext::for_tokens(ids, mask);
-  EXPECT_TRUE(torch::allclose(client.model.forward(ids, ctx), trained.adapters.logits(local, ids, mask), 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(client.adapter->logits(client.model, ids, mask), trained.adapters.logits(local, ids, mask),
+                              1e-4, 1e-4));
+}
+
+TEST(Federation, OneClientOneRoundEqualsLocalLoraTraining) {
+  Server server(rounds(1, 1, 1));
+  expect_one_round_equals_local_training(client_job(server.host->sim_client_policy()), server);
+}
+
+TEST(Federation, OneClientOneRoundEqualsLocalPTuningWithThePrefixInTheEnclaves) {
+  Server server(rounds(1, 1, 1));
+  auto job = client_job(server.host->sim_client_policy());
+  job.method = "ptuning";
+  job.prefix.num_virtual_tokens = 4;
+  job.prefix.prefix_projection = true;   // the server enclave averages the encoder's parameters too
+  expect_one_round_equals_local_training(job, server);
 }
 
 TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
@@ -154,9 +169,9 @@ TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
   // lr 0: the adapter the client enclave submits is exactly its seeded init, a needle the test can compute.
   const auto job = client_job(server.host->sim_client_policy(), /*lr=*/0.0);
   Client client(job, server);
-  connect_to_server(*client.lora, client.link);
+  connect_to_server(*client.adapter, client.link);
   auto tokenizer = model::Tokenizer::load(kModel);
-  run_federation(client.model, *client.lora, client.link, dataset(0, 16), *tokenizer, options(2), batching());
+  run_federation(client.model, *client.adapter, client.link, dataset(0, 16), *tokenizer, options(2), batching());
 
   torch::manual_seed(job.seed);
   auto reference = model::Transformer::load(kModel);
@@ -180,7 +195,7 @@ TEST(Federation, TheServerEnclaveAdmitsOnlyClientEnclavesItsPolicyAllows) {
                                          std::string(64, 'b') + R"("]})");
   Client refused(client_job(strict.host->sim_client_policy()), strict);
   try {
-    connect_to_server(*refused.lora, refused.link);
+    connect_to_server(*refused.adapter, refused.link);
     FAIL() << "a client enclave outside the client policy opened a session";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("peer refused"), std::string::npos) << e.what();
@@ -200,7 +215,7 @@ TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   // The third client attests and opens its session, then its enclave dies before it submits.
   {
     Client doomed(client_job(policy), server);
-    connect_to_server(*doomed.lora, doomed.link);
+    connect_to_server(*doomed.adapter, doomed.link);
     ASSERT_EQ(::kill(doomed.enclave.process->pid(), SIGKILL), 0);
   }
   std::vector<FederationResult> results(2);
@@ -208,8 +223,8 @@ TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&, i] {
       Client c(client_job(policy), server);
-      connect_to_server(*c.lora, c.link);
-      results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 24, 24), *tokenizer, options(2), batching());
+      connect_to_server(*c.adapter, c.link);
+      results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 24, 24), *tokenizer, options(2), batching());
     });
   }
   for (auto& t : threads) t.join();
@@ -236,13 +251,13 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
     for (int i = 0; i < 2; ++i) {
       threads.emplace_back([&, i] {
         auto& c = *clients[i];
-        connect_to_server(*c.lora, c.link);
-        results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 24, 24), *tokenizer, options(4), batching());
+        connect_to_server(*c.adapter, c.link);
+        results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 24, 24), *tokenizer, options(4), batching());
       });
     }
     for (auto& t : threads) t.join();
     for (const auto& r : results) EXPECT_EQ(r.contributors, (std::vector<int>{2, 2}));
-    EXPECT_EQ(server_status(*clients[0]->lora, clients[0]->link).secure_aggregation, secure);
+    EXPECT_EQ(server_status(*clients[0]->adapter, clients[0]->link).secure_aggregation, secure);
     return logits(clients[1]->model);   // the global adapter, in client 1's enclave
   };
   const auto plain = global_logits(false);
@@ -262,8 +277,8 @@ TEST(Federation, EachRoundTrainsTheClientsTheServerEnclaveDraws) {
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
       Client c(client_job(server.host->sim_client_policy()), server);
-      connect_to_server(*c.lora, c.link);
-      results[i] = run_federation(c.model, *c.lora, c.link, dataset(i * 16, 16), *tokenizer, options(4), batching());
+      connect_to_server(*c.adapter, c.link);
+      results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(4), batching());
     });
   }
   for (auto& t : threads) t.join();
@@ -283,22 +298,22 @@ TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
   {
     Server first(rounds(2, 1, 1), state_dir);
     Client c(client_job(first.host->sim_client_policy()), first);
-    connect_to_server(*c.lora, c.link);
+    connect_to_server(*c.adapter, c.link);
     FederationOptions only_one;
     only_one.rounds_to_run = 1;
-    const auto r = run_federation(c.model, *c.lora, c.link, data, *tokenizer, options(4), batching(), only_one);
+    const auto r = run_federation(c.model, *c.adapter, c.link, data, *tokenizer, options(4), batching(), only_one);
     EXPECT_EQ(r.contributors, std::vector<int>{1});
   }   // the server (host and enclave) goes away after round 0
   Server restarted(rounds(2, 1, 1), state_dir);
   Client c(client_job(restarted.host->sim_client_policy()), restarted);
-  connect_to_server(*c.lora, c.link);
-  const auto status = server_status(*c.lora, c.link);
+  connect_to_server(*c.adapter, c.link);
+  const auto status = server_status(*c.adapter, c.link);
   EXPECT_EQ(status.open_round, 1);
   // A new client joins at the open round with the sealed global adapter, and finishes the federation.
-  const auto r = run_federation(c.model, *c.lora, c.link, data, *tokenizer, options(4), batching());
+  const auto r = run_federation(c.model, *c.adapter, c.link, data, *tokenizer, options(4), batching());
   EXPECT_EQ(r.first_round, 1);
   EXPECT_EQ(r.local.steps, 2);
-  EXPECT_TRUE(server_status(*c.lora, c.link).finished);
+  EXPECT_TRUE(server_status(*c.adapter, c.link).finished);
 }
 
 }  // namespace
