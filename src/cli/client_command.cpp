@@ -81,6 +81,7 @@ void run_federated_client(ClientArgs args) {
   own.state_dir = args.state_dir;
   own.job_json = job.to_json();
   own.sim_platform_key = args.sim_platform_key;
+  own.relay.seal_path = args.state_dir + "/sealed_state.bin";   // the client enclave's state, after every round
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
   auto enclave = net::launch_enclave(own);
   if (enclave.sim_policy.empty())
@@ -105,8 +106,10 @@ void run_federated_client(ClientArgs args) {
 
   auto train = args.train;
   train.seed = job.seed;
+  federated::FederationOptions federation;
+  federation.after_round = [&](int) { net::persist_sealed_state(*enclave.process, own.relay.seal_path); };
   const auto result = federated::run_federation(model, *adapter, link, data::load_jsonl(args.data_path), *tokenizer,
-                                                train, args.batching);
+                                                train, args.batching, federation);
   const auto& local = result.local;
   std::printf("client: rounds %d..%d of %d, %d local steps, final loss %.4f, %.0f tokens/s\n", result.first_round + 1,
               result.rounds, result.rounds, local.steps, local.losses.empty() ? 0.0 : local.losses.back(),
@@ -205,7 +208,7 @@ void add_client_command(CLI::App& app) {
   auto& job = args->job;
   cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
-  cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config and sim key")->capture_default_str();
+  cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config, sim key and sealed state")->capture_default_str();
   cmd->add_option("--sim-platform-key", args->sim_platform_key,
                   "federated, sim: the platform key file (the server's, to run on the same simulated platform)");
   cmd->add_option("--method", job.method, "federated: adapter | ptuning (P-tuning v2's prefix in the enclave)")

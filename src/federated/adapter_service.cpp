@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "federated/job.h"
 #include "federated/peer_attestation.h"
@@ -35,8 +36,8 @@ using split::to_wire;
 
 class AdapterService {
  public:
-  AdapterService(ClientJob job, tee::AttestationBackend& attestation, tee::Bytes own_config)
-      : job_(std::move(job)), attestation_(attestation), own_config_(std::move(own_config)) {}
+  AdapterService(ClientJob job, tee::AttestationBackend& attestation, tee::Bytes own_config, tee::TrustedState& state)
+      : job_(std::move(job)), attestation_(attestation), own_config_(std::move(own_config)), state_(state) {}
 
   crypto::Envelope handle(const std::string& op, const json& control, const crypto::Envelope& request) {
     if (op == op::kInit) return init(control);
@@ -59,6 +60,7 @@ class AdapterService {
         options.total_steps = control.at("total_steps").get<int>();
         optimizer_.emplace(lora_ ? lora_->parameters() : prefix_->parameters(), options);
         total_steps_ = options.total_steps;
+        restore_if_sealed();
       }
       return split::json_reply({{"total_steps", total_steps_}});
     }
@@ -190,7 +192,11 @@ class AdapterService {
       control["server_error"] = control["error"];
       control.erase("error");
     }
-    if (!reply->tensors.empty()) install_global(*reply);
+    if (!reply->tensors.empty()) {
+      install_global(*reply);
+      installed_global_ = true;
+      save();   // a round ended here: what a restarted client continues from
+    }
     if (control.value("fixed", false)) {   // secure aggregation: this attempt's participants
       mask_attempt_ = control.at("attempt").get<int>();
       mask_peers_.clear();
@@ -239,6 +245,57 @@ class AdapterService {
                                     ", this enclave's is " + c10::str(param.sizes()));
       param.copy_(value);
     }
+  }
+
+  // --- this enclave's own state, sealed by its host after every round ------------------------------------
+  // The adapter, the optimiser (AdamW moments, step) and the run's length: a restarted client continues its
+  // AdamW from the last round's end instead of starting it afresh.
+
+  static constexpr const char* kSnapshot = "federated-client";
+
+  void save() {
+    if (!optimizer_) return;
+    torch::serialize::OutputArchive archive;
+    for (const auto& [name, tensor] : held_tensors()) archive.write("adapter." + name, tensor.detach());
+    archive.write("total_steps", torch::tensor(int64_t(total_steps_)));
+    std::ostringstream optimizer;
+    optimizer_->save(optimizer);
+    const std::string bytes = optimizer.str();
+    archive.write("optimizer", torch::from_blob(const_cast<char*>(bytes.data()), {int64_t(bytes.size())}, torch::kUInt8).clone());
+    std::ostringstream out;
+    archive.save_to(out);
+    const std::string snapshot = out.str();
+    state_[kSnapshot] = crypto::Bytes(snapshot.begin(), snapshot.end());
+  }
+
+  void restore_if_sealed() {
+    auto it = state_.find(kSnapshot);
+    if (it == state_.end()) return;
+    torch::serialize::InputArchive archive;
+    std::istringstream in(std::string(it->second.begin(), it->second.end()));
+    archive.load_from(in);
+    at::Tensor total, optimizer;
+    archive.read("total_steps", total);
+    if (total.item<int64_t>() != total_steps_)
+      throw std::invalid_argument("the sealed client state is of a run of " + std::to_string(total.item<int64_t>()) +
+                                  " optimiser steps, this run plans " + std::to_string(total_steps_) +
+                                  " (other data or options): move the sealed state away to start fresh");
+    torch::NoGradGuard no_grad;
+    // A client that rejoins later than the sealed round has just installed a newer global adapter: keep it.
+    if (!installed_global_) {
+      for (const auto& [name, param] : held_tensors()) {
+        at::Tensor saved;
+        archive.read("adapter." + name, saved);
+        if (saved.sizes() != param.sizes())
+          throw std::invalid_argument("sealed tensor '" + name + "' has shape " + c10::str(saved.sizes()) +
+                                      ", this enclave's is " + c10::str(param.sizes()));
+        param.copy_(saved);
+      }
+    }
+    archive.read("optimizer", optimizer);
+    std::istringstream optimizer_in(std::string(static_cast<const char*>(optimizer.data_ptr()), optimizer.numel()));
+    optimizer_->load(optimizer_in);
+    spdlog::info("federated client: restored the sealed adapter and optimiser at step {}", optimizer_->step());
   }
 
   const peft::LoraAdapter& module(const std::string& name) const {
@@ -333,6 +390,8 @@ class AdapterService {
   ClientJob job_;
   tee::AttestationBackend& attestation_;
   tee::Bytes own_config_;   // this enclave's config file, as measured: shown to the server enclave
+  tee::TrustedState& state_;   // sealed by the host (save / restore_if_sealed)
+  bool installed_global_ = false;
   std::optional<peft::Lora> lora_;       // the job's method: LoRA ...
   std::optional<peft::Prefix> prefix_;   // ... or P-tuning v2's prefix
   std::optional<train::Optimizer> optimizer_;
@@ -350,7 +409,7 @@ class AdapterService {
 void install_client_adapter_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ClientJob::parse(config.job, config.path);
   at::set_num_threads(job.threads);
-  auto service = std::make_shared<AdapterService>(std::move(job), runtime.attestation(), config.bytes);
+  auto service = std::make_shared<AdapterService>(std::move(job), runtime.attestation(), config.bytes, runtime.state());
   split::serve_json_requests(runtime, [service](const crypto::SessionId&, const std::string& op, const json& control,
                                                  const crypto::Envelope& request) {
     return service->handle(op, control, request);

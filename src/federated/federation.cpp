@@ -155,6 +155,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
     if (!drawn.at("selected").get<bool>()) {   // not drawn: skip this round's steps, go on from its global adapter
       out.contributors.push_back(wait_for_round(adapter, link, round, federation).value_or(0));
       spdlog::info("federated client: not drawn for round {} of {}", round + 1, out.rounds);
+      if (federation.after_round) federation.after_round(round);
       continue;
     }
     const StepWindow window{round * per_round, std::min(total_steps, (round + 1) * per_round)};
@@ -168,6 +169,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
                                                status.secure_aggregation, federation));
     spdlog::info("federated client: round {} of {} closed ({} clients averaged)", round + 1, out.rounds,
                  out.contributors.back());
+    if (federation.after_round) federation.after_round(round);
   }
   return out;
 }

@@ -50,6 +50,9 @@ struct FederationOptions {
   std::chrono::milliseconds poll_every{200};     // while waiting for a round to close
   std::chrono::milliseconds round_wait{600000};  // give up (error) when a round stays open this long
   int rounds_to_run = -1;                        // take part in this many rounds from the joining one (-1: all)
+  // After each round this client has the round's global adapter (the client enclave then holds its state to
+  // seal): the CLI persists the enclave's sealed state here, so a restarted client continues its optimiser.
+  std::function<void(int round)> after_round;
 };
 
 struct ServerStatus {

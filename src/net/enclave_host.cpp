@@ -113,6 +113,18 @@ LaunchedEnclave launch_enclave(const HostOptions& options) {
   return out;
 }
 
+void persist_sealed_state(tee::EnclaveProcess& enclave, const std::string& path) {
+  auto blob = enclave.seal_state();
+  if (!blob) throw std::runtime_error("sealing the enclave state for " + path + ": " + blob.error().message);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(blob->data()), std::streamsize(blob->size()));
+    if (!out.flush()) throw std::runtime_error(tmp + ": cannot write the sealed state");
+  }
+  fs::rename(tmp, path);
+}
+
 std::unique_ptr<EnclaveHost> EnclaveHost::start(const HostOptions& options) {
   auto impl = std::make_unique<Impl>();
   auto launched = launch_enclave(options);

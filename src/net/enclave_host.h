@@ -58,6 +58,10 @@ struct LaunchedEnclave {
 };
 LaunchedEnclave launch_enclave(const HostOptions& options);
 
+// Seals the enclave's trusted state and writes it to `path` atomically (a temporary file, then rename), where
+// launch_enclave finds it after a restart. Throws std::runtime_error naming the path.
+void persist_sealed_state(tee::EnclaveProcess& enclave, const std::string& path);
+
 // sim: a policy (JSON text) admitting peer enclaves that run this enclave binary, with any config the verifier
 // inspects (allowed_code), on the sim platform of `options` (its key is created when absent). What a
 // development Method 1 server lists as its client policy. Throws std::runtime_error.

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "net/enclave_host.h"
 #include "sliceguard.grpc.pb.h"
 #include "tee/enclave_process.h"
 
@@ -101,21 +102,11 @@ class Service final : public pb::SliceGuard::Service {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_seal_ < options_.seal_every) return;
     last_seal_ = now;
-    auto blob = enclave_.seal_state();
-    if (!blob) {
-      spdlog::error("sealing the enclave state: {}", blob.error().message);
-      return;
+    try {
+      net::persist_sealed_state(enclave_, options_.seal_path);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());   // the relay goes on; the previous sealed state stays in place
     }
-    const std::string tmp = options_.seal_path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(blob->data()), std::streamsize(blob->size()));
-      if (!out.flush()) {
-        spdlog::error("{}: cannot write the sealed state", tmp);
-        return;
-      }
-    }
-    std::filesystem::rename(tmp, options_.seal_path);
   }
 
   tee::EnclaveProcess& enclave_;

@@ -87,14 +87,25 @@ struct Client {
   std::unique_ptr<RemoteAdapter> adapter;
   std::unique_ptr<net::ServerConnection> connection;
   ServerLink link;
+  std::string seal_path;
 
-  Client(const ClientJob& job, const Server& server) {
+  // Seals the client enclave's state after every round, as `sliceguard client` does.
+  FederationOptions sealing_every_round() {
+    FederationOptions o;
+    o.after_round = [this](int) { net::persist_sealed_state(*enclave.process, seal_path); };
+    return o;
+  }
+
+  // `state_dir`: where its enclave's config and sealed state live (default: a fresh directory).
+  Client(const ClientJob& job, const Server& server, const std::string& state_dir = "") {
     net::HostOptions own;
     own.enclave_binary = SG_SLICEGUARD;
-    own.state_dir = dir.path();
+    own.state_dir = state_dir.empty() ? dir.path() : state_dir;
+    own.relay.seal_path = own.state_dir + "/sealed_state.bin";   // restored at launch when present
     own.job_json = job.to_json();
     own.sim_platform_key = server.platform_key;
     enclave = net::launch_enclave(own);
+    seal_path = own.relay.seal_path;
     session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
     session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
     adapter = RemoteAdapter::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
@@ -314,6 +325,38 @@ TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
   EXPECT_EQ(r.first_round, 1);
   EXPECT_EQ(r.local.steps, 2);
   EXPECT_TRUE(server_status(*c.adapter, c.link).finished);
+}
+
+// A client whose process (host and enclave) dies after round 0 comes back with its sealed state: its AdamW
+// moments and step continue, so its round-1 losses are those of a client that never stopped.
+TEST(Federation, ARestartedClientContinuesItsOptimiserFromItsSealedState) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto data = dataset(0, 48);
+  std::vector<double> uninterrupted;
+  {
+    Server server(rounds(2, 1, 1));
+    Client c(client_job(server.host->sim_client_policy()), server);
+    connect_to_server(*c.adapter, c.link);
+    uninterrupted = run_federation(c.model, *c.adapter, c.link, data, *tokenizer, options(6), batching()).local.losses;
+  }
+  ASSERT_EQ(uninterrupted.size(), 6u);
+  Server server(rounds(2, 1, 1));
+  const auto job = client_job(server.host->sim_client_policy());
+  TempDir client_state;
+  {
+    Client first(job, server, client_state.path());
+    connect_to_server(*first.adapter, first.link);
+    auto o = first.sealing_every_round();
+    o.rounds_to_run = 1;
+    run_federation(first.model, *first.adapter, first.link, data, *tokenizer, options(6), batching(), o);
+  }   // the client's host and enclave go away after round 0
+  Client restarted(job, server, client_state.path());
+  connect_to_server(*restarted.adapter, restarted.link);
+  const auto r = run_federation(restarted.model, *restarted.adapter, restarted.link, data, *tokenizer, options(6),
+                                batching(), restarted.sealing_every_round());
+  EXPECT_EQ(r.first_round, 1);
+  ASSERT_EQ(r.local.losses.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(r.local.losses[i], uninterrupted[3 + i], 1e-5) << "step " << 4 + i;
 }
 
 }  // namespace
