@@ -87,6 +87,18 @@ const NamedTensors* RoundAggregator::global_after(int round) const {
   return round < round_ && !global_.empty() ? &global_ : nullptr;
 }
 
+namespace {
+void write_text(torch::serialize::OutputArchive& archive, const std::string& key, const std::string& text) {
+  archive.write(key, torch::from_blob(const_cast<char*>(text.data()), {int64_t(text.size())}, torch::kUInt8).clone());
+}
+
+std::string read_text(torch::serialize::InputArchive& archive, const std::string& key) {
+  at::Tensor bytes;
+  archive.read(key, bytes);
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), std::size_t(bytes.numel()));
+}
+}  // namespace
+
 std::string RoundAggregator::snapshot() const {
   torch::serialize::OutputArchive archive;
   archive.write("round", torch::tensor(int64_t(round_)));
@@ -94,12 +106,14 @@ std::string RoundAggregator::snapshot() const {
   int i = 0;
   for (const auto& [client, s] : submissions_) {
     const std::string prefix = "submission" + std::to_string(i++) + "/";
-    archive.write(prefix + "client", torch::from_blob(const_cast<char*>(client.data()), {int64_t(client.size())},
-                                                      torch::kUInt8).clone());
+    write_text(archive, prefix + "client", client);
     archive.write(prefix + "samples", torch::tensor(s.samples));
     write_named(archive, prefix + "tensor/", s.adapter);
   }
   archive.write("submissions", torch::tensor(int64_t(submissions_.size())));
+  int k = 0;   // who the last closed round averaged: a client that joins after a restart reads their number
+  for (const auto& client : last_contributors_) write_text(archive, "last_contributor" + std::to_string(k++), client);
+  archive.write("last_contributors", torch::tensor(int64_t(last_contributors_.size())));
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -116,13 +130,15 @@ void RoundAggregator::restore(const std::string& snapshot) {
   submissions_.clear();
   for (int64_t i = 0; i < count.item<int64_t>(); ++i) {
     const std::string prefix = "submission" + std::to_string(i) + "/";
-    at::Tensor client, samples;
-    archive.read(prefix + "client", client);
+    at::Tensor samples;
     archive.read(prefix + "samples", samples);
-    Submission s{samples.item<int64_t>(), read_named(archive, prefix + "tensor/")};
-    submissions_[std::string(reinterpret_cast<const char*>(client.data_ptr<uint8_t>()), std::size_t(client.numel()))] =
-        std::move(s);
+    submissions_[read_text(archive, prefix + "client")] = {samples.item<int64_t>(), read_named(archive, prefix + "tensor/")};
   }
+  last_contributors_.clear();
+  at::Tensor last;
+  if (archive.try_read("last_contributors", last))   // absent in snapshots written before it was kept
+    for (int64_t i = 0; i < last.item<int64_t>(); ++i)
+      last_contributors_.insert(read_text(archive, "last_contributor" + std::to_string(i)));
   round_ = int(round.item<int64_t>());
   // The open round's timer restarts: the enclave's clock does not survive a restart.
   opened_at_ = submissions_.empty() ? std::nullopt : std::optional<Clock::time_point>(Clock::now());

@@ -83,6 +83,8 @@ TEST(Aggregator, ASnapshotContinuesTheSameRound) {
   RoundAggregator restored(options(2, 2));
   restored.restore(agg.snapshot());
   EXPECT_EQ(restored.open_round(), 1);
+  EXPECT_EQ(restored.contributors(), 2);   // who round 0 averaged survives too
+  EXPECT_EQ(restored.last_contributors(), (std::set<std::string>{"a", "b"}));
   EXPECT_TRUE(torch::equal(restored.global_after(0)->at("m.lora_A.weight"), agg.global_after(0)->at("m.lora_A.weight")));
   EXPECT_THROW(restored.submit("a", 1, 1, adapter(4, 4), now), std::invalid_argument);   // its submission survived
   restored.submit("b", 1, 1, adapter(1, 1), now);
