@@ -258,10 +258,7 @@ class AdapterService {
     torch::serialize::OutputArchive archive;
     for (const auto& [name, tensor] : held_tensors()) archive.write("adapter." + name, tensor.detach());
     archive.write("total_steps", torch::tensor(int64_t(total_steps_)));
-    std::ostringstream optimizer;
-    optimizer_->save(optimizer);
-    const std::string bytes = optimizer.str();
-    archive.write("optimizer", torch::from_blob(const_cast<char*>(bytes.data()), {int64_t(bytes.size())}, torch::kUInt8).clone());
+    optimizer_->save(archive, "optimizer");
     std::ostringstream out;
     archive.save_to(out);
     const std::string snapshot = out.str();
@@ -274,7 +271,7 @@ class AdapterService {
     torch::serialize::InputArchive archive;
     std::istringstream in(std::string(it->second.begin(), it->second.end()));
     archive.load_from(in);
-    at::Tensor total, optimizer;
+    at::Tensor total;
     archive.read("total_steps", total);
     if (total.item<int64_t>() != total_steps_)
       throw std::invalid_argument("the sealed client state is of a run of " + std::to_string(total.item<int64_t>()) +
@@ -292,9 +289,7 @@ class AdapterService {
         param.copy_(saved);
       }
     }
-    archive.read("optimizer", optimizer);
-    std::istringstream optimizer_in(std::string(static_cast<const char*>(optimizer.data_ptr()), optimizer.numel()));
-    optimizer_->load(optimizer_in);
+    optimizer_->load(archive, "optimizer");
     spdlog::info("federated client: restored the sealed adapter and optimiser at step {}", optimizer_->step());
   }
 

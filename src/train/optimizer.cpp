@@ -46,27 +46,39 @@ bool Optimizer::after_backward() {
 }
 
 namespace {
-template <class Target>
-void save_archive(const torch::optim::AdamW& adamw, int step, Target&& target) {
-  torch::serialize::OutputArchive archive;
+void write_state(const torch::optim::AdamW& adamw, int step, torch::serialize::OutputArchive& archive) {
   adamw.save(archive);
   archive.write("step", torch::tensor(int64_t(step)));
-  archive.save_to(target);
 }
 }  // namespace
 
-void Optimizer::save(const std::string& path) const { save_archive(*impl_->adamw, step_, path); }
-void Optimizer::save(std::ostream& out) const { save_archive(*impl_->adamw, step_, out); }
+void Optimizer::save(const std::string& path) const {
+  torch::serialize::OutputArchive archive;
+  write_state(*impl_->adamw, step_, archive);
+  archive.save_to(path);
+}
+
+void Optimizer::save(torch::serialize::OutputArchive& archive, const std::string& key) const {
+  torch::serialize::OutputArchive own;
+  write_state(*impl_->adamw, step_, own);
+  archive.write(key, own);
+}
 
 void Optimizer::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot read the optimizer state");
-  load(in);
-}
-
-void Optimizer::load(std::istream& in) {
   torch::serialize::InputArchive archive;
   archive.load_from(in);
+  read_state(archive);
+}
+
+void Optimizer::load(torch::serialize::InputArchive& archive, const std::string& key) {
+  torch::serialize::InputArchive own;
+  archive.read(key, own);
+  read_state(own);
+}
+
+void Optimizer::read_state(torch::serialize::InputArchive& archive) {
   impl_->adamw->load(archive);
   at::Tensor step;
   archive.read("step", step);

@@ -4,10 +4,14 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}  // namespace torch::serialize
 
 namespace sg::train {
 
@@ -36,10 +40,12 @@ class Optimizer {
   // Optimiser state (moments, step) for exact resume.
   void save(const std::string& path) const;
   void load(const std::string& path);
-  void save(std::ostream& out) const;
-  void load(std::istream& in);
+  // As one entry of a LibTorch archive: sealed snapshots keep it beside the adapter's tensors.
+  void save(torch::serialize::OutputArchive& archive, const std::string& key) const;
+  void load(torch::serialize::InputArchive& archive, const std::string& key);
 
  private:
+  void read_state(torch::serialize::InputArchive& archive);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   OptimizerOptions options_;

@@ -119,10 +119,7 @@ std::string SliceTrainer::snapshot() const {
   const auto params = impl_->adapters.parameters();
   for (std::size_t i = 0; i < params.size(); ++i) archive.write("p" + std::to_string(i), params[i].detach());
   archive.write("total_steps", torch::tensor(int64_t(impl_->total_steps)));
-  std::ostringstream optimizer;
-  impl_->optimizer->save(optimizer);
-  std::string optimizer_bytes = optimizer.str();
-  archive.write("optimizer", torch::from_blob(optimizer_bytes.data(), {int64_t(optimizer_bytes.size())}, torch::kUInt8).clone());
+  impl_->optimizer->save(archive, "optimizer");
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -132,7 +129,7 @@ void SliceTrainer::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
   std::istringstream in(snapshot);
   archive.load_from(in);
-  at::Tensor total, optimizer;
+  at::Tensor total;
   archive.read("total_steps", total);
   impl_->optimizer.reset();
   begin(int(total.item<int64_t>()));
@@ -146,9 +143,7 @@ void SliceTrainer::restore(const std::string& snapshot) {
                                   c10::str(saved.sizes()) + ", this trainer's is " + c10::str(params[i].sizes()));
     params[i].copy_(saved);
   }
-  archive.read("optimizer", optimizer);
-  std::istringstream optimizer_in(std::string(static_cast<const char*>(optimizer.data_ptr()), optimizer.numel()));
-  impl_->optimizer->load(optimizer_in);
+  impl_->optimizer->load(archive, "optimizer");
 }
 
 at::Tensor SliceTrainer::next_token_logits(const at::Tensor& hidden, model::KvCache& cache, int64_t past) const {
