@@ -211,7 +211,7 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config, sim key and sealed state")->capture_default_str();
   cmd->add_option("--sim-platform-key", args->sim_platform_key,
                   "federated, sim: the platform key file (the server's, to run on the same simulated platform)");
-  cmd->add_option("--method", job.method, "federated: adapter | ptuning (P-tuning v2's prefix in the enclave)")
+  cmd->add_option("--method", job.method, "federated: lora | ptuning (P-tuning v2's prefix in the enclave)")
       ->check(CLI::IsMember({"lora", "ptuning"}))->capture_default_str();
   cmd->add_option("--virtual-tokens", job.prefix.num_virtual_tokens, "federated, ptuning: prefix length")
       ->check(CLI::PositiveNumber)->capture_default_str();

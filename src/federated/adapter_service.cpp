@@ -60,7 +60,12 @@ class AdapterService {
         options.total_steps = control.at("total_steps").get<int>();
         optimizer_.emplace(lora_ ? lora_->parameters() : prefix_->parameters(), options);
         total_steps_ = options.total_steps;
-        restore_if_sealed();
+        try {
+          restore_if_sealed();
+        } catch (...) {
+          optimizer_.reset();   // a later begin checks the sealed state again
+          throw;
+        }
       }
       return split::json_reply({{"total_steps", total_steps_}});
     }
@@ -248,8 +253,9 @@ class AdapterService {
   }
 
   // --- this enclave's own state, sealed by its host after every round ------------------------------------
-  // The adapter, the optimiser (AdamW moments, step) and the run's length: a restarted client continues its
-  // AdamW from the last round's end instead of starting it afresh.
+  // The optimiser (AdamW moments, step), the run's length and the adapter's shapes: a restarted client continues
+  // its AdamW from the last round's end instead of starting it afresh. The adapter itself comes from the server
+  // enclave when the client rejoins (the newest global), never from the seal.
 
   static constexpr const char* kSnapshot = "federated-client";
 
@@ -277,20 +283,19 @@ class AdapterService {
       throw std::invalid_argument("the sealed client state is of a run of " + std::to_string(total.item<int64_t>()) +
                                   " optimiser steps, this run plans " + std::to_string(total_steps_) +
                                   " (other data or options): move the sealed state away to start fresh");
-    torch::NoGradGuard no_grad;
-    // A client that rejoins later than the sealed round has just installed a newer global adapter: keep it.
-    if (!installed_global_) {
-      for (const auto& [name, param] : held_tensors()) {
-        at::Tensor saved;
-        archive.read("adapter." + name, saved);
-        if (saved.sizes() != param.sizes())
-          throw std::invalid_argument("sealed tensor '" + name + "' has shape " + c10::str(saved.sizes()) +
-                                      ", this enclave's is " + c10::str(param.sizes()));
-        param.copy_(saved);
-      }
+    // A snapshot is written only once a round has closed, so a client that joined without fetching a global
+    // adapter (at round 0) holds a state from another federation.
+    if (!installed_global_)
+      throw std::invalid_argument("a sealed client state exists but this federation has not closed a round yet: it "
+                                  "is another federation's; move the sealed state away to start fresh");
+    for (const auto& [name, param] : held_tensors()) {   // the moments must fit these parameters
+      at::Tensor saved;
+      if (!archive.try_read("adapter." + name, saved) || saved.sizes() != param.sizes())
+        throw std::invalid_argument("the sealed client state has no tensor '" + name + "' of shape " +
+                                    c10::str(param.sizes()) + ": it belongs to another model or adapter");
     }
     optimizer_->load(archive, "optimizer");
-    spdlog::info("federated client: restored the sealed adapter and optimiser at step {}", optimizer_->step());
+    spdlog::info("federated client: restored the sealed optimiser at step {}", optimizer_->step());
   }
 
   const peft::LoraAdapter& module(const std::string& name) const {

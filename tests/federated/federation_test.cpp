@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -340,23 +341,38 @@ TEST(Federation, ARestartedClientContinuesItsOptimiserFromItsSealedState) {
     uninterrupted = run_federation(c.model, *c.adapter, c.link, data, *tokenizer, options(6), batching()).local.losses;
   }
   ASSERT_EQ(uninterrupted.size(), 6u);
-  Server server(rounds(2, 1, 1));
-  const auto job = client_job(server.host->sim_client_policy());
-  TempDir client_state;
+  TempDir server_state, client_state;
+  const std::string server_dir = server_state.path() + "/server";
   {
-    Client first(job, server, client_state.path());
-    connect_to_server(*first.adapter, first.link);
-    auto o = first.sealing_every_round();
-    o.rounds_to_run = 1;
-    run_federation(first.model, *first.adapter, first.link, data, *tokenizer, options(6), batching(), o);
-  }   // the client's host and enclave go away after round 0
-  Client restarted(job, server, client_state.path());
-  connect_to_server(*restarted.adapter, restarted.link);
-  const auto r = run_federation(restarted.model, *restarted.adapter, restarted.link, data, *tokenizer, options(6),
-                                batching(), restarted.sealing_every_round());
-  EXPECT_EQ(r.first_round, 1);
-  ASSERT_EQ(r.local.losses.size(), 3u);
-  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(r.local.losses[i], uninterrupted[3 + i], 1e-5) << "step " << 4 + i;
+    Server server(rounds(2, 1, 1), server_dir);
+    const auto job = client_job(server.host->sim_client_policy());
+    {
+      Client first(job, server, client_state.path());
+      connect_to_server(*first.adapter, first.link);
+      auto o = first.sealing_every_round();
+      o.rounds_to_run = 1;
+      run_federation(first.model, *first.adapter, first.link, data, *tokenizer, options(6), batching(), o);
+    }   // the client's host and enclave go away after round 0
+    Client restarted(job, server, client_state.path());
+    connect_to_server(*restarted.adapter, restarted.link);
+    const auto r = run_federation(restarted.model, *restarted.adapter, restarted.link, data, *tokenizer, options(6),
+                                  batching(), restarted.sealing_every_round());
+    EXPECT_EQ(r.first_round, 1);
+    ASSERT_EQ(r.local.losses.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(r.local.losses[i], uninterrupted[3 + i], 1e-5) << "step " << 4 + i;
+  }
+  // The same server identity without its sealed state starts a new federation at round 0: the client's sealed
+  // state is another federation's, and its enclave refuses to continue from it.
+  std::filesystem::remove(server_dir + "/sealed_state.bin");
+  Server fresh(rounds(2, 1, 1), server_dir);
+  Client stale(client_job(fresh.host->sim_client_policy()), fresh, client_state.path());
+  connect_to_server(*stale.adapter, stale.link);
+  try {
+    run_federation(stale.model, *stale.adapter, stale.link, data, *tokenizer, options(6), batching());
+    ADD_FAILURE() << "a sealed state from another federation was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("another federation"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
