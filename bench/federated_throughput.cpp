@@ -62,7 +62,7 @@ nlohmann::json bench_federated(const std::string& sliceguard) {
   federated::ClientJob job;
   job.lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
   job.optimizer.lr = 3e-3;
-  job.threads = at::get_num_threads();
+  job.threads = 1;   // `client --enclave-threads` default: the enclave's work is small, the host keeps the cores
   train::TrainOptions options;
   options.max_steps = 30;
   options.log_every = 1 << 30;

@@ -184,9 +184,12 @@ def bench_section(b):
     rows += [
         "",
         f"Method 1, client side ({f['model']}, {f['method']}): local steps with the adapter in a co-located client",
-        f"enclave run at {f['enclave_tokens_per_second']:.0f} tokens/s vs {f['local_tokens_per_second']:.0f} for local LoRA",
-        f"(**{f['enclave_over_local']:.2f}x**; {goal(f['enclave_over_local'], 0.8)} — {f['round_trips_per_micro_batch']} boundary",
-        "round trips per micro-batch dominate a model this small). Client enclave peak RSS "
+        f"enclave (1 thread, the `client --enclave-threads` default) run at {f['enclave_tokens_per_second']:.0f} tokens/s",
+        f"vs {f['local_tokens_per_second']:.0f} for local LoRA (**{f['enclave_over_local']:.2f}x**; {goal(f['enclave_over_local'], 0.8)} —",
+        f"{f['round_trips_per_micro_batch']} boundary round trips per micro-batch, each a cross-process wake-up; a",
+        "`perf record` of this bench, run by hand on 2026-11-25, put about a quarter of its samples in the kernel's",
+        "scheduler and about 5% in libsodium).",
+        "Client enclave peak RSS "
         f"{f['client_enclave_peak_rss_bytes'] / 2**20:.0f} MiB vs {f['adapter_and_optimizer_bytes'] / 2**20:.1f} MiB of adapter +",
         "gradients + AdamW state: the enclave is the whole `sliceguard` binary with LibTorch loaded (goal: state +",
         "one layer's activations + 64 MB — not reached; a slim enclave binary without the CLI's dependencies is the fix).",
