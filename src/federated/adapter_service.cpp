@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 #include "federated/job.h"
 #include "federated/peer_attestation.h"
@@ -25,6 +24,7 @@
 #include "tee/messages.h"
 #include "tee/policy.h"
 #include "tee/verifier.h"
+#include "train/archive_bytes.h"
 #include "train/micro_step.h"
 
 namespace sg::federated {
@@ -265,9 +265,7 @@ class AdapterService {
     for (const auto& [name, tensor] : held_tensors()) archive.write("adapter." + name, tensor.detach());
     archive.write("total_steps", torch::tensor(int64_t(total_steps_)));
     optimizer_->save(archive, "optimizer");
-    std::ostringstream out;
-    archive.save_to(out);
-    const std::string snapshot = out.str();
+    const std::string snapshot = train::archive_bytes(archive);
     state_[kSnapshot] = crypto::Bytes(snapshot.begin(), snapshot.end());
   }
 
@@ -275,8 +273,7 @@ class AdapterService {
     auto it = state_.find(kSnapshot);
     if (it == state_.end()) return;
     torch::serialize::InputArchive archive;
-    std::istringstream in(std::string(it->second.begin(), it->second.end()));
-    archive.load_from(in);
+    train::load_archive_bytes(archive, std::string(it->second.begin(), it->second.end()));
     at::Tensor total;
     archive.read("total_steps", total);
     if (total.item<int64_t>() != total_steps_)

@@ -2,10 +2,10 @@
 
 #include <torch/torch.h>
 
-#include <sstream>
 #include <stdexcept>
 
 #include "federated/named_archive.h"
+#include "train/archive_bytes.h"
 
 namespace sg::federated {
 namespace {
@@ -114,15 +114,12 @@ std::string RoundAggregator::snapshot() const {
   int k = 0;   // who the last closed round averaged: a client that joins after a restart reads their number
   for (const auto& client : last_contributors_) write_text(archive, "last_contributor" + std::to_string(k++), client);
   archive.write("last_contributors", torch::tensor(int64_t(last_contributors_.size())));
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
+  return train::archive_bytes(archive);
 }
 
 void RoundAggregator::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
-  std::istringstream in(snapshot);
-  archive.load_from(in);
+  train::load_archive_bytes(archive, snapshot);
   at::Tensor round, count;
   archive.read("round", round);
   archive.read("submissions", count);
@@ -136,9 +133,9 @@ void RoundAggregator::restore(const std::string& snapshot) {
   }
   last_contributors_.clear();
   at::Tensor last;
-  if (archive.try_read("last_contributors", last))   // absent in snapshots written before it was kept
-    for (int64_t i = 0; i < last.item<int64_t>(); ++i)
-      last_contributors_.insert(read_text(archive, "last_contributor" + std::to_string(i)));
+  archive.read("last_contributors", last);
+  for (int64_t i = 0; i < last.item<int64_t>(); ++i)
+    last_contributors_.insert(read_text(archive, "last_contributor" + std::to_string(i)));
   round_ = int(round.item<int64_t>());
   // The open round's timer restarts: the enclave's clock does not survive a restart.
   opened_at_ = submissions_.empty() ? std::nullopt : std::optional<Clock::time_point>(Clock::now());

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <numeric>
-#include <sstream>
 #include <stdexcept>
 
 #include "federated/named_archive.h"
+#include "train/archive_bytes.h"
 #include "federated/secure_aggregation.h"
 
 namespace sg::federated {
@@ -150,15 +150,12 @@ std::string MaskedRounds::snapshot() const {
   archive.write("round", torch::tensor(int64_t(round_)));
   archive.write("contributors", torch::tensor(int64_t(last_contributors_)));
   write_named(archive, "global/", global_);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
+  return train::archive_bytes(archive);
 }
 
 void MaskedRounds::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
-  std::istringstream in(snapshot);
-  archive.load_from(in);
+  train::load_archive_bytes(archive, snapshot);
   at::Tensor round, contributors;
   archive.read("round", round);
   archive.read("contributors", contributors);
