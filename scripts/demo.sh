@@ -27,14 +27,22 @@ source "$root/scripts/lib/server.sh"
 echo "== the bundled base model"
 "$bin" inspect "$model" | head -9
 echo
+# local_baseline NAME METHOD_ARGS...: fine-tunes on all the training data into $out/NAME (the settings every
+# secure run here shares) and scores it into $out/NAME_eval.json.
+local_baseline() {
+  local name=$1
+  shift
+  "$bin" finetune --model "$model" --data "$data/train.jsonl" --out "$out/$name" "$@" --lr 3e-3 --epochs 3 \
+    --warmup 10 --threads 2 "${common[@]}"
+  "$bin" eval --model "$model" --adapter "$out/$name" --data "$data/test.jsonl" --limit $limit --threads 2 \
+    --json "$out/${name}_eval.json"
+}
+
 echo "== zero-shot on triage (test split, first $limit)"
 "$bin" eval --model "$model" --data "$data/test.jsonl" --limit $limit --threads 2 --json "$out/zero_shot.json"
 echo
 echo "== local SPF+LoRA on layers [2, 4): the baseline"
-"$bin" finetune --model "$model" --data "$data/train.jsonl" --out "$out/local" --method spf+lora --first-layer 2 \
-  --spf-density 0.1 --lr 3e-3 --epochs 3 --warmup 10 --threads 2 "${common[@]}"
-"$bin" eval --model "$model" --adapter "$out/local" --data "$data/test.jsonl" --limit $limit --threads 2 \
-  --json "$out/local_eval.json"
+local_baseline local --method spf+lora --first-layer 2 --spf-density 0.1
 echo
 echo "== split: 2 non-IID clients, layers [2, 4) + head in the server enclave"
 echo '{"kind": "split", "cut_layer": 2}' > "$out/plan.json"
@@ -59,10 +67,7 @@ stop_server
 
 echo
 echo "== local LoRA on all the data: the federated baseline"
-"$bin" finetune --model "$model" --data "$data/train.jsonl" --out "$out/local_lora" --method lora --lr 3e-3 \
-  --epochs 3 --warmup 10 --threads 2 "${common[@]}"
-"$bin" eval --model "$model" --adapter "$out/local_lora" --data "$data/test.jsonl" --limit $limit --threads 2 \
-  --json "$out/local_lora_eval.json"
+local_baseline local_lora --method lora
 echo
 echo "== federated: 3 non-IID clients, LoRA in each client's enclave, FedAvg in the server enclave"
 echo '{"kind": "federated"}' > "$out/federated.json"
