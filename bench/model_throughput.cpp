@@ -52,6 +52,17 @@ std::string write_random_llama(const BenchShape& s) {
   return dir.string();
 }
 
+std::string bench_llama_with_tokenizer(const std::string& tokenizer_dir) {
+  const std::string dir = write_random_llama(BenchShape{});
+  for (const auto& entry : std::filesystem::directory_iterator(tokenizer_dir)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("tokenizer", 0) == 0 || name == "special_tokens_map.json")
+      std::filesystem::copy_file(entry.path(), std::filesystem::path(dir) / name,
+                                 std::filesystem::copy_options::overwrite_existing);
+  }
+  return dir;
+}
+
 nlohmann::json bench_gemm_peak() {
   const int64_t n = 2048;
   auto a = torch::randn({n, n}), b = torch::randn({n, n});

@@ -116,23 +116,12 @@ nlohmann::json compare(const Run& run, const std::string& label, const std::stri
           {"split_over_local", split["tokens_per_second"].get<double>() / local["tokens_per_second"].get<double>()}};
 }
 
-// The bench llama with the bundled tokenizer, so the same JSONL data runs on it.
-std::string bench_llama_with_tokenizer() {
-  const std::string dir = write_random_llama(BenchShape{});
-  for (const auto& entry : fs::directory_iterator(kBundled)) {
-    const auto name = entry.path().filename().string();
-    if (name.rfind("tokenizer", 0) == 0 || name == "special_tokens_map.json")
-      fs::copy_file(entry.path(), fs::path(dir) / name, fs::copy_options::overwrite_existing);
-  }
-  return dir;
-}
-
 }  // namespace
 
 nlohmann::json bench_split(const std::string& sliceguard) {
   nlohmann::json out = nlohmann::json::array();
   out.push_back(compare({kBundled, 2, 40}, "sliceguard-med-tiny (4 layers, d256)", sliceguard));
-  out.push_back(compare({bench_llama_with_tokenizer(), 4, 15}, "random llama (8 layers, d512)", sliceguard));
+  out.push_back(compare({bench_llama_with_tokenizer(kBundled), 4, 15}, "random llama (8 layers, d512)", sliceguard));
   return out;
 }
 

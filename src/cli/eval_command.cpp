@@ -9,6 +9,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/adapter_files.h"
+#include "train/compute_threads.h"
 
 namespace sg::cli {
 namespace {
@@ -21,7 +22,7 @@ struct EvalArgs {
 };
 
 void run_eval(const EvalArgs& args) {
-  set_threads(args.threads);
+  train::set_compute_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   peft::AdapterSet adapters;

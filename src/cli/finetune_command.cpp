@@ -13,6 +13,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
+#include "train/compute_threads.h"
 #include "train/finetune.h"
 
 namespace sg::cli {
@@ -26,7 +27,7 @@ struct FinetuneArgs {
 };
 
 void run_finetune(FinetuneArgs args) {
-  set_threads(args.train.threads);
+  train::set_compute_threads(args.train.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   auto dataset = data::load_jsonl(args.data_path);

@@ -1,9 +1,7 @@
 #include "cli/options.h"
 
 #include <CLI/CLI.hpp>
-#include <ATen/Parallel.h>
 
-#include <thread>
 
 namespace sg::cli {
 
@@ -46,10 +44,6 @@ void add_train_options(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--metrics", a.metrics_path, "Append one JSON line per step to this file");
   cmd.add_option("--checkpoint-dir", a.checkpoint_dir, "Checkpoint here; resume from it when it holds one");
   cmd.add_option("--checkpoint-every", a.checkpoint_every, "Steps between checkpoints (0 = at the end)")->capture_default_str();
-}
-
-void set_threads(int threads) {
-  at::set_num_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 }  // namespace sg::cli

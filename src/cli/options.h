@@ -34,7 +34,4 @@ struct TrainArgs {
 };
 
 void add_train_options(CLI::App& cmd, TrainArgs& args);
-// LibTorch intra-op threads: `threads`, or every core when 0.
-void set_threads(int threads);
-
 }  // namespace sg::cli

@@ -22,14 +22,14 @@
 #include <tuple>
 
 #include "cli/commands.h"
+#include "federated/job.h"
 #include "net/enclave_host.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
-#include "federated/job.h"
 #include "split/job.h"
 #include "tee/attestation_sim.h"
-#include "tee/enclave_process.h"
 #include "tee/enclave_main.h"
+#include "tee/enclave_process.h"
 
 namespace sg::cli {
 namespace {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "tee/policy.h"
 #include "tee/verifier.h"
 #include "train/archive_bytes.h"
+#include "train/compute_threads.h"
 #include "train/micro_step.h"
 
 namespace sg::federated {
@@ -79,9 +81,10 @@ class AdapterService {
   }
 
  private:
+  // A training forward awaiting its backward: which modules it ran, and the generator state of its dropout.
   struct Call {
-    at::Tensor x;                     // leaf: its gradient is the host's dx
-    std::vector<at::Tensor> outputs;  // one per module, in the request's order
+    std::vector<std::string> modules;
+    at::Tensor dropout_state;
   };
 
   crypto::Envelope init(const json& control) {
@@ -340,49 +343,96 @@ class AdapterService {
   }
 
   // --- LoRA: the adapters' contributions at every adapted module -------------------------------------------
+  // The enclave keeps no activations between calls: backward brings the group's input x back and the
+  // contributions are recomputed, so its memory holds the adapter, AdamW and one group's activations. Only the
+  // random-number state that drew a call's dropout masks is kept, to draw the same masks again.
+
+  std::vector<std::string> modules_of(const json& control) const {
+    auto modules = control.at("modules").get<std::vector<std::string>>();
+    for (const auto& name : modules) module(name);   // each must have an adapter here
+    return modules;
+  }
 
   crypto::Envelope forward(const crypto::Envelope& request, const json& control) {
     if (!lora_) throw std::invalid_argument("this client enclave holds a prefix, not LoRA");
-    const crypto::Tensor* wire = request.find("x");
-    if (!wire) throw std::invalid_argument("forward without tensor 'x'");
-    auto x = from_wire(request, "x", torch::kFloat32, int64_t(wire->meta.shape.size()));
+    const auto x = input(request);
     const bool training = control.at("train").get<bool>();
-    if (training) x.requires_grad_(true);
+    const auto modules = modules_of(control);
     lora_->set_training(training);   // dropout only while training
-    torch::AutoGradMode grad_mode(training);
-    Call call{x, {}};
+    if (training) pending_[control.at("call").get<int64_t>()] = {modules, dropout_state()};
+    torch::NoGradGuard no_grad;
     std::vector<crypto::Tensor> out;
-    for (const auto& name : control.at("modules")) {
-      auto delta = module(name.get<std::string>()).delta(x);
-      out.push_back(to_wire(name.get<std::string>(), delta));
-      call.outputs.push_back(delta);
-    }
-    if (training) pending_[control.at("call").get<int64_t>()] = std::move(call);
+    for (const auto& name : modules) out.push_back(to_wire(name, module(name).delta(x)));
     return split::json_reply(json::object(), std::move(out));
   }
 
   crypto::Envelope backward(const crypto::Envelope& request, const json& control) {
     auto it = pending_.find(control.at("call").get<int64_t>());
     if (it == pending_.end()) throw std::invalid_argument("backward for an unknown forward call");
-    Call call = std::move(it->second);
+    const Call call = std::move(it->second);
     pending_.erase(it);
+    for (const auto& t : request.tensors)
+      if (t.meta.name != "x" && std::find(call.modules.begin(), call.modules.end(), t.meta.name) == call.modules.end())
+        throw std::invalid_argument("gradient for module '" + t.meta.name + "' not in this call");
+    auto x = input(request).requires_grad_(true);
+    lora_->set_training(true);
+    torch::AutoGradMode grad_mode(true);
     std::vector<at::Tensor> outputs, grads;
-    for (std::size_t i = 0; i < request.tensors.size(); ++i) {
-      const auto& name = request.tensors[i].meta.name;
-      const auto& names = control.at("modules");
-      std::size_t k = 0;
-      while (k < names.size() && names[k].get<std::string>() != name) ++k;
-      if (k == names.size()) throw std::invalid_argument("gradient for module '" + name + "' not in this call");
-      auto grad = from_wire(request, name, torch::kFloat32, call.outputs[k].dim());
-      if (grad.sizes() != call.outputs[k].sizes())
-        throw std::invalid_argument("gradient for '" + name + "' has shape " + c10::str(grad.sizes()));
-      outputs.push_back(call.outputs[k]);
-      grads.push_back(grad);
+    {
+      RedrawDropout redraw(call.dropout_state);
+      for (const auto& name : call.modules) {
+        auto delta = module(name).delta(x);   // every module, in the forward's order: the same dropout draws
+        if (!request.find(name)) continue;    // an output the host's loss did not reach
+        auto grad = from_wire(request, name, torch::kFloat32, delta.dim());
+        if (grad.sizes() != delta.sizes())
+          throw std::invalid_argument("gradient for '" + name + "' has shape " + c10::str(grad.sizes()) +
+                                      ", its output " + c10::str(delta.sizes()));
+        outputs.push_back(delta);
+        grads.push_back(grad);
+      }
     }
     if (!outputs.empty()) torch::autograd::backward(outputs, grads);
-    auto dx = call.x.grad().defined() ? call.x.grad() : torch::zeros_like(call.x);
+    const auto dx = x.grad().defined() ? x.grad() : torch::zeros_like(x);
     return split::json_reply(json::object(), {to_wire("dx", dx)});
   }
+
+  static at::Tensor input(const crypto::Envelope& request) {
+    const crypto::Tensor* wire = request.find("x");
+    if (!wire) throw std::invalid_argument("request without the group's input 'x'");
+    return from_wire(request, "x", torch::kFloat32, int64_t(wire->meta.shape.size()));
+  }
+
+  // The CPU generator's state before a forward's dropout draws; undefined without dropout (nothing to redraw).
+  at::Tensor dropout_state() const {
+    if (job_.lora.dropout <= 0) return {};
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return generator.get_state();
+  }
+
+  // Puts a forward's generator state back for the recomputation and restores the current one afterwards, so the
+  // draws of later forwards do not depend on the recomputation.
+  class RedrawDropout {
+   public:
+    explicit RedrawDropout(const at::Tensor& state) {
+      if (!state.defined()) return;
+      auto generator = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      saved_ = generator.get_state();
+      generator.set_state(state);
+    }
+    ~RedrawDropout() {
+      if (!saved_.defined()) return;
+      auto generator = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(saved_);
+    }
+    RedrawDropout(const RedrawDropout&) = delete;
+    RedrawDropout& operator=(const RedrawDropout&) = delete;
+
+   private:
+    at::Tensor saved_;
+  };
 
   ClientJob job_;
   tee::AttestationBackend& attestation_;
@@ -405,7 +455,7 @@ class AdapterService {
 
 void install_client_adapter_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ClientJob::parse(config.job, config.path);
-  at::set_num_threads(job.threads);
+  train::set_compute_threads(job.threads);
   auto service = std::make_shared<AdapterService>(std::move(job), runtime.attestation(), config.bytes, runtime.state());
   split::serve_json_requests(runtime, [service](const crypto::SessionId&, const std::string& op, const json& control,
                                                  const crypto::Envelope& request) {

@@ -16,6 +16,7 @@
 #include "split/wire.h"
 #include "tee/attestation.h"
 #include "tee/enclave_runtime.h"
+#include "train/compute_threads.h"
 
 namespace sg::federated {
 namespace {
@@ -28,9 +29,9 @@ std::string client_name(const crypto::SessionId& session) { return crypto::to_he
 class AggregatorService {
  public:
   AggregatorService(ServerJob job, tee::TrustedState& state)
-      : state_(state),
-        sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
-                 job.rounds.round_timeout) {
+      : sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
+                 job.rounds.round_timeout),
+        state_(state) {
     if (job.secure_aggregation) {
       masked_ = std::make_unique<MaskedRounds>(job.rounds);
       rounds_ = masked_.get();
@@ -164,7 +165,7 @@ class AggregatorService {
 
 void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ServerJob::parse(config.job, config.path);
-  at::set_num_threads(job.threads);
+  train::set_compute_threads(job.threads);
   // Mutual attestation: only client enclaves the client policy admits may open a session.
   auto client_policy = tee::Policy::parse(job.client_policy, config.path + ": job field 'client_policy'").value();
   runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](

@@ -8,8 +8,9 @@
 //   {"op":"micro","epoch":e,"index":i}                 -                            {}   (seeds the batch's dropout draws)
 //   {"op":"forward","call":c,"modules":[names],        x F32 (..., in): the modules' one tensor per module: its
 //    "train":bool}                                     shared input                 contribution scaling * B A x
-//   {"op":"backward","call":c}                         one gradient per module      dx F32: d loss / d x through the
-//                                                      (d loss / d contribution)    adapters
+//   {"op":"backward","call":c}                         x again, and one gradient    dx F32: d loss / d x through the
+//                                                      per module (d loss / d       adapters
+//                                                      contribution)
 //   {"op":"step","loss":x}                             -                            {"stepped","step","lr"}
 //
 // With the job's method "ptuning" the enclave holds P-tuning v2's prefix instead (init then takes
@@ -18,7 +19,8 @@
 //                                                      queries after RoPE           attention over the prefix keys
 //   {"op":"prefix_backward","layer":l}                 q, d_out, d_lse              dq (B,H,T,E); the enclave adds
 //                                                                                   the prefix's own gradient
-// The enclave recomputes the layer's part in backward, so it holds no activations between calls.
+// In backward the enclave recomputes what it needs from the inputs sent again (redrawing a call's dropout masks
+// from the generator state it kept), so between calls it holds no activations, only the adapter and AdamW.
 // Modules that share an input (q/k/v; gate/up) travel in one call: one round trip per group and direction.
 // Failures are sealed replies {"error": ...}. The adapter tensors themselves never leave the enclave.
 //

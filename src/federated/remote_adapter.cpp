@@ -51,7 +51,8 @@ struct Group {
 };
 
 // One round trip each way for a group: forward sends x and returns each module's contribution; backward sends
-// each contribution's gradient and returns x's.
+// x again with each contribution's gradient and returns x's (the enclave recomputes rather than keep every
+// layer's input; the host keeps x anyway, for the frozen modules' backward).
 struct RemoteCall : torch::autograd::Function<RemoteCall> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& anchor, Group* group,
                                bool training) {
@@ -61,6 +62,7 @@ struct RemoteCall : torch::autograd::Function<RemoteCall> {
                       {split::to_wire("x", x)}, &reply);
     variable_list out;
     for (const auto& name : group->modules) out.push_back(split::from_wire(reply, name, torch::kFloat32, x.dim()));
+    ctx->save_for_backward({x});
     ctx->saved_data["call"] = id;
     ctx->saved_data["group"] = int64_t(reinterpret_cast<intptr_t>(group));
     return out;
@@ -68,7 +70,7 @@ struct RemoteCall : torch::autograd::Function<RemoteCall> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto* group = reinterpret_cast<Group*>(intptr_t(ctx->saved_data["group"].toInt()));
-    std::vector<crypto::Tensor> wire;
+    std::vector<crypto::Tensor> wire{split::to_wire("x", ctx->get_saved_variables()[0])};
     for (std::size_t i = 0; i < grads.size(); ++i)
       if (grads[i].defined()) wire.push_back(split::to_wire(group->modules[i], grads[i]));
     crypto::Envelope reply;

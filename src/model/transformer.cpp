@@ -149,7 +149,10 @@ struct Transformer::Impl {
 
   at::Tensor mlp(const Block& b, const at::Tensor& x) const {
     if (config.family == Family::Gpt2) return b[Role::Down](activate(b[Role::Up](x), config.hidden_act));
-    return b[Role::Down](activate(b[Role::Gate](x), config.hidden_act) * b[Role::Up](x));
+    // Gate before up, as HF evaluates it: the operands of * are unsequenced in C++, and LoRA dropout draws its
+    // masks in the order the modules run.
+    const auto gate = activate(b[Role::Gate](x), config.hidden_act);
+    return b[Role::Down](gate * b[Role::Up](x));
   }
 };
 

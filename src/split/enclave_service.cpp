@@ -14,6 +14,7 @@
 #include "split/trainer_pool.h"
 #include "split/wire.h"
 #include "tee/envelope_service.h"
+#include "train/compute_threads.h"
 
 namespace sg::split {
 namespace {
@@ -103,7 +104,7 @@ class SplitService {
 void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   if (config.job.empty()) return;
   const auto job = SplitJob::parse(config.job, config.path);
-  at::set_num_threads(job.threads);
+  train::set_compute_threads(job.threads);
   auto service = std::make_shared<SplitService>(job, runtime.state());
   spdlog::info("split job: layers [{}, L){} of {} with {}, {} mode", job.trainer.cut_layer,
                job.trainer.head ? " + head" : " (u-shaped: the head stays on the client)", job.trainer.model_dir,

@@ -2,6 +2,7 @@
 // local steps equal local training with the same method, and the adapter never crosses the host<->enclave
 // boundary.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -116,8 +117,13 @@ std::vector<double> local_losses(const ClientJob& job, const data::Dataset& data
   return train::finetune(model, method, train::shuffled_epochs(data, tok, batching()), o).result.losses;
 }
 
-TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining) {
-  ClientEnclave client(job());
+// With dropout the enclave must draw the same masks as local LoRA in forward, and again when backward recomputes.
+class FederatedClientLora : public testing::TestWithParam<double> {};
+
+TEST_P(FederatedClientLora, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining) {
+  ClientJob lora_job = job();
+  lora_job.lora.dropout = GetParam();
+  ClientEnclave client(lora_job);
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto data = dataset(0, 48);
   auto model = model::Transformer::load(kModel);
@@ -125,12 +131,14 @@ TEST(FederatedClient, LocalStepsWithTheAdapterInTheEnclaveEqualLocalLoraTraining
   EXPECT_EQ(adapter->adapted_modules().size(), 4u * 7u);   // 4 layers x 7 projections
   const auto remote =
       train_local_steps(model, *adapter, train::shuffled_epochs(data, *tokenizer, batching()), options()).losses;
-  const auto local = local_losses(job(), data, *tokenizer);
+  const auto local = local_losses(lora_job, data, *tokenizer);
   ASSERT_EQ(remote.size(), 6u);
   ASSERT_EQ(local.size(), remote.size());
   for (std::size_t i = 0; i < remote.size(); ++i) EXPECT_NEAR(remote[i], local[i], 1e-5) << "step " << i + 1;
   EXPECT_LT(remote.back(), remote.front());
 }
+
+INSTANTIATE_TEST_SUITE_P(Dropout, FederatedClientLora, testing::Values(0.0, 0.1));
 
 TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   ClientEnclave client(job());
@@ -156,6 +164,42 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   }
   // Nor can the host fold the adapter into its weights.
   EXPECT_THROW(model.checkpoint_tensors(), std::logic_error);
+}
+
+// The enclave keeps no activations between a forward and its backward: the gradients come from the input the
+// backward brings. Two enclaves run forward on different inputs and backward on the same one; after a step
+// their adapters answer a third input identically. (Were the forward's input kept, B's gradient would differ.)
+TEST(FederatedClient, BackwardUsesTheInputItCarriesNotAStoredActivation) {
+  ClientJob one_module = job();
+  one_module.lora.target_modules = {"q_proj"};
+  one_module.optimizer.warmup_steps = 0;
+  auto model = model::Transformer::load(kModel);
+  std::vector<nlohmann::json> modules;
+  for (const auto& m : model.linear_modules())
+    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)},
+                       {"out", m.linear->weight.size(0)}});
+  const std::string name = "model.layers.0.self_attn.q_proj";
+  torch::manual_seed(1);
+  const auto x1 = torch::randn({2, 5, model.config().hidden_size}), x2 = torch::randn_like(x1),
+             x3 = torch::randn_like(x1), grad = torch::randn({2, 5, model.config().hidden_size});
+
+  auto answer_after_step = [&](const at::Tensor& forward_input) {
+    ClientEnclave client(one_module);
+    auto call = [&](nlohmann::json control, std::vector<crypto::Tensor> tensors) {
+      return client.transport()({control.dump(), std::move(tensors)});
+    };
+    call({{"op", "init"}, {"modules", modules}}, {});
+    call({{"op", "begin"}, {"total_steps", 1}}, {});
+    call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
+    call({{"op", "forward"}, {"call", 0}, {"modules", {name}}, {"train", true}}, {split::to_wire("x", forward_input)});
+    call({{"op", "backward"}, {"call", 0}, {"modules", {name}}}, {split::to_wire("x", x2), split::to_wire(name, grad)});
+    call({{"op", "step"}, {"loss", 1.0}}, {});
+    const auto reply = call({{"op", "forward"}, {"call", 1}, {"modules", {name}}, {"train", false}}, {split::to_wire("x", x3)});
+    return split::from_wire(reply, name, torch::kFloat32, 3);
+  };
+  const auto recomputed = answer_after_step(x1), reference = answer_after_step(x2);
+  ASSERT_GT(reference.abs().max().item<float>(), 0.f);   // the step moved B off zero
+  EXPECT_TRUE(torch::equal(recomputed, reference));
 }
 
 class FederatedClientPrefix : public testing::TestWithParam<bool> {};   // with / without prefix_projection
