@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -118,7 +119,7 @@ Error EnclaveProcess::exited(const std::string& when, std::optional<int> status)
   return {Errc::enclave_exited, last_exit_};
 }
 
-Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, MsgType reply_type) {
+Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types) {
   if (!running()) {
     return fail(Errc::enclave_exited, last_exit_.empty() ? "enclave is not running" : last_exit_);
   }
@@ -138,20 +139,20 @@ Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, MsgType 
     return fail(Errc::rejected, "enclave rejected " + name + ": " +
                                     std::string(reply->payload.begin(), reply->payload.end()));
   }
-  if (reply->type != reply_type) {
+  if (std::find(reply_types.begin(), reply_types.end(), reply->type) == reply_types.end()) {
     return fail(Errc::protocol, "enclave answered " + name + " with " + msg_type_name(reply->type));
   }
   return reply;
 }
 
 Result<HealthReport> EnclaveProcess::health() {
-  auto reply = request(MsgType::health, {}, MsgType::health_report);
+  auto reply = request(MsgType::health, {}, {MsgType::health_report});
   if (!reply) return crypto::unexpected(reply.error());
   return parse_health_report(reply->payload);
 }
 
 Result<EvidenceReply> EnclaveProcess::get_evidence(ByteView nonce) {
-  auto reply = request(MsgType::get_evidence, nonce, MsgType::evidence);
+  auto reply = request(MsgType::get_evidence, nonce, {MsgType::evidence});
   if (!reply) return crypto::unexpected(reply.error());
   return parse_evidence_reply(reply->payload);
 }
@@ -159,7 +160,7 @@ Result<EvidenceReply> EnclaveProcess::get_evidence(ByteView nonce) {
 Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation) {
   Bytes payload(peer_key.begin(), peer_key.end());
   payload.insert(payload.end(), peer_attestation.data, peer_attestation.data + peer_attestation.size);
-  auto reply = request(MsgType::open_session, payload, MsgType::session_opened);
+  auto reply = request(MsgType::open_session, payload, {MsgType::session_opened});
   if (!reply) return crypto::unexpected(reply.error());
   crypto::SessionId id{};
   if (reply->payload.size() != id.size()) return fail(Errc::protocol, "session_opened payload is not a session id");
@@ -168,26 +169,33 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
 }
 
 Result<std::vector<Bytes>> EnclaveProcess::exchange_frame(ByteView frame) {
-  auto reply = request(MsgType::frame, frame, MsgType::frames);
-  if (!reply) return crypto::unexpected(reply.error());
-  return parse_frame_list(reply->payload);
+  // A reply larger than the ring comes in parts: frames_more ... frames.
+  std::vector<Bytes> frames;
+  for (auto reply = request(MsgType::frame, frame, {MsgType::frames, MsgType::frames_more});;
+       reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
+    if (!reply) return crypto::unexpected(reply.error());
+    auto part = parse_frame_list(reply->payload);
+    if (!part) return crypto::unexpected(part.error());
+    frames.insert(frames.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
+    if (reply->type == MsgType::frames) return frames;
+  }
 }
 
 Result<Bytes> EnclaveProcess::seal_state() {
-  auto reply = request(MsgType::seal_state, {}, MsgType::sealed_state);
+  auto reply = request(MsgType::seal_state, {}, {MsgType::sealed_state});
   if (!reply) return crypto::unexpected(reply.error());
   return std::move(reply->payload);
 }
 
 Status EnclaveProcess::unseal_state(ByteView blob) {
-  auto reply = request(MsgType::unseal_state, blob, MsgType::ok);
+  auto reply = request(MsgType::unseal_state, blob, {MsgType::ok});
   if (!reply) return crypto::unexpected(reply.error());
   return {};
 }
 
 Status EnclaveProcess::stop() {
   if (!running()) return {};
-  auto reply = request(MsgType::stop, {}, MsgType::ok);
+  auto reply = request(MsgType::stop, {}, {MsgType::ok});
   if (!reply && !running()) return crypto::unexpected(reply.error());   // it was already gone; exited() reaped it
   const std::optional<int> status = wait_for_exit(pid_, launch_.stop_timeout);
   if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +60,7 @@ class EnclaveProcess {
  private:
   explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
   [[nodiscard]] Status launch();
-  [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, MsgType reply_type);
+  [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
   // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
   // that describes its exit.
   Error exited(const std::string& when, std::optional<int> status = std::nullopt);

@@ -57,6 +57,10 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   messages_.add(MsgType::get_evidence, [this](ByteView p) { return on_get_evidence(p); });
   messages_.add(MsgType::open_session, [this](ByteView p) { return on_open_session(p); });
   messages_.add(MsgType::frame, [this](ByteView p) { return on_frame(p); });
+  messages_.add(MsgType::next_frames, [this](ByteView p) -> Result<Message> {
+    if (auto e = expect_empty(p, MsgType::next_frames); !e) return crypto::unexpected(e.error());
+    return on_next_frames();
+  });
   messages_.add(MsgType::seal_state, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::seal_state); !e) return crypto::unexpected(e.error());
     return on_seal_state();
@@ -87,7 +91,7 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
       const std::string& reason = response.error().message;
       response = reply(MsgType::error, Bytes(reason.begin(), reason.end()));
     }
-    if (auto sent = channel.send(response->type, response->payload); !sent) {
+    if (auto sent = send_reply(channel, std::move(*response)); !sent) {
       if (sent.error().code == Errc::closed) return {};
       return sent;
     }
@@ -95,7 +99,31 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
   return {};
 }
 
+Status EnclaveRuntime::send_reply(HostChannel& channel, Message reply) {
+  if (reply.type == MsgType::frames && reply.payload.size() > channel.max_payload()) {
+    auto frames = parse_frame_list(reply.payload);
+    if (!frames) return crypto::unexpected(frames.error());
+    auto parts = encode_frame_lists(*frames, channel.max_payload());
+    reply_parts_.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+    reply = {MsgType::frames_more, std::move(parts.front())};
+  }
+  auto sent = channel.send(reply.type, reply.payload);
+  if (!sent && sent.error().code == Errc::protocol) {   // too large for the ring: say so rather than exit
+    const std::string reason = msg_type_name(reply.type) + " reply not sent: " + sent.error().message;
+    return channel.send(MsgType::error, Bytes(reason.begin(), reason.end()));
+  }
+  return sent;
+}
+
+Result<Message> EnclaveRuntime::on_next_frames() {
+  if (reply_parts_.empty()) return rejected("next_frames without a reply in parts");
+  Message part{reply_parts_.size() > 1 ? MsgType::frames_more : MsgType::frames, std::move(reply_parts_.front())};
+  reply_parts_.pop_front();
+  return part;
+}
+
 Result<Message> EnclaveRuntime::dispatch(const Message& request) {
+  if (request.type != MsgType::next_frames) reply_parts_.clear();   // the host moved on: the rest is dropped
   const MessageHandler* handler = messages_.find(request.type);
   if (!handler) return rejected("unknown message type " + msg_type_name(request.type));
   return (*handler)(request.payload);

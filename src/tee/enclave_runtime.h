@@ -7,6 +7,7 @@
 // the built-in `echo` handler returns a payload unchanged, an end-to-end check of a session.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +66,9 @@ class EnclaveRuntime {
   Result<Message> on_frame(ByteView frame);
   Result<Message> on_seal_state();
   Result<Message> on_unseal_state(ByteView blob);
+  Result<Message> on_next_frames();
+  // Sends a reply; a frame list larger than the ring goes in parts (frames_more ... frames).
+  Status send_reply(HostChannel& channel, Message reply);
 
   std::unique_ptr<AttestationBackend> backend_;
   crypto::KxKeyPair kx_;
@@ -73,6 +77,7 @@ class EnclaveRuntime {
   PeerAdmission admission_;
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
+  std::deque<Bytes> reply_parts_;   // the rest of a reply sent in parts, for next_frames
   uint64_t requests_served_ = 0;
   bool stopping_ = false;
 };

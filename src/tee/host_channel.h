@@ -34,6 +34,9 @@ class HostChannel {
   // malicious host.
   [[nodiscard]] Status send_raw(ByteView datagram);
 
+  // The largest payload one message can carry (through the ring).
+  std::size_t max_payload() const { return tx_ring_.size(); }
+
   // Everything the host can read or write in shared memory (both halves).
   ByteView shared_memory() const { return {memory_.data(), memory_.size()}; }
 

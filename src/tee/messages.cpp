@@ -26,6 +26,7 @@ std::string msg_type_name(MsgType type) {
     case MsgType::session_opened: return "session_opened";
     case MsgType::frames: return "frames";
     case MsgType::sealed_state: return "sealed_state";
+    case MsgType::frames_more: return "frames_more";
     case MsgType::health: return "health";
     case MsgType::get_evidence: return "get_evidence";
     case MsgType::open_session: return "open_session";
@@ -33,6 +34,7 @@ std::string msg_type_name(MsgType type) {
     case MsgType::seal_state: return "seal_state";
     case MsgType::unseal_state: return "unseal_state";
     case MsgType::stop: return "stop";
+    case MsgType::next_frames: return "next_frames";
   }
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%04x", unsigned(type));
@@ -136,6 +138,25 @@ Bytes encode_frame_list(const std::vector<Bytes>& frames) {
   w.u32(uint32_t(frames.size()));
   for (const Bytes& f : frames) w.bytes32(f);
   return out;
+}
+
+std::vector<Bytes> encode_frame_lists(const std::vector<Bytes>& frames, std::size_t max_bytes) {
+  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;   // encode_frame_list's layout
+  std::vector<Bytes> lists;
+  std::vector<Bytes> part;
+  std::size_t part_bytes = kCountBytes;
+  for (const Bytes& frame : frames) {
+    const std::size_t add = kLengthBytes + frame.size();
+    if (!part.empty() && part_bytes + add > max_bytes) {
+      lists.push_back(encode_frame_list(part));
+      part.clear();
+      part_bytes = kCountBytes;
+    }
+    part.push_back(frame);
+    part_bytes += add;
+  }
+  lists.push_back(encode_frame_list(part));
+  return lists;
 }
 
 Result<std::vector<Bytes>> parse_frame_list(ByteView payload) {

@@ -38,6 +38,7 @@ enum class MsgType : uint16_t {
   session_opened = 0x006,  // 16-byte session id
   frames = 0x007,          // frame list: sealed OTP frames for the peer, opaque to the host
   sealed_state = 0x008,    // sealed blob, opaque to the host
+  frames_more = 0x009,     // frame list: the first parts of a reply too large for the ring; next_frames gets more
   // host -> enclave
   health = 0x101,          // empty -> health_report
   get_evidence = 0x102,    // 32-byte verifier nonce -> evidence
@@ -46,6 +47,7 @@ enum class MsgType : uint16_t {
   seal_state = 0x105,      // empty -> sealed_state
   unseal_state = 0x106,    // sealed blob -> ok
   stop = 0x107,            // empty -> ok, then the enclave exits 0
+  next_frames = 0x108,     // empty, after frames_more -> the reply's next part (frames_more, or frames for the last)
 };
 
 // "get_evidence", ..., or "0x7777" for a type this build does not know.
@@ -83,6 +85,9 @@ struct EvidenceReply {
 [[nodiscard]] Result<EvidenceReply> parse_evidence_reply(ByteView payload);
 
 [[nodiscard]] Bytes encode_frame_list(const std::vector<Bytes>& frames);
+// The same frames as consecutive lists, each of at most `max_bytes` encoded (a frame larger than that gets a list
+// of its own): a reply the ring cannot carry in one record travels as frames_more ... frames.
+[[nodiscard]] std::vector<Bytes> encode_frame_lists(const std::vector<Bytes>& frames, std::size_t max_bytes);
 [[nodiscard]] Result<std::vector<Bytes>> parse_frame_list(ByteView payload);
 
 }  // namespace sg::tee

@@ -60,6 +60,7 @@ class ShmRing {
   [[nodiscard]] Result<RingSlice> put(ByteView bytes);
   // Reader: bounds-checks `slice` against this ring and copies the record out.
   [[nodiscard]] Result<Bytes> take(const RingSlice& slice) const;
+  std::size_t size() const { return size_; }   // the largest record
 
  private:
   uint8_t* base_;

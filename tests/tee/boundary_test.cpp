@@ -45,6 +45,23 @@ TEST(Boundary, MalformedDatagramsRejected) {
   expect_bad(Bytes(good.begin(), good.end() - 1), "payload shorter than declared");
 }
 
+TEST(Boundary, FrameListsSplitWithinTheLimitAndKeepOrder) {
+  std::vector<Bytes> frames;
+  for (uint8_t i = 0; i < 10; ++i) frames.push_back(Bytes(100 + i * 10, i));
+  const auto lists = encode_frame_lists(frames, 400);
+  ASSERT_GT(lists.size(), 1u);
+  std::vector<Bytes> joined;
+  for (const Bytes& list : lists) {
+    EXPECT_LE(list.size(), 400u);
+    auto part = parse_frame_list(list);
+    ASSERT_TRUE(part);
+    joined.insert(joined.end(), part->begin(), part->end());
+  }
+  EXPECT_EQ(joined, frames);
+  EXPECT_EQ(encode_frame_lists(frames, 1 << 20), std::vector<Bytes>{encode_frame_list(frames)});   // fits: one list
+  EXPECT_EQ(encode_frame_lists({Bytes(500, 7)}, 400).size(), 1u);   // a frame over the limit: a list of its own
+}
+
 TEST(Boundary, UnknownTypeParsesButIsNamedInHex) {
   auto parsed = parse_datagram(encode_datagram(MsgType(0x7777), {}, false));
   ASSERT_TRUE(parsed);

@@ -91,6 +91,36 @@ Status status_of(const Result<T>& r) {
   return crypto::unexpected(r.error());
 }
 
+// A reply larger than the ring (8 MiB each way here) comes in parts and arrives whole, in order.
+TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
+  crypto::OtpChannel client = attest_and_open_session();
+  Bytes payload(1 << 20);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 131 + 7);
+  payload[0] = 20;   // 20 copies: 20 MiB of reply frames
+  Bytes frame;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
+  auto replies = enclave_->exchange_frame(frame);
+  ASSERT_TRUE(replies) << replies.error().message;
+  ASSERT_EQ(replies->size(), 20u);
+  for (const Bytes& reply : *replies) {
+    auto opened = client.open_frame(reply);   // strict counters: any loss or reordering fails here
+    ASSERT_TRUE(opened) << opened.error().message;
+    EXPECT_EQ(opened->payload, payload);
+  }
+  // The enclave serves on, and a stray next_frames is refused.
+  Bytes echo;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
+  auto echoed = enclave_->exchange_frame(echo);
+  ASSERT_TRUE(echoed) << echoed.error().message;
+  ASSERT_EQ(echoed->size(), 1u);
+  ASSERT_TRUE(client.open_frame(echoed->front()));
+  ASSERT_TRUE(enclave_->channel().send(MsgType::next_frames, {}));
+  auto refused = enclave_->channel().receive(5000);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(refused->type, MsgType::error);
+  expect_still_healthy();
+}
+
 TEST_F(EnclaveProcessTest, StartsReadyAndHealthy) {
   EXPECT_GT(enclave_->pid(), 0);
   EXPECT_EQ(enclave_->hello().backend, "sim");

@@ -1,17 +1,25 @@
 // sg_enclave_test_host: the `enclave` subcommand alone, built from the same src/cli/enclave_command.cpp and
 // src/tee code as `sliceguard enclave`, without the LibTorch-linked rest of the CLI. Tests launch it as the
-// enclave process: `sg_enclave_test_host enclave --backend sim --config FILE ...`.
+// enclave process: `sg_enclave_test_host enclave --backend sim --config FILE ...`. One test service: a
+// `message` frame whose first byte is K is answered with K echo frames of it (a reply as large as a test needs).
 #include <CLI/CLI.hpp>
 
 #include <exception>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "tee/enclave_runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SliceGuard enclave (test host)"};
   app.require_subcommand(1);
-  sg::cli::add_enclave_command(app);
+  sg::cli::add_enclave_command(app, [](sg::tee::EnclaveRuntime& runtime, const sg::tee::EnclaveConfig&) {
+    runtime.frames().add(sg::crypto::PayloadKind::message, [](sg::tee::EnclaveSession&, sg::tee::ByteView plaintext)
+                                                                -> sg::tee::Result<std::vector<sg::tee::OutgoingPayload>> {
+      const std::size_t copies = plaintext.size == 0 ? 0 : plaintext.data[0];
+      return std::vector<sg::tee::OutgoingPayload>(copies, {sg::crypto::PayloadKind::echo, plaintext.to_bytes()});
+    });
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
