@@ -164,6 +164,12 @@ nlohmann::json bench_federated(const std::string& sliceguard) {
   nlohmann::json out = nlohmann::json::array();
   out.push_back(compare(kBundled, "sliceguard-med-tiny (4 layers, d256)", 30, sliceguard));
   out.push_back(compare(bench_llama_with_tokenizer(kBundled), "random llama (8 layers, d512)", 10, sliceguard));
+  // Wider models cross less per FLOP: the adapter's traffic grows with d, the frozen compute with d^2.
+  BenchShape d1024;
+  d1024.d_model = 1024;
+  d1024.heads = 16;
+  d1024.ffn = 2816;
+  out.push_back(compare(bench_llama_with_tokenizer(kBundled, d1024), "random llama (8 layers, d1024)", 4, sliceguard));
   return out;
 }
 

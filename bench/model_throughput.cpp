@@ -25,7 +25,7 @@ double seconds_since(Clock::time_point start) {
 
 // Writes a random llama checkpoint so the benchmark runs the real loading path.
 std::string write_random_llama(const BenchShape& s) {
-  auto dir = std::filesystem::temp_directory_path() / "sliceguard_bench_llama";
+  auto dir = std::filesystem::temp_directory_path() / ("sliceguard_bench_llama_d" + std::to_string(s.d_model));
   std::filesystem::create_directories(dir);
   nlohmann::json config = {{"model_type", "llama"},      {"vocab_size", s.vocab},
                            {"hidden_size", s.d_model},   {"intermediate_size", s.ffn},
@@ -52,8 +52,8 @@ std::string write_random_llama(const BenchShape& s) {
   return dir.string();
 }
 
-std::string bench_llama_with_tokenizer(const std::string& tokenizer_dir) {
-  const std::string dir = write_random_llama(BenchShape{});
+std::string bench_llama_with_tokenizer(const std::string& tokenizer_dir, const BenchShape& shape) {
+  const std::string dir = write_random_llama(shape);
   for (const auto& entry : std::filesystem::directory_iterator(tokenizer_dir)) {
     const auto name = entry.path().filename().string();
     if (name.rfind("tokenizer", 0) == 0 || name == "special_tokens_map.json")
