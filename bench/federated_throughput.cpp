@@ -134,6 +134,7 @@ nlohmann::json compare(const std::string& model_dir, const std::string& label, i
   return {{"model", label},
           {"method", "lora r8 on q,k,v,o"},
           {"steps", steps},
+          {"micro_batches", micro_batches},
           {"batch_size", batching.batch_size},
           {"local_tokens_per_second", local_tps},
           {"enclave_tokens_per_second", remote_tps},

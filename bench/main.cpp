@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "bench/benches.h"
+#include "train/compute_threads.h"
 #include "train/omp_wait_policy.h"
 
 namespace {
@@ -24,7 +24,7 @@ bool selected(const char* name) {
 int main(int, char** argv) {
   sg::train::ensure_passive_omp_wait(argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));   // stdout is the JSON alone
-  at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  sg::train::set_compute_threads(0);   // every core
   nlohmann::json out;
   out["machine"] = {{"threads", at::get_num_threads()}};
   if (selected("gemm") || selected("model")) out["gemm"] = sg::bench::bench_gemm_peak();

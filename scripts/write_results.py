@@ -154,7 +154,7 @@ def goal(value, target):
 
 def aead_floor(f, otp):
     """Seconds to seal and open, one side after the other, every tensor byte the run's micro-batches sent across."""
-    return f["tensor_bytes_crossing_per_micro_batch"] * f["steps"] / (otp["round_trip_gbps"] * 1e9)
+    return f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (otp["round_trip_gbps"] * 1e9)
 
 
 def bound_of(f, otp):
@@ -188,13 +188,12 @@ def federated_rows(b):
         "adapter's traffic grows with d while the frozen model's compute grows with d^2, so the bound rises with",
         "the width. The rest of the host's waiting (framing, the copies into and out of frames and the ring, page",
         "faults on fresh buffers, wake-ups, the enclave's LoRA products) grows with the bytes too, so the measured",
-        "ratio rises less. This 2-core VM's run-to-run spread is large: nine runs of this bench on 2026-11-29,",
-        "while this work went on, gave 0.53-0.68 (d256), 0.61-0.82 (d512) and 0.67-0.79 (d1024).",
+        "ratio rises less. Single runs on this VM vary by up to 0.2 (bench/README.md).",
         "",
         "Client enclave memory (resident set without the host<->enclave ring, which is the host's memory mapped in;",
         "MiB):",
         "",
-        "| model | at rest (binary + LibTorch) | peak | growth while training | adapter + optimiser | largest call's activations | goal | shared ring |",
+        "| model | at rest (binary + LibTorch) | peak | growth while training | adapter + optimiser | largest call (one layer's group: request + reply) | goal | shared ring |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for f in b["federated_client"]:

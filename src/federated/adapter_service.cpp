@@ -81,11 +81,14 @@ class AdapterService {
   }
 
  private:
-  // A training forward awaiting its backward: which modules it ran, and the generator state of its dropout.
+  // A training forward awaiting its backward: which modules it ran on an input of which shape, and the
+  // generator state its dropout drew from.
   struct Call {
     std::vector<std::string> modules;
+    std::vector<int64_t> input_shape;
     at::Tensor dropout_state;
   };
+  static constexpr std::size_t kMaxPendingCalls = 4096;   // forwards awaiting backward in one micro-step
 
   crypto::Envelope init(const json& control) {
     if (lora_ || prefix_) throw std::invalid_argument("init twice");
@@ -359,7 +362,11 @@ class AdapterService {
     const bool training = control.at("train").get<bool>();
     const auto modules = modules_of(control);
     lora_->set_training(training);   // dropout only while training
-    if (training) pending_[control.at("call").get<int64_t>()] = {modules, dropout_state()};
+    if (training) {
+      if (pending_.size() >= kMaxPendingCalls)
+        throw std::invalid_argument("more than " + std::to_string(kMaxPendingCalls) + " forwards without a step");
+      pending_[control.at("call").get<int64_t>()] = {modules, x.sizes().vec(), dropout_state()};
+    }
     torch::NoGradGuard no_grad;
     std::vector<crypto::Tensor> out;
     for (const auto& name : modules) out.push_back(to_wire(name, module(name).delta(x)));
@@ -367,29 +374,34 @@ class AdapterService {
   }
 
   crypto::Envelope backward(const crypto::Envelope& request, const json& control) {
-    auto it = pending_.find(control.at("call").get<int64_t>());
-    if (it == pending_.end()) throw std::invalid_argument("backward for an unknown forward call");
+    const auto id = control.at("call").get<int64_t>();
+    auto it = pending_.find(id);
+    if (it == pending_.end())
+      throw std::invalid_argument("backward for call " + std::to_string(id) + ", which no training forward made");
     const Call call = std::move(it->second);
     pending_.erase(it);
     for (const auto& t : request.tensors)
       if (t.meta.name != "x" && std::find(call.modules.begin(), call.modules.end(), t.meta.name) == call.modules.end())
         throw std::invalid_argument("gradient for module '" + t.meta.name + "' not in this call");
     auto x = input(request).requires_grad_(true);
+    if (x.sizes() != at::IntArrayRef(call.input_shape))
+      throw std::invalid_argument("backward of call " + std::to_string(id) + " brings x of shape " +
+                                  c10::str(x.sizes()) + ", its forward's was " + c10::str(call.input_shape));
     lora_->set_training(true);
     torch::AutoGradMode grad_mode(true);
+    // The forward's dropout masks, drawn again. The next micro-batch reseeds (op `micro`), so nothing later
+    // depends on where this leaves the generator.
+    if (call.dropout_state.defined()) set_generator_state(call.dropout_state);
     std::vector<at::Tensor> outputs, grads;
-    {
-      RedrawDropout redraw(call.dropout_state);
-      for (const auto& name : call.modules) {
-        auto delta = module(name).delta(x);   // every module, in the forward's order: the same dropout draws
-        if (!request.find(name)) continue;    // an output the host's loss did not reach
-        auto grad = from_wire(request, name, torch::kFloat32, delta.dim());
-        if (grad.sizes() != delta.sizes())
-          throw std::invalid_argument("gradient for '" + name + "' has shape " + c10::str(grad.sizes()) +
-                                      ", its output " + c10::str(delta.sizes()));
-        outputs.push_back(delta);
-        grads.push_back(grad);
-      }
+    for (const auto& name : call.modules) {
+      auto delta = module(name).delta(x);   // every module, in the forward's order: the same draws
+      if (!request.find(name)) continue;    // an output the host's loss did not reach
+      auto grad = from_wire(request, name, torch::kFloat32, delta.dim());
+      if (grad.sizes() != delta.sizes())
+        throw std::invalid_argument("gradient for '" + name + "' has shape " + c10::str(grad.sizes()) +
+                                    ", its output " + c10::str(delta.sizes()));
+      outputs.push_back(delta);
+      grads.push_back(grad);
     }
     if (!outputs.empty()) torch::autograd::backward(outputs, grads);
     const auto dx = x.grad().defined() ? x.grad() : torch::zeros_like(x);
@@ -410,29 +422,11 @@ class AdapterService {
     return generator.get_state();
   }
 
-  // Puts a forward's generator state back for the recomputation and restores the current one afterwards, so the
-  // draws of later forwards do not depend on the recomputation.
-  class RedrawDropout {
-   public:
-    explicit RedrawDropout(const at::Tensor& state) {
-      if (!state.defined()) return;
-      auto generator = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      saved_ = generator.get_state();
-      generator.set_state(state);
-    }
-    ~RedrawDropout() {
-      if (!saved_.defined()) return;
-      auto generator = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(saved_);
-    }
-    RedrawDropout(const RedrawDropout&) = delete;
-    RedrawDropout& operator=(const RedrawDropout&) = delete;
-
-   private:
-    at::Tensor saved_;
-  };
+  static void set_generator_state(const at::Tensor& state) {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+  }
 
   ClientJob job_;
   tee::AttestationBackend& attestation_;

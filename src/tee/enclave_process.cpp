@@ -14,6 +14,8 @@
 namespace sg::tee {
 namespace {
 
+constexpr std::size_t kMaxReplyParts = 4096;   // 128 GiB of reply through the default 64 MiB ring
+
 // The fds the enclave finds its channel on (also passed on its command line).
 constexpr int kControlFd = 3;
 constexpr int kRingFd = 4;
@@ -169,13 +171,17 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
 }
 
 Result<std::vector<Bytes>> EnclaveProcess::exchange_frame(ByteView frame) {
-  // A reply larger than the ring comes in parts: frames_more ... frames.
+  // A reply larger than the ring comes in parts: frames_more ... frames. Every part but the last carries frames
+  // (the enclave never sends an empty one), and a reply has at most kMaxReplyParts of them.
   std::vector<Bytes> frames;
+  std::size_t parts = 0;
   for (auto reply = request(MsgType::frame, frame, {MsgType::frames, MsgType::frames_more});;
        reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
     if (!reply) return crypto::unexpected(reply.error());
     auto part = parse_frame_list(reply->payload);
     if (!part) return crypto::unexpected(part.error());
+    if (reply->type == MsgType::frames_more && (part->empty() || ++parts > kMaxReplyParts))
+      return fail(Errc::protocol, "enclave sent an empty reply part or more than " + std::to_string(kMaxReplyParts));
     frames.insert(frames.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
     if (reply->type == MsgType::frames) return frames;
   }

@@ -80,10 +80,12 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
   if (auto sent = channel.send(MsgType::hello, encode(Hello{kBoundaryVersion, backend_name(backend_->kind())})); !sent) {
     return sent;
   }
+  max_reply_bytes_ = channel.max_payload();
   while (!stopping_) {
     auto request = channel.receive(-1);
     if (!request && request.error().code == Errc::closed) return {};   // the host went away: nothing to serve
     if (!request && request.error().code != Errc::protocol) return crypto::unexpected(request.error());
+    if (!request || request->type != MsgType::next_frames) reply_parts_.clear();   // the host moved on
     ++requests_served_;
     // A request that violates the wire format is answered with the reason, like any other rejection.
     Result<Message> response = request ? dispatch(*request) : Result<Message>(crypto::unexpected(request.error()));
@@ -100,15 +102,9 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
 }
 
 Status EnclaveRuntime::send_reply(HostChannel& channel, Message reply) {
-  if (reply.type == MsgType::frames && reply.payload.size() > channel.max_payload()) {
-    auto frames = parse_frame_list(reply.payload);
-    if (!frames) return crypto::unexpected(frames.error());
-    auto parts = encode_frame_lists(*frames, channel.max_payload());
-    reply_parts_.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
-    reply = {MsgType::frames_more, std::move(parts.front())};
-  }
   auto sent = channel.send(reply.type, reply.payload);
   if (!sent && sent.error().code == Errc::protocol) {   // too large for the ring: say so rather than exit
+    reply_parts_.clear();
     const std::string reason = msg_type_name(reply.type) + " reply not sent: " + sent.error().message;
     return channel.send(MsgType::error, Bytes(reason.begin(), reason.end()));
   }
@@ -123,7 +119,6 @@ Result<Message> EnclaveRuntime::on_next_frames() {
 }
 
 Result<Message> EnclaveRuntime::dispatch(const Message& request) {
-  if (request.type != MsgType::next_frames) reply_parts_.clear();   // the host moved on: the rest is dropped
   const MessageHandler* handler = messages_.find(request.type);
   if (!handler) return rejected("unknown message type " + msg_type_name(request.type));
   return (*handler)(request.payload);
@@ -179,7 +174,13 @@ Result<Message> EnclaveRuntime::on_frame(ByteView frame) {
       return rejected(sealed.error().message);
     }
   }
-  return reply(MsgType::frames, encode_frame_list(frames));
+  // A reply larger than the ring goes in parts: the first now, the rest on next_frames.
+  auto parts = encode_frame_lists(frames, max_reply_bytes_);
+  frames.clear();
+  if (parts.size() == 1) return reply(MsgType::frames, std::move(parts.front()));
+  Message first{MsgType::frames_more, std::move(parts.front())};
+  reply_parts_.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+  return first;
 }
 
 Result<Message> EnclaveRuntime::on_seal_state() {

@@ -67,7 +67,7 @@ class EnclaveRuntime {
   Result<Message> on_seal_state();
   Result<Message> on_unseal_state(ByteView blob);
   Result<Message> on_next_frames();
-  // Sends a reply; a frame list larger than the ring goes in parts (frames_more ... frames).
+  // Sends a reply; one too large for the ring becomes an error reply naming the sizes.
   Status send_reply(HostChannel& channel, Message reply);
 
   std::unique_ptr<AttestationBackend> backend_;
@@ -77,7 +77,8 @@ class EnclaveRuntime {
   PeerAdmission admission_;
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
-  std::deque<Bytes> reply_parts_;   // the rest of a reply sent in parts, for next_frames
+  std::size_t max_reply_bytes_ = 0;   // what one message through the ring can carry
+  std::deque<Bytes> reply_parts_;     // the rest of a reply sent in parts, for next_frames
   uint64_t requests_served_ = 0;
   bool stopping_ = false;
 };

@@ -14,6 +14,14 @@ Error malformed(MsgType type, const std::string& what) {
   return {Errc::protocol, msg_type_name(type) + " payload is malformed: " + what};
 }
 
+Bytes encode_frames(std::vector<Bytes>::const_iterator begin, std::vector<Bytes>::const_iterator end) {
+  Bytes out;
+  crypto::ByteWriter w(out);
+  w.u32(uint32_t(end - begin));
+  for (auto f = begin; f != end; ++f) w.bytes32(*f);
+  return out;
+}
+
 }  // namespace
 
 std::string msg_type_name(MsgType type) {
@@ -132,30 +140,23 @@ Result<EvidenceReply> parse_evidence_reply(ByteView payload) {
   return reply;
 }
 
-Bytes encode_frame_list(const std::vector<Bytes>& frames) {
-  Bytes out;
-  crypto::ByteWriter w(out);
-  w.u32(uint32_t(frames.size()));
-  for (const Bytes& f : frames) w.bytes32(f);
-  return out;
-}
+Bytes encode_frame_list(const std::vector<Bytes>& frames) { return encode_frames(frames.begin(), frames.end()); }
 
 std::vector<Bytes> encode_frame_lists(const std::vector<Bytes>& frames, std::size_t max_bytes) {
-  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;   // encode_frame_list's layout
+  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;   // encode_frames' layout
   std::vector<Bytes> lists;
-  std::vector<Bytes> part;
+  auto part = frames.begin();
   std::size_t part_bytes = kCountBytes;
-  for (const Bytes& frame : frames) {
-    const std::size_t add = kLengthBytes + frame.size();
-    if (!part.empty() && part_bytes + add > max_bytes) {
-      lists.push_back(encode_frame_list(part));
-      part.clear();
+  for (auto f = frames.begin(); f != frames.end(); ++f) {
+    const std::size_t add = kLengthBytes + f->size();
+    if (f != part && part_bytes + add > max_bytes) {
+      lists.push_back(encode_frames(part, f));
+      part = f;
       part_bytes = kCountBytes;
     }
-    part.push_back(frame);
     part_bytes += add;
   }
-  lists.push_back(encode_frame_list(part));
+  lists.push_back(encode_frames(part, frames.end()));
   return lists;
 }
 

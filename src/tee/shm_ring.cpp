@@ -94,7 +94,7 @@ Result<RingSlice> parse_ring_slice(ByteView payload) {
 Result<RingSlice> ShmRing::put(ByteView bytes) {
   if (bytes.size > size_) {
     return fail(Errc::protocol, "payload of " + std::to_string(bytes.size) + " bytes exceeds the shared ring (" +
-                                    std::to_string(size_) + " bytes); send it in chunks");
+                                    std::to_string(size_) + " bytes each way)");
   }
   if (bytes.size > size_ - cursor_) cursor_ = 0;
   RingSlice slice{cursor_, bytes.size};

@@ -80,6 +80,13 @@ class EnclaveProcessTest : public ::testing::Test {
     EXPECT_TRUE(health) << health.error().message;
   }
 
+  void expect_refused_next_frames() {
+    ASSERT_TRUE(enclave_->channel().send(MsgType::next_frames, {}));
+    auto refused = enclave_->channel().receive(5000);
+    ASSERT_TRUE(refused) << refused.error().message;
+    EXPECT_EQ(refused->type, MsgType::error);
+  }
+
   testing::TempDir dir_;
   std::string key_path_, config_path_;
   std::unique_ptr<EnclaveProcess> enclave_;
@@ -114,10 +121,38 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
   ASSERT_TRUE(echoed) << echoed.error().message;
   ASSERT_EQ(echoed->size(), 1u);
   ASSERT_TRUE(client.open_frame(echoed->front()));
-  ASSERT_TRUE(enclave_->channel().send(MsgType::next_frames, {}));
-  auto refused = enclave_->channel().receive(5000);
-  ASSERT_TRUE(refused) << refused.error().message;
-  EXPECT_EQ(refused->type, MsgType::error);
+  expect_refused_next_frames();
+  expect_still_healthy();
+}
+
+// A host that asks something else in the middle of a reply in parts forfeits the rest of it.
+TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
+  crypto::OtpChannel client = attest_and_open_session();
+  Bytes payload(1 << 20, 5);
+  payload[0] = 20;
+  Bytes frame;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
+  ASSERT_TRUE(enclave_->channel().send(MsgType::frame, frame));
+  auto first = enclave_->channel().receive(5000);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->type, MsgType::frames_more);
+  expect_still_healthy();
+  expect_refused_next_frames();
+}
+
+// A single frame larger than the ring cannot be sent: the host gets an error naming the sizes, and the enclave
+// serves on (it used to exit).
+TEST_F(EnclaveProcessTest, FrameLargerThanTheRingIsRefusedAndTheEnclaveServesOn) {
+  crypto::OtpChannel client = attest_and_open_session();
+  Bytes payload(1 << 20, 9);
+  payload[0] = 9;   // one 9 MiB echo frame, over the 8 MiB ring
+  payload[1] = 1;
+  Bytes frame;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
+  auto refused = enclave_->exchange_frame(frame);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("exceeds the shared ring (8388608 bytes each way)"), std::string::npos)
+      << refused.error().message;
   expect_still_healthy();
 }
 
