@@ -8,6 +8,10 @@
 
 namespace sg::bench {
 
+// The bundled model and the training data both secure benches run (SG_SOURCE_DIR: the repository root).
+inline const std::string kBundled = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
+inline const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
+
 struct BenchShape {
   int64_t d_model = 512, layers = 8, heads = 8, ffn = 1408, vocab = 8192, seq = 256, batch = 4;
 };

@@ -27,9 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBundled = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
-const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
-
 // The memory fields of /proc/PID/status, in bytes: VmHWM (peak resident), VmRSS, RssAnon (private),
 // RssFile (mapped code and files), RssShmem (here: the host<->enclave ring, memory the host shares).
 std::map<std::string, int64_t> memory_of(pid_t pid) {

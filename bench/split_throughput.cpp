@@ -23,9 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBundled = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
-const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";
-
 struct Run {
   std::string model_dir;
   int cut = 2;
