@@ -22,7 +22,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: venv build
-	cd $(BUILD) && OMP_WAIT_POLICY=PASSIVE ctest --output-on-failure -j $(JOBS)   # see src/train/omp_wait_policy.h
+	cd $(BUILD) && OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=20 ctest --output-on-failure -j $(JOBS)   # see src/train/process_tuning.h
 
 demo: venv build
 	scripts/demo.sh $(BUILD)

@@ -10,7 +10,7 @@
 
 #include "bench/benches.h"
 #include "train/compute_threads.h"
-#include "train/omp_wait_policy.h"
+#include "train/process_tuning.h"
 
 namespace {
 bool selected(const char* name) {
@@ -22,8 +22,9 @@ bool selected(const char* name) {
 }  // namespace
 
 int main(int, char** argv) {
-  sg::train::ensure_passive_omp_wait(argv);
+  sg::train::ensure_passive_thread_waits(argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));   // stdout is the JSON alone
+  if (!sg::train::keep_freed_memory()) spdlog::warn("the allocator refused its settings: figures include page faults");
   sg::train::set_compute_threads(0);   // every core
   nlohmann::json out;
   out["machine"] = {{"threads", at::get_num_threads()}};

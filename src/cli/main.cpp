@@ -11,7 +11,7 @@
 #include "federated/adapter_service.h"
 #include "federated/aggregator_service.h"
 #include "split/enclave_service.h"
-#include "train/omp_wait_policy.h"
+#include "train/process_tuning.h"
 
 namespace {
 
@@ -33,9 +33,11 @@ void install_enclave_services(sg::tee::EnclaveRuntime& runtime, const sg::tee::E
 }  // namespace
 
 int main(int argc, char** argv) {
-  sg::train::ensure_passive_omp_wait(argv);
+  sg::train::ensure_passive_thread_waits(argv);
   // stdout carries results (tables, measurements, ports); every log line goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("sliceguard"));
+  if (!sg::train::keep_freed_memory())
+    spdlog::warn("the allocator refused its settings: steps will fault fresh pages in (slower, not wrong)");
   CLI::App app{"SliceGuard: secure distributed fine-tuning of LLMs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sliceguard 0.1.0");

@@ -8,44 +8,70 @@ const Tensor* Envelope::find(const std::string& name) const {
   return nullptr;
 }
 
-Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, std::size_t max_payload,
-                                                    std::size_t chunk_bytes) {
-  std::vector<PlainPayload> out;
-  Bytes scratch;
-  for (const auto& t : envelope.tensors) {
-    auto encoded = encode_tensor_chunks(t.meta, t.data, chunk_bytes, max_payload, scratch, [&](ByteView chunk) -> Status {
-      out.push_back({PayloadKind::tensor, chunk.to_bytes()});
-      return {};
-    });
-    if (!encoded) return unexpected(encoded.error());
+Result<EnvelopeFrames> EnvelopeFrames::plan(const Envelope& envelope, std::size_t max_payload,
+                                            std::size_t chunk_bytes) {
+  EnvelopeFrames frames(envelope);
+  for (std::size_t t = 0; t < envelope.tensors.size(); ++t) {
+    const Tensor& tensor = envelope.tensors[t];
+    auto chunks = plan_tensor_chunks(tensor.meta, tensor.data.size(), chunk_bytes, max_payload);
+    if (!chunks) return unexpected(chunks.error());
+    for (const ChunkPlan& chunk : *chunks) {
+      frames.pieces_.push_back({t, chunk});
+      frames.specs_.push_back({PayloadKind::tensor, chunk.payload_bytes});
+    }
   }
   if (envelope.control.size() > max_payload)
     return fail(Errc::oversize, "envelope control text of " + std::to_string(envelope.control.size()) +
                                     " bytes exceeds the frame limit");
-  out.push_back({PayloadKind::message, Bytes(envelope.control.begin(), envelope.control.end())});
+  frames.pieces_.push_back({kControl, {}});
+  frames.specs_.push_back({PayloadKind::message, envelope.control.size()});
+  return frames;
+}
+
+void EnvelopeFrames::write(std::size_t i, MutableByteView out) const {
+  const Piece& piece = pieces_[i];
+  if (piece.tensor == kControl) {
+    std::copy(envelope_->control.begin(), envelope_->control.end(), out.data);
+    return;
+  }
+  const Tensor& tensor = envelope_->tensors[piece.tensor];
+  write_tensor_chunk(tensor.meta, tensor.data, piece.chunk, out);
+}
+
+Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, std::size_t max_payload,
+                                                    std::size_t chunk_bytes) {
+  auto frames = EnvelopeFrames::plan(envelope, max_payload, chunk_bytes);
+  if (!frames) return unexpected(frames.error());
+  std::vector<PlainPayload> out;
+  for (std::size_t i = 0; i < frames->specs().size(); ++i) {
+    out.push_back({frames->specs()[i].kind, Bytes(frames->specs()[i].length)});
+    frames->write(i, {out.back().bytes.data(), out.back().bytes.size()});
+  }
   return out;
 }
 
 Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope) {
-  auto payloads = envelope_payloads(envelope, channel.max_payload());
-  if (!payloads) return unexpected(payloads.error());
-  std::vector<Bytes> frames(payloads->size());
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (auto sealed = channel.seal_frame((*payloads)[i].kind, (*payloads)[i].bytes, frames[i]); !sealed)
-      return unexpected(sealed.error());
+  auto plan = EnvelopeFrames::plan(envelope, channel.max_payload());
+  if (!plan) return unexpected(plan.error());
+  std::vector<Bytes> frames;
+  std::vector<MutableByteView> views;
+  for (const FrameSpec& spec : plan->specs()) {
+    frames.emplace_back(frame_size(spec.length));
+    views.push_back({frames.back().data(), frames.back().size()});
   }
+  if (auto sealed = channel.seal_frames(plan->specs(), views, plan->writer()); !sealed) return unexpected(sealed.error());
   return frames;
 }
 
 Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
+  auto opened = channel.open_frames(frames);
+  if (!opened) return unexpected(opened.error());
   EnvelopeAssembler assembler;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    auto opened = channel.open_frame(frames[i]);
-    if (!opened) return unexpected(opened.error());
-    auto added = assembler.add(opened->header.kind, opened->payload);
+  for (std::size_t i = 0; i < opened->size(); ++i) {
+    auto added = assembler.add((*opened)[i].header.kind, (*opened)[i].payload);
     if (!added) return unexpected(added.error());
     if (*added) {
-      if (i + 1 != frames.size()) return fail(Errc::malformed, "frames after the end of the envelope");
+      if (i + 1 != opened->size()) return fail(Errc::malformed, "frames after the end of the envelope");
       return std::move(**added);
     }
   }

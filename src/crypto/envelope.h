@@ -26,6 +26,31 @@ struct PlainPayload {
   Bytes bytes;
 };
 
+// An envelope cut into frame payloads — each tensor's chunks, then the control text — written on demand, so a
+// sender puts each payload straight into its frame (seal_frames). Refers to the envelope, which must outlive it.
+class EnvelopeFrames {
+ public:
+  [[nodiscard]] static Result<EnvelopeFrames> plan(const Envelope& envelope, std::size_t max_payload,
+                                                   std::size_t chunk_bytes = kDefaultTensorChunkBytes);
+  const std::vector<FrameSpec>& specs() const { return specs_; }
+  // Writes payload i into `out` (specs()[i].length bytes); safe from several threads at once.
+  void write(std::size_t i, MutableByteView out) const;
+  PayloadWriter writer() const {
+    return [this](std::size_t i, MutableByteView out) { write(i, out); };
+  }
+
+ private:
+  static constexpr std::size_t kControl = std::size_t(-1);
+  struct Piece {
+    std::size_t tensor;   // index into envelope.tensors, or kControl
+    ChunkPlan chunk;
+  };
+  explicit EnvelopeFrames(const Envelope& envelope) : envelope_(&envelope) {}
+  const Envelope* envelope_;
+  std::vector<Piece> pieces_;
+  std::vector<FrameSpec> specs_;
+};
+
 // The frame payloads of `envelope` in order, each at most `max_payload` bytes.
 [[nodiscard]] Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, std::size_t max_payload,
                                                                   std::size_t chunk_bytes = kDefaultTensorChunkBytes);
@@ -33,7 +58,8 @@ struct PlainPayload {
 // Seals an envelope into frames on `channel`.
 [[nodiscard]] Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope);
 
-// Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel`.
+// Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel` (as
+// one batch: all are accepted or none).
 [[nodiscard]] Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames);
 
 // Rebuilds envelopes from opened frame payloads, in order.

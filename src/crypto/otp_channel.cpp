@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "crypto/cipher_pool.h"
+
 namespace sg::crypto {
 namespace {
 
@@ -18,6 +20,10 @@ Nonce frame_nonce(uint64_t counter, Direction direction) {
   for (int i = 0; i < 8; ++i) nonce[i] = uint8_t(counter >> (8 * i));
   nonce[8] = uint8_t(direction);
   return nonce;
+}
+
+Unexpected<Error> bad_tag(uint64_t counter) {
+  return fail(Errc::bad_tag, "frame " + std::to_string(counter) + " failed authentication: tampered, or sealed under another key");
 }
 
 Direction opposite(Direction d) {
@@ -37,63 +43,116 @@ Status OtpChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) 
   if (next_send_ == std::numeric_limits<uint64_t>::max()) {
     return fail(Errc::exhausted, "frame counter exhausted; open a new session");
   }
-  FrameHeader header;
-  header.kind = kind;
-  header.length = uint32_t(payload.size);
-  header.counter = next_send_;
-  header.session = keys_.id;
-
   frame.resize(frame_size(payload.size));
-  uint8_t* ad = frame.data();
-  uint8_t* ciphertext = ad + kFrameHeaderBytes;
-  uint8_t* tag = ciphertext + payload.size;
-  write_frame_header(header, ad);
-  const Nonce nonce = frame_nonce(header.counter, keys_.tx_direction);
-  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ciphertext, tag, nullptr, payload.data, payload.size, ad,
-                                                      kFrameHeaderBytes, nullptr, nonce.data(), keys_.tx.data());
-  ++next_send_;
+  seal_into(kind, next_send_++, payload.data, {frame.data(), frame.size()});
   return {};
 }
 
-Result<FrameHeader> OtpChannel::open_frame_into(ByteView frame, MutableByteView out) {
+Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                               const PayloadWriter& write) {
+  if (specs.size() != frames.size()) return fail(Errc::malformed, "seal_frames: one frame buffer per payload");
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].length > max_payload_) {
+      return fail(Errc::oversize, "payload " + std::to_string(i) + " of " + std::to_string(specs[i].length) +
+                                      " bytes exceeds the frame limit of " + std::to_string(max_payload_));
+    }
+    if (frames[i].size != frame_size(specs[i].length)) {
+      return fail(Errc::malformed, "seal_frames: frame buffer " + std::to_string(i) + " is " +
+                                       std::to_string(frames[i].size) + " bytes, not " +
+                                       std::to_string(frame_size(specs[i].length)));
+    }
+  }
+  if (std::numeric_limits<uint64_t>::max() - next_send_ <= specs.size()) {
+    return fail(Errc::exhausted, "frame counter exhausted; open a new session");
+  }
+  const uint64_t first = next_send_;
+  next_send_ += specs.size();
+  for_each_frame(specs.size(), [&](std::size_t i) {
+    uint8_t* payload = frames[i].data + kFrameHeaderBytes;
+    write(i, {payload, specs[i].length});
+    seal_into(specs[i].kind, first + i, payload, frames[i]);
+  });
+  return {};
+}
+
+void OtpChannel::seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const {
+  FrameHeader header;
+  header.kind = kind;
+  header.length = uint32_t(frame.size - kFrameHeaderBytes - kFrameTagBytes);
+  header.counter = counter;
+  header.session = keys_.id;
+  uint8_t* ad = frame.data;
+  uint8_t* ciphertext = ad + kFrameHeaderBytes;
+  uint8_t* tag = ciphertext + header.length;
+  write_frame_header(header, ad);
+  const Nonce nonce = frame_nonce(counter, keys_.tx_direction);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ciphertext, tag, nullptr, plaintext, header.length, ad,
+                                                      kFrameHeaderBytes, nullptr, nonce.data(), keys_.tx.data());
+}
+
+Result<FrameHeader> OtpChannel::check_header(ByteView frame, uint64_t counter) const {
   auto header = parse_frame_header(frame, max_payload_);
   if (!header) return unexpected(header.error());
   const FrameHeader& h = *header;
   if (h.session != keys_.id) {
     return fail(Errc::wrong_session, "frame belongs to session " + to_hex(h.session) + ", not " + to_hex(keys_.id));
   }
-  if (h.counter <= last_received_) {
+  if (h.counter < counter) {
     return fail(Errc::replayed, "frame counter " + std::to_string(h.counter) + " was already used (last accepted " +
-                                    std::to_string(last_received_) + "): replayed or stale frame");
+                                    std::to_string(counter - 1) + "): replayed or stale frame");
   }
-  if (h.counter != last_received_ + 1) {
+  if (h.counter != counter) {
     return fail(Errc::counter_gap, "frame counter " + std::to_string(h.counter) + " skips ahead of " +
-                                       std::to_string(last_received_ + 1) + ": a frame is missing or reordered");
+                                       std::to_string(counter) + ": a frame is missing or reordered");
   }
-  if (out.size < h.length) {
-    return fail(Errc::buffer_too_small, "output buffer of " + std::to_string(out.size) + " bytes is smaller than the " +
-                                            std::to_string(h.length) + "-byte payload");
-  }
+  return header;
+}
+
+bool OtpChannel::decrypt(const FrameHeader& h, ByteView frame, uint8_t* out) const {
   const uint8_t* ciphertext = frame.data + kFrameHeaderBytes;
   const uint8_t* tag = ciphertext + h.length;
   const Nonce nonce = frame_nonce(h.counter, opposite(keys_.tx_direction));
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out.data, nullptr, ciphertext, h.length, tag, frame.data,
-                                                          kFrameHeaderBytes, nonce.data(), keys_.rx.data()) != 0) {
-    return fail(Errc::bad_tag, "frame " + std::to_string(h.counter) +
-                                   " failed authentication: tampered, or sealed under another key");
+  return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out, nullptr, ciphertext, h.length, tag, frame.data,
+                                                             kFrameHeaderBytes, nonce.data(), keys_.rx.data()) == 0;
+}
+
+Result<FrameHeader> OtpChannel::open_frame_into(ByteView frame, MutableByteView out) {
+  auto header = check_header(frame, last_received_ + 1);
+  if (!header) return header;
+  if (out.size < header->length) {
+    return fail(Errc::buffer_too_small, "output buffer of " + std::to_string(out.size) + " bytes is smaller than the " +
+                                            std::to_string(header->length) + "-byte payload");
   }
-  last_received_ = h.counter;
+  if (!decrypt(*header, frame, out.data)) return bad_tag(header->counter);
+  last_received_ = header->counter;
   return header;
 }
 
 Result<OpenedFrame> OtpChannel::open_frame(ByteView frame) {
-  auto header = parse_frame_header(frame, max_payload_);
-  if (!header) return unexpected(header.error());
-  OpenedFrame opened;
-  opened.payload.resize(header->length);
-  auto result = open_frame_into(frame, {opened.payload.data(), opened.payload.size()});
-  if (!result) return unexpected(result.error());
-  opened.header = *result;
+  auto opened = open_frames({frame});
+  if (!opened) return unexpected(opened.error());
+  return std::move(opened->front());
+}
+
+Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteView>& frames) {
+  auto in_batch = [&](std::size_t i, const Error& e) -> Unexpected<Error> {
+    if (frames.size() == 1) return unexpected(e);
+    return fail(e.code, "frame " + std::to_string(i + 1) + " of " + std::to_string(frames.size()) + ": " + e.message);
+  };
+  std::vector<OpenedFrame> opened(frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    auto header = check_header(frames[i], last_received_ + 1 + i);
+    if (!header) return in_batch(i, header.error());
+    opened[i].header = *header;
+    opened[i].payload.resize(header->length);
+  }
+  std::vector<char> authentic(frames.size(), 0);
+  for_each_frame(frames.size(), [&](std::size_t i) {
+    authentic[i] = decrypt(opened[i].header, frames[i], opened[i].payload.data());
+  });
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    if (!authentic[i]) return in_batch(i, bad_tag(opened[i].header.counter).error);
+  last_received_ += frames.size();
   return opened;
 }
 

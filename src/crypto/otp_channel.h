@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "crypto/frame.h"
 #include "crypto/key_exchange.h"
@@ -20,6 +22,14 @@ struct OpenedFrame {
   FrameHeader header;
   Bytes payload;
 };
+
+// One frame of a batch to seal: its kind and payload length.
+struct FrameSpec {
+  PayloadKind kind;
+  std::size_t length;
+};
+// Writes frame i's plaintext payload into `out` (exactly the spec's length). Runs on any of the batch's threads.
+using PayloadWriter = std::function<void(std::size_t i, MutableByteView out)>;
 
 class OtpChannel {
  public:
@@ -32,6 +42,12 @@ class OtpChannel {
   // Fails with oversize or exhausted, leaving the counter untouched.
   [[nodiscard]] Status seal_frame(PayloadKind kind, ByteView payload, Bytes& frame);
 
+  // Seals a batch: frame i (frames[i], exactly frame_size(specs[i].length) bytes) takes the next counters in order;
+  // write(i, ...) puts its plaintext in place and it is encrypted there, on up to cipher_threads() threads.
+  // Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the counter untouched.
+  [[nodiscard]] Status seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                                   const PayloadWriter& write);
+
   // Authenticates `frame` and decrypts its payload into `out` (which must hold header.length bytes).
   // Rejections: truncated, oversize, wrong_version, malformed, wrong_session, replayed, counter_gap, bad_tag,
   // buffer_too_small. On rejection the channel state is unchanged; `out` may have been overwritten.
@@ -40,7 +56,19 @@ class OtpChannel {
   // open_frame_into with a freshly allocated payload.
   [[nodiscard]] Result<OpenedFrame> open_frame(ByteView frame);
 
+  // Opens a batch of consecutive frames, decrypting on up to cipher_threads() threads. All or nothing: the first
+  // frame (in order) that would be rejected alone rejects the batch, its index named, and nothing is accepted.
+  [[nodiscard]] Result<std::vector<OpenedFrame>> open_frames(const std::vector<ByteView>& frames);
+
  private:
+  // The checks open_frame_into makes before decrypting, for a frame expected to carry `counter`.
+  [[nodiscard]] Result<FrameHeader> check_header(ByteView frame, uint64_t counter) const;
+  // Authenticates and decrypts a frame whose header passed check_header.
+  [[nodiscard]] bool decrypt(const FrameHeader& header, ByteView frame, uint8_t* out) const;
+  // Encrypts `plaintext` (frame.size - header - tag bytes; may be the frame's own payload area) into `frame` under
+  // `counter`, writing header and tag.
+  void seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const;
+
   SessionKeys keys_;
   std::size_t max_payload_;
   uint64_t next_send_ = 1;

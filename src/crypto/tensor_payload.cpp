@@ -58,6 +58,16 @@ Result<TensorMeta> read_meta(ByteReader& r, uint64_t& total) {
   return meta;
 }
 
+// The header of a chunk at `offset`: type, the metadata on the first chunk, the offset.
+Bytes chunk_header(const TensorMeta& meta, uint64_t total, uint64_t offset) {
+  Bytes header;
+  ByteWriter w(header);
+  w.u8(offset == 0 ? kFirstChunk : kContinuation);
+  if (offset == 0) write_meta(w, meta, total);
+  w.u64(offset);
+  return header;
+}
+
 }  // namespace
 
 std::optional<std::size_t> dtype_bytes(const std::string& dtype) {
@@ -69,31 +79,44 @@ std::optional<std::size_t> dtype_bytes(const std::string& dtype) {
   return it->second;
 }
 
-Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes, std::size_t max_payload,
-                            Bytes& scratch, const ChunkSink& sink) {
+Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::size_t data_bytes,
+                                                  std::size_t chunk_bytes, std::size_t max_payload) {
   const auto expected = tensor_bytes(meta);
-  if (!expected || *expected != data.size || meta.name.size() > kMaxNameBytes || meta.dtype.size() > 255 ||
+  if (!expected || *expected != data_bytes || meta.name.size() > kMaxNameBytes || meta.dtype.size() > 255 ||
       meta.shape.size() > kMaxDims) {
-    return fail(Errc::malformed, "tensor '" + meta.name + "': name, dtype, shape and " + std::to_string(data.size) +
+    return fail(Errc::malformed, "tensor '" + meta.name + "': name, dtype, shape and " + std::to_string(data_bytes) +
                                      " data bytes are inconsistent");
   }
-  // Leave room for the chunk header inside the frame limit.
-  const std::size_t header_room = 64 + meta.name.size() + 8 * meta.shape.size();
-  if (max_payload <= header_room) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
-  const std::size_t step = std::max<std::size_t>(1, std::min(chunk_bytes, max_payload - header_room));
-
+  const std::size_t first_header = chunk_header(meta, data_bytes, 0).size();
+  const std::size_t next_header = 1 + 8;
+  if (max_payload <= first_header) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
+  std::vector<ChunkPlan> chunks;
   uint64_t offset = 0;
   do {
-    const std::size_t n = std::min<std::size_t>(step, data.size - offset);
-    scratch.clear();
-    ByteWriter w(scratch);
-    w.u8(offset == 0 ? kFirstChunk : kContinuation);
-    if (offset == 0) write_meta(w, meta, data.size);
-    w.u64(offset);
-    w.raw(data.subview(offset, n));
-    if (auto sent = sink(scratch); !sent) return sent;
+    const std::size_t header = offset == 0 ? first_header : next_header;
+    const std::size_t room = std::max<std::size_t>(1, std::min(chunk_bytes, max_payload - header));
+    const std::size_t n = std::min<std::size_t>(room, data_bytes - offset);
+    chunks.push_back({offset, n, header + n});
     offset += n;
-  } while (offset < data.size);
+  } while (offset < data_bytes);
+  return chunks;
+}
+
+void write_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, MutableByteView out) {
+  const Bytes header = chunk_header(meta, data.size, chunk.offset);
+  std::copy(header.begin(), header.end(), out.data);
+  std::copy_n(data.data + chunk.offset, chunk.data_bytes, out.data + header.size());
+}
+
+Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes, std::size_t max_payload,
+                            Bytes& scratch, const ChunkSink& sink) {
+  auto chunks = plan_tensor_chunks(meta, data.size, chunk_bytes, max_payload);
+  if (!chunks) return unexpected(chunks.error());
+  for (const ChunkPlan& chunk : *chunks) {
+    scratch.resize(chunk.payload_bytes);
+    write_tensor_chunk(meta, data, chunk, {scratch.data(), scratch.size()});
+    if (auto sent = sink(scratch); !sent) return sent;
+  }
   return {};
 }
 

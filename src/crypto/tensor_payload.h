@@ -21,7 +21,7 @@
 
 namespace sg::crypto {
 
-inline constexpr std::size_t kDefaultTensorChunkBytes = std::size_t(1) << 20;
+inline constexpr std::size_t kDefaultTensorChunkBytes = std::size_t(128) << 10;
 
 struct TensorMeta {
   std::string name;
@@ -40,6 +40,21 @@ struct Tensor {
 // Receives each sealed frame (or plaintext chunk); returning an error stops the stream.
 using FrameSink = std::function<Status(ByteView frame)>;
 using ChunkSink = std::function<Status(ByteView chunk)>;
+
+// One chunk of a tensor's stream: where its data starts in the tensor, how many data bytes it carries, and the
+// size of its whole payload (chunk header + data).
+struct ChunkPlan {
+  uint64_t offset = 0;
+  std::size_t data_bytes = 0;
+  std::size_t payload_bytes = 0;
+};
+
+// The chunks of a tensor of `data_bytes` bytes, each fitting `max_payload` and carrying at most `chunk_bytes` of
+// data. Fails with malformed when the metadata does not account for exactly `data_bytes`.
+[[nodiscard]] Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::size_t data_bytes,
+                                                                std::size_t chunk_bytes, std::size_t max_payload);
+// Writes one planned chunk's payload of the tensor (meta, data) into `out` (chunk.payload_bytes long).
+void write_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, MutableByteView out);
 
 // Splits a tensor into chunk payloads (the format above) that each fit in `max_payload` bytes and carry at most
 // `chunk_bytes` of data, and hands them to `sink` in order, built in `scratch`. Fails with malformed when

@@ -21,7 +21,7 @@ using grpc::StatusCode;
 namespace pb = sliceguard::v1;
 
 crypto::ByteView view(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
-std::string to_string(const crypto::Bytes& b) { return {b.begin(), b.end()}; }
+std::string to_string(crypto::ByteView b) { return {reinterpret_cast<const char*>(b.data), b.size}; }
 
 // The enclave's refusals go back to the client as FAILED_PRECONDITION; a dead enclave as UNAVAILABLE.
 Status to_status(const tee::Error& error) {
@@ -68,15 +68,7 @@ class Service final : public pb::SliceGuard::Service {
       pb::Frames outgoing;
       {
         std::lock_guard lock(mutex_);
-        for (const auto& frame : incoming.frame()) {
-          if (options_.tap) options_.tap(RelayDirection::to_enclave, view(frame));
-          auto replies = enclave_.exchange_frame(view(frame));
-          if (!replies) return to_status(replies.error());
-          for (const auto& r : *replies) {
-            if (options_.tap) options_.tap(RelayDirection::to_client, r);
-            outgoing.add_frame(to_string(r));
-          }
-        }
+        if (auto relayed = relay(incoming, outgoing); !relayed.ok()) return relayed;
       }
       persist_sealed_state(false);
       if (!stream->Write(outgoing)) return {StatusCode::CANCELLED, "the client went away"};
@@ -97,6 +89,28 @@ class Service final : public pb::SliceGuard::Service {
   }
 
  private:
+  // One message is one envelope's frames: the enclave opens them as one batch (in lists the ring can carry).
+  Status relay(const pb::Frames& incoming, pb::Frames& outgoing) {
+    if (incoming.frame().empty()) return Status::OK;
+    std::vector<std::size_t> sizes;
+    for (const auto& frame : incoming.frame()) sizes.push_back(frame.size());
+    auto layout = tee::layout_frame_lists(sizes, enclave_.max_frame_list_bytes());
+    for (int i = 0; i < incoming.frame_size(); ++i) {
+      const std::string& frame = incoming.frame(i);
+      if (options_.tap) options_.tap(RelayDirection::to_enclave, view(frame));
+      std::copy(frame.begin(), frame.end(), layout.slots[std::size_t(i)].data);
+    }
+    for (const auto& list : layout.lists) {
+      auto replies = enclave_.exchange_frame_list(list);
+      if (!replies) return to_status(replies.error());
+      for (const crypto::ByteView& r : replies->frames) {
+        if (options_.tap) options_.tap(RelayDirection::to_client, r);
+        outgoing.add_frame(to_string(r));
+      }
+    }
+    return Status::OK;
+  }
+
   void persist_locked(bool force) {
     if (options_.seal_path.empty()) return;
     const auto now = std::chrono::steady_clock::now();

@@ -170,20 +170,26 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
   return id;
 }
 
-Result<std::vector<Bytes>> EnclaveProcess::exchange_frame(ByteView frame) {
+Result<SealedFrames> EnclaveProcess::exchange_frame(ByteView frame) { return exchange(MsgType::frame, frame); }
+
+Result<SealedFrames> EnclaveProcess::exchange_frame_list(ByteView frame_list) {
+  return exchange(MsgType::frame_list, frame_list);
+}
+
+Result<SealedFrames> EnclaveProcess::exchange(MsgType type, ByteView payload) {
   // A reply larger than the ring comes in parts: frames_more ... frames. Every part but the last carries frames
   // (the enclave never sends an empty one), and a reply has at most kMaxReplyParts of them.
-  std::vector<Bytes> frames;
-  std::size_t parts = 0;
-  for (auto reply = request(MsgType::frame, frame, {MsgType::frames, MsgType::frames_more});;
+  SealedFrames out;
+  for (auto reply = request(type, payload, {MsgType::frames, MsgType::frames_more});;
        reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
     if (!reply) return crypto::unexpected(reply.error());
     auto part = parse_frame_list(reply->payload);
     if (!part) return crypto::unexpected(part.error());
-    if (reply->type == MsgType::frames_more && (part->empty() || ++parts > kMaxReplyParts))
+    if (reply->type == MsgType::frames_more && (part->empty() || out.lists.size() >= kMaxReplyParts))
       return fail(Errc::protocol, "enclave sent an empty reply part or more than " + std::to_string(kMaxReplyParts));
-    frames.insert(frames.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
-    if (reply->type == MsgType::frames) return frames;
+    out.frames.insert(out.frames.end(), part->begin(), part->end());   // views into the payload, which moves intact
+    out.lists.push_back(std::move(reply->payload));
+    if (reply->type == MsgType::frames) return out;
   }
 }
 

@@ -31,6 +31,12 @@ struct EnclaveLaunch {
   std::chrono::milliseconds stop_timeout{5000};
 };
 
+// The enclave's sealed reply frames, as views into the frame lists that carried them.
+struct SealedFrames {
+  std::vector<Bytes> lists;
+  std::vector<ByteView> frames;
+};
+
 class EnclaveProcess {
  public:
   [[nodiscard]] static Result<std::unique_ptr<EnclaveProcess>> start(EnclaveLaunch launch);
@@ -48,7 +54,12 @@ class EnclaveProcess {
   // `peer_attestation`: what an enclave that admits only attested peers checks (EnclaveRuntime::admit_peers).
   [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation = {});
   // Relays one sealed frame from a peer; returns the enclave's sealed reply frames for that peer.
-  [[nodiscard]] Result<std::vector<Bytes>> exchange_frame(ByteView frame);
+  [[nodiscard]] Result<SealedFrames> exchange_frame(ByteView frame);
+  // Sends consecutive frames of one session as one batch: a frame list (messages.h) of at most
+  // max_frame_list_bytes(), which the enclave opens all at once (all or nothing) and on several cores.
+  [[nodiscard]] Result<SealedFrames> exchange_frame_list(ByteView frame_list);
+  // The largest request one message carries (the host's half of the ring).
+  std::size_t max_frame_list_bytes() const { return channel_ ? channel_->max_payload() : 0; }
   [[nodiscard]] Result<Bytes> seal_state();
   [[nodiscard]] Status unseal_state(ByteView blob);
   [[nodiscard]] Status stop();
@@ -61,6 +72,8 @@ class EnclaveProcess {
   explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
   [[nodiscard]] Status launch();
   [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
+  // Sends a frame or frame list and collects the reply, which may come in parts.
+  [[nodiscard]] Result<SealedFrames> exchange(MsgType type, ByteView payload);
   // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
   // that describes its exit.
   Error exited(const std::string& when, std::optional<int> status = std::nullopt);

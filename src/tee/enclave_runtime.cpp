@@ -56,7 +56,13 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
   messages_.add(MsgType::get_evidence, [this](ByteView p) { return on_get_evidence(p); });
   messages_.add(MsgType::open_session, [this](ByteView p) { return on_open_session(p); });
-  messages_.add(MsgType::frame, [this](ByteView p) { return on_frame(p); });
+  messages_.add(MsgType::frame, [this](ByteView p) { return on_frames({p}); });
+  messages_.add(MsgType::frame_list, [this](ByteView p) -> Result<Message> {
+    auto frames = parse_frame_list(p);
+    if (!frames) return rejected(frames.error().message);
+    if (frames->empty()) return rejected("frame_list carries no frames");
+    return on_frames(*frames);
+  });
   messages_.add(MsgType::next_frames, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::next_frames); !e) return crypto::unexpected(e.error());
     return on_next_frames();
@@ -155,31 +161,48 @@ Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
   return reply(MsgType::session_opened, Bytes(id.begin(), id.end()));
 }
 
-Result<Message> EnclaveRuntime::on_frame(ByteView frame) {
-  auto header = crypto::parse_frame_header(frame, crypto::kDefaultMaxFramePayload);
+Result<Message> EnclaveRuntime::on_frames(const std::vector<ByteView>& frames) {
+  auto header = crypto::parse_frame_header(frames.front(), crypto::kDefaultMaxFramePayload);
   if (!header) return rejected(header.error().message);
   auto session = sessions_.find(header->session);
   if (session == sessions_.end()) return rejected("frame for unknown session " + crypto::to_hex(header->session));
-  auto opened = session->second.channel.open_frame(frame);
+  crypto::OtpChannel& channel = session->second.channel;
+  auto opened = channel.open_frames(frames);   // every frame must belong to this session
   if (!opened) return rejected(opened.error().message);
-  const FrameHandler* handler = frames_.find(header->kind);
-  if (!handler) return rejected("no handler for payload kind " + std::to_string(unsigned(header->kind)));
-  auto outgoing = (*handler)(session->second, opened->payload);
-  sodium_memzero(opened->payload.data(), opened->payload.size());
-  if (!outgoing) return crypto::unexpected(outgoing.error());
-  std::vector<Bytes> frames(outgoing->size());
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    const OutgoingPayload& out = (*outgoing)[i];
-    if (auto sealed = session->second.channel.seal_frame(out.kind, out.payload, frames[i]); !sealed) {
-      return rejected(sealed.error().message);
+
+  std::vector<OutgoingPayload> outgoing;
+  Status handled;
+  for (auto& frame : *opened) {
+    const FrameHandler* handler = frames_.find(frame.header.kind);
+    if (!handler && handled) handled = rejected("no handler for payload kind " + std::to_string(unsigned(frame.header.kind)));
+    if (handled) {
+      auto out = (*handler)(session->second, frame.payload);
+      if (out) {
+        for (auto& p : *out) outgoing.push_back(std::move(p));
+      } else {
+        handled = crypto::unexpected(out.error());
+      }
     }
+    sodium_memzero(frame.payload.data(), frame.payload.size());
   }
-  // A reply larger than the ring goes in parts: the first now, the rest on next_frames.
-  auto parts = encode_frame_lists(frames, max_reply_bytes_);
-  frames.clear();
-  if (parts.size() == 1) return reply(MsgType::frames, std::move(parts.front()));
-  Message first{MsgType::frames_more, std::move(parts.front())};
-  reply_parts_.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+  if (!handled) return crypto::unexpected(handled.error());
+
+  // Sealed straight into the reply's frame lists; a reply larger than the ring goes in parts, the first now and
+  // the rest on next_frames.
+  std::vector<crypto::FrameSpec> specs;
+  std::vector<std::size_t> sizes;
+  for (const auto& out : outgoing) {
+    specs.push_back({out.kind, out.payload.size()});
+    sizes.push_back(crypto::frame_size(out.payload.size()));
+  }
+  auto layout = layout_frame_lists(sizes, max_reply_bytes_);
+  auto sealed = channel.seal_frames(specs, layout.slots, [&](std::size_t i, crypto::MutableByteView to) {
+    std::copy(outgoing[i].payload.begin(), outgoing[i].payload.end(), to.data);
+  });
+  if (!sealed) return rejected(sealed.error().message);
+  if (layout.lists.size() == 1) return reply(MsgType::frames, std::move(layout.lists.front()));
+  Message first{MsgType::frames_more, std::move(layout.lists.front())};
+  reply_parts_.assign(std::make_move_iterator(layout.lists.begin() + 1), std::make_move_iterator(layout.lists.end()));
   return first;
 }
 

@@ -63,7 +63,9 @@ class EnclaveRuntime {
   Result<Message> dispatch(const Message& request);
   Result<Message> on_get_evidence(ByteView nonce);
   Result<Message> on_open_session(ByteView payload);
-  Result<Message> on_frame(ByteView frame);
+  // A frame or a frame list: consecutive frames of one session, opened as one batch (all or nothing); each
+  // plaintext goes to its handler in order and every reply payload is sealed into one reply.
+  Result<Message> on_frames(const std::vector<ByteView>& frames);
   Result<Message> on_seal_state();
   Result<Message> on_unseal_state(ByteView blob);
   Result<Message> on_next_frames();

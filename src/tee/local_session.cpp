@@ -11,21 +11,29 @@ Result<std::unique_ptr<LocalSession>> LocalSession::open(EnclaveProcess& enclave
 }
 
 Result<crypto::Envelope> LocalSession::call(const crypto::Envelope& request) {
-  auto frames = crypto::seal_envelope(*session_.channel, request);
-  if (!frames) return fail(Errc::protocol, frames.error().message);
-  std::vector<Bytes> replies;
-  for (const auto& frame : *frames) {
-    if (tap_) tap_(frame);
-    auto out = enclave_.exchange_frame(frame);
+  // Each payload is written and sealed straight into the frame list that carries it, on several cores; the
+  // enclave opens each list as one batch.
+  crypto::OtpChannel& channel = *session_.channel;
+  auto plan = crypto::EnvelopeFrames::plan(request, channel.max_payload());
+  if (!plan) return fail(Errc::protocol, plan.error().message);
+  std::vector<std::size_t> sizes;
+  for (const auto& spec : plan->specs()) sizes.push_back(crypto::frame_size(spec.length));
+  auto layout = layout_frame_lists(sizes, enclave_.max_frame_list_bytes());
+  if (auto sealed = channel.seal_frames(plan->specs(), layout.slots, plan->writer()); !sealed)
+    return fail(Errc::protocol, sealed.error().message);
+  if (tap_)
+    for (const auto& slot : layout.slots) tap_({slot.data, slot.size});
+
+  SealedFrames replies;
+  for (const Bytes& list : layout.lists) {
+    auto out = enclave_.exchange_frame_list(list);
     if (!out) return crypto::unexpected(out.error());
-    for (auto& r : *out) replies.push_back(std::move(r));
+    replies.frames.insert(replies.frames.end(), out->frames.begin(), out->frames.end());
+    for (auto& l : out->lists) replies.lists.push_back(std::move(l));
   }
-  std::vector<ByteView> views;
-  for (const auto& r : replies) {
-    if (tap_) tap_(r);
-    views.push_back(r);
-  }
-  auto reply = crypto::open_envelope(*session_.channel, views);
+  if (tap_)
+    for (const ByteView& r : replies.frames) tap_(r);
+  auto reply = crypto::open_envelope(channel, replies.frames);
   if (!reply) return fail(Errc::protocol, "reply from the enclave rejected: " + reply.error().message);
   return std::move(*reply);
 }

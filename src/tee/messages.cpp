@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace sg::tee {
 namespace {
@@ -12,14 +13,6 @@ constexpr std::size_t kMaxBackendName = 64;
 
 Error malformed(MsgType type, const std::string& what) {
   return {Errc::protocol, msg_type_name(type) + " payload is malformed: " + what};
-}
-
-Bytes encode_frames(std::vector<Bytes>::const_iterator begin, std::vector<Bytes>::const_iterator end) {
-  Bytes out;
-  crypto::ByteWriter w(out);
-  w.u32(uint32_t(end - begin));
-  for (auto f = begin; f != end; ++f) w.bytes32(*f);
-  return out;
 }
 
 }  // namespace
@@ -39,6 +32,7 @@ std::string msg_type_name(MsgType type) {
     case MsgType::get_evidence: return "get_evidence";
     case MsgType::open_session: return "open_session";
     case MsgType::frame: return "frame";
+    case MsgType::frame_list: return "frame_list";
     case MsgType::seal_state: return "seal_state";
     case MsgType::unseal_state: return "unseal_state";
     case MsgType::stop: return "stop";
@@ -140,35 +134,63 @@ Result<EvidenceReply> parse_evidence_reply(ByteView payload) {
   return reply;
 }
 
-Bytes encode_frame_list(const std::vector<Bytes>& frames) { return encode_frames(frames.begin(), frames.end()); }
-
-std::vector<Bytes> encode_frame_lists(const std::vector<Bytes>& frames, std::size_t max_bytes) {
-  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;   // encode_frames' layout
-  std::vector<Bytes> lists;
-  auto part = frames.begin();
-  std::size_t part_bytes = kCountBytes;
-  for (auto f = frames.begin(); f != frames.end(); ++f) {
-    const std::size_t add = kLengthBytes + f->size();
-    if (f != part && part_bytes + add > max_bytes) {
-      lists.push_back(encode_frames(part, f));
-      part = f;
-      part_bytes = kCountBytes;
+FrameListLayout layout_frame_lists(const std::vector<std::size_t>& frame_bytes, std::size_t max_bytes) {
+  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;
+  // Which frames each list holds, and its size.
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;   // [first frame, end frame)
+  std::vector<std::size_t> sizes;
+  std::size_t first = 0, bytes = kCountBytes;
+  for (std::size_t f = 0; f < frame_bytes.size(); ++f) {
+    const std::size_t add = kLengthBytes + frame_bytes[f];
+    if (f != first && bytes + add > max_bytes) {
+      ranges.emplace_back(first, f);
+      sizes.push_back(bytes);
+      first = f;
+      bytes = kCountBytes;
     }
-    part_bytes += add;
+    bytes += add;
   }
-  lists.push_back(encode_frames(part, frames.end()));
-  return lists;
+  ranges.emplace_back(first, frame_bytes.size());
+  sizes.push_back(bytes);
+
+  FrameListLayout layout;
+  layout.lists.reserve(ranges.size());
+  for (std::size_t l = 0; l < ranges.size(); ++l) {
+    Bytes& list = layout.lists.emplace_back();
+    list.reserve(sizes[l]);
+    crypto::ByteWriter w(list);
+    w.u32(uint32_t(ranges[l].second - ranges[l].first));
+    for (std::size_t f = ranges[l].first; f < ranges[l].second; ++f) {
+      w.u32(uint32_t(frame_bytes[f]));
+      list.resize(list.size() + frame_bytes[f]);
+    }
+    // The list is complete (no more growth), so its slots stay where they are.
+    std::size_t at = kCountBytes;
+    for (std::size_t f = ranges[l].first; f < ranges[l].second; ++f) {
+      layout.slots.push_back({list.data() + at + kLengthBytes, frame_bytes[f]});
+      at += kLengthBytes + frame_bytes[f];
+    }
+  }
+  return layout;
 }
 
-Result<std::vector<Bytes>> parse_frame_list(ByteView payload) {
+Bytes encode_frame_list(const std::vector<Bytes>& frames) {
+  std::vector<std::size_t> sizes;
+  for (const Bytes& f : frames) sizes.push_back(f.size());
+  auto layout = layout_frame_lists(sizes, std::numeric_limits<std::size_t>::max());
+  for (std::size_t i = 0; i < frames.size(); ++i) std::copy(frames[i].begin(), frames[i].end(), layout.slots[i].data);
+  return std::move(layout.lists.front());
+}
+
+Result<std::vector<ByteView>> parse_frame_list(ByteView payload) {
   crypto::ByteReader r(payload);
   uint32_t count = 0;
   if (!r.u32(count)) return crypto::unexpected(malformed(MsgType::frames, "missing count"));
-  std::vector<Bytes> frames;
+  std::vector<ByteView> frames;
   for (uint32_t i = 0; i < count; ++i) {
     ByteView frame;
     if (!r.bytes32(frame, payload.size)) return crypto::unexpected(malformed(MsgType::frames, "truncated frame"));
-    frames.push_back(frame.to_bytes());
+    frames.push_back(frame);
   }
   if (r.remaining() != 0) return crypto::unexpected(malformed(MsgType::frames, "trailing bytes"));
   return frames;

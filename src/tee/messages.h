@@ -48,6 +48,7 @@ enum class MsgType : uint16_t {
   unseal_state = 0x106,    // sealed blob -> ok
   stop = 0x107,            // empty -> ok, then the enclave exits 0
   next_frames = 0x108,     // empty, after frames_more -> the reply's next part (frames_more, or frames for the last)
+  frame_list = 0x109,      // frame list: consecutive frames of one session, opened as one batch -> frames
 };
 
 // "get_evidence", ..., or "0x7777" for a type this build does not know.
@@ -84,10 +85,18 @@ struct EvidenceReply {
 [[nodiscard]] Bytes encode(const EvidenceReply& reply);
 [[nodiscard]] Result<EvidenceReply> parse_evidence_reply(ByteView payload);
 
+// Frame lists (the payload of frames, frames_more and frame_list): u32 count, then per frame u32 length + bytes.
+//
+// layout_frame_lists makes room for frames of the given sizes, as consecutive lists of at most `max_bytes` each
+// (a frame larger than that gets a list of its own; a reply the ring cannot carry in one record travels as
+// frames_more ... frames); slots[i] is where frame i is to be written, so a sender seals straight into the list.
+struct FrameListLayout {
+  std::vector<Bytes> lists;
+  std::vector<crypto::MutableByteView> slots;
+};
+[[nodiscard]] FrameListLayout layout_frame_lists(const std::vector<std::size_t>& frame_bytes, std::size_t max_bytes);
 [[nodiscard]] Bytes encode_frame_list(const std::vector<Bytes>& frames);
-// The same frames as consecutive lists, each of at most `max_bytes` encoded (a frame larger than that gets a list
-// of its own): a reply the ring cannot carry in one record travels as frames_more ... frames.
-[[nodiscard]] std::vector<Bytes> encode_frame_lists(const std::vector<Bytes>& frames, std::size_t max_bytes);
-[[nodiscard]] Result<std::vector<Bytes>> parse_frame_list(ByteView payload);
+// The frames of a list, as views into `payload`.
+[[nodiscard]] Result<std::vector<ByteView>> parse_frame_list(ByteView payload);
 
 }  // namespace sg::tee

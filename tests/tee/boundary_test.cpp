@@ -47,19 +47,31 @@ TEST(Boundary, MalformedDatagramsRejected) {
 
 TEST(Boundary, FrameListsSplitWithinTheLimitAndKeepOrder) {
   std::vector<Bytes> frames;
-  for (uint8_t i = 0; i < 10; ++i) frames.push_back(Bytes(100 + i * 10, i));
-  const auto lists = encode_frame_lists(frames, 400);
-  ASSERT_GT(lists.size(), 1u);
+  std::vector<std::size_t> sizes;
+  for (uint8_t i = 0; i < 10; ++i) {
+    frames.push_back(Bytes(100 + i * 10, i));
+    sizes.push_back(frames.back().size());
+  }
+  auto layout = layout_frame_lists(sizes, 400);
+  ASSERT_GT(layout.lists.size(), 1u);
+  ASSERT_EQ(layout.slots.size(), frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    ASSERT_EQ(layout.slots[i].size, frames[i].size());
+    std::copy(frames[i].begin(), frames[i].end(), layout.slots[i].data);
+  }
   std::vector<Bytes> joined;
-  for (const Bytes& list : lists) {
+  for (const Bytes& list : layout.lists) {
     EXPECT_LE(list.size(), 400u);
     auto part = parse_frame_list(list);
     ASSERT_TRUE(part);
-    joined.insert(joined.end(), part->begin(), part->end());
+    for (const ByteView& f : *part) joined.push_back(f.to_bytes());
   }
   EXPECT_EQ(joined, frames);
-  EXPECT_EQ(encode_frame_lists(frames, 1 << 20), std::vector<Bytes>{encode_frame_list(frames)});   // fits: one list
-  EXPECT_EQ(encode_frame_lists({Bytes(500, 7)}, 400).size(), 1u);   // a frame over the limit: a list of its own
+  EXPECT_EQ(layout_frame_lists(sizes, 1 << 20).lists.size(), 1u);   // fits: one list
+  auto whole = parse_frame_list(encode_frame_list(frames));
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->size(), frames.size());
+  EXPECT_EQ(layout_frame_lists({500}, 400).lists.size(), 1u);   // a frame over the limit: a list of its own
 }
 
 TEST(Boundary, UnknownTypeParsesButIsNamedInHex) {

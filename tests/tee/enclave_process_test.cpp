@@ -108,8 +108,8 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
   auto replies = enclave_->exchange_frame(frame);
   ASSERT_TRUE(replies) << replies.error().message;
-  ASSERT_EQ(replies->size(), 20u);
-  for (const Bytes& reply : *replies) {
+  ASSERT_EQ(replies->frames.size(), 20u);
+  for (const ByteView& reply : replies->frames) {
     auto opened = client.open_frame(reply);   // strict counters: any loss or reordering fails here
     ASSERT_TRUE(opened) << opened.error().message;
     EXPECT_EQ(opened->payload, payload);
@@ -119,8 +119,8 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
   auto echoed = enclave_->exchange_frame(echo);
   ASSERT_TRUE(echoed) << echoed.error().message;
-  ASSERT_EQ(echoed->size(), 1u);
-  ASSERT_TRUE(client.open_frame(echoed->front()));
+  ASSERT_EQ(echoed->frames.size(), 1u);
+  ASSERT_TRUE(client.open_frame(echoed->frames.front()));
   expect_refused_next_frames();
   expect_still_healthy();
 }
@@ -194,8 +194,8 @@ TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext)
     host_saw.push_back(frame.to_bytes());
     auto replies = enclave_->exchange_frame(frame);
     if (!replies) return crypto::fail(crypto::Errc::malformed, replies.error().message);
-    for (const Bytes& reply : *replies) {
-      host_saw.push_back(reply);
+    for (const ByteView& reply : replies->frames) {
+      host_saw.push_back(reply.to_bytes());
       auto opened = client.open_frame(reply);
       if (!opened) return crypto::unexpected(opened.error());
       auto tensor = assembler.add(opened->payload);
@@ -238,6 +238,34 @@ TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
   Bytes stranger = next;
   stranger[20] ^= 1;   // unknown session id
   expect_rejected(status_of(enclave_->exchange_frame(stranger)), "unknown session");
+}
+
+// A frame list is one session's consecutive frames, opened all or nothing: a forged frame anywhere in it, a
+// replayed list, another session's frame or an empty list is refused, and the genuine list still goes through.
+TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
+  crypto::OtpChannel client = attest_and_open_session();
+  std::vector<Bytes> frames(4);
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(3000, uint8_t(i)), frames[i]));
+  auto forged = frames;
+  forged[2][crypto::kFrameHeaderBytes + 1] ^= 1;
+  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list(forged))), "frame 3 of 4");
+  auto replies = enclave_->exchange_frame_list(encode_frame_list(frames));
+  ASSERT_TRUE(replies) << replies.error().message;
+  ASSERT_EQ(replies->frames.size(), frames.size());
+  auto echoed = client.open_frames(replies->frames);
+  ASSERT_TRUE(echoed) << echoed.error().message;
+  for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ((*echoed)[i].payload, Bytes(3000, uint8_t(i)));
+  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list(frames))), "already used");
+
+  crypto::OtpChannel other = attest_and_open_session();
+  Bytes mine, theirs;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 1), mine));
+  ASSERT_TRUE(other.seal_frame(crypto::PayloadKind::echo, Bytes(10, 2), theirs));
+  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list({mine, theirs}))), "belongs to session");
+  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list({}))), "no frames");
+  EXPECT_TRUE(enclave_->exchange_frame_list(encode_frame_list({mine})));   // nothing of the refused list was taken
+  expect_still_healthy();
 }
 
 TEST_F(EnclaveProcessTest, ReopeningALiveSessionRejected) {
