@@ -1,9 +1,12 @@
 #include "crypto/cipher_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -11,6 +14,12 @@ namespace sg::crypto {
 namespace {
 
 constexpr int kMaxThreads = 8;
+
+int available_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return int(std::thread::hardware_concurrency());
+}
 
 class CipherPool {
  public:
@@ -27,15 +36,14 @@ class CipherPool {
   int threads() const { return threads_; }
 
   void run(std::size_t count, const std::function<void(std::size_t)>& body) {
-    const std::size_t helpers = std::min<std::size_t>(std::size_t(threads_) - 1, count > 0 ? count - 1 : 0);
     std::unique_lock<std::mutex> batch(batch_mutex_, std::try_to_lock);
-    if (helpers == 0 || !batch.owns_lock()) {
+    const std::size_t helpers = batch.owns_lock() ? start_helpers(count) : 0;
+    if (helpers == 0) {
       for (std::size_t i = 0; i < count; ++i) body(i);
       return;
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      while (helpers_.size() < helpers) helpers_.emplace_back([this] { serve(); });
       body_ = &body;
       count_ = count;
       next_.store(0);
@@ -43,19 +51,33 @@ class CipherPool {
       busy_ = helpers;
       ++generation_;
     }
-    wake_.notify_all();
+    for (std::size_t i = 0; i < helpers; ++i) wake_.notify_one();
     drain(body, count);
     std::unique_lock<std::mutex> lock(mutex_);
+    busy_ -= wanted_;   // helpers that have not joined yet are not waited for: the frames are all taken
+    wanted_ = 0;
     done_.wait(lock, [this] { return busy_ == 0; });
     body_ = nullptr;
   }
 
  private:
+  // Helpers for a batch of `count` frames (the caller takes part too), started on first need; fewer (down to
+  // none) if the system refuses threads.
+  std::size_t start_helpers(std::size_t count) {
+    const std::size_t wanted = std::min<std::size_t>(std::size_t(threads_) - 1, count > 0 ? count - 1 : 0);
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+      while (helpers_.size() < wanted) helpers_.emplace_back([this] { serve(); });
+    } catch (const std::system_error&) {
+    }
+    return std::min(wanted, helpers_.size());
+  }
+
   void drain(const std::function<void(std::size_t)>& body, std::size_t count) {
     for (std::size_t i = next_.fetch_add(1); i < count; i = next_.fetch_add(1)) body(i);
   }
 
-  // A helper takes part in a batch when fewer than `wanted_` helpers have joined it yet.
+  // A helper takes part in a batch while fewer than the wanted number of helpers have joined it.
   void serve() {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
@@ -73,7 +95,7 @@ class CipherPool {
     }
   }
 
-  std::atomic<int> threads_{std::clamp(int(std::thread::hardware_concurrency()), 1, kMaxThreads)};
+  std::atomic<int> threads_{std::clamp(available_cores(), 1, kMaxThreads)};
   std::mutex batch_mutex_;   // one batch at a time
   std::mutex mutex_;
   std::condition_variable wake_, done_;

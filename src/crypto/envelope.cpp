@@ -55,11 +55,13 @@ Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& en
   if (!plan) return unexpected(plan.error());
   std::vector<Bytes> frames;
   std::vector<MutableByteView> views;
+  frames.reserve(plan->specs().size());
   for (const FrameSpec& spec : plan->specs()) {
     frames.emplace_back(frame_size(spec.length));
     views.push_back({frames.back().data(), frames.back().size()});
   }
-  if (auto sealed = channel.seal_frames(plan->specs(), views, plan->writer()); !sealed) return unexpected(sealed.error());
+  if (auto sealed = channel.seal_frames(plan->specs(), views, plan->writer()); !sealed)
+    return unexpected(sealed.error());
   return frames;
 }
 

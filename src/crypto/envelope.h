@@ -33,8 +33,9 @@ class EnvelopeFrames {
   [[nodiscard]] static Result<EnvelopeFrames> plan(const Envelope& envelope, std::size_t max_payload,
                                                    std::size_t chunk_bytes = kDefaultTensorChunkBytes);
   const std::vector<FrameSpec>& specs() const { return specs_; }
-  // Writes payload i into `out` (specs()[i].length bytes); safe from several threads at once.
+  // Writes payload i into `out` (specs()[i].length bytes); safe from several threads at once, never allocates.
   void write(std::size_t i, MutableByteView out) const;
+  // A writer for seal_frames that refers to this object: use it while this object stays where it is.
   PayloadWriter writer() const {
     return [this](std::size_t i, MutableByteView out) { write(i, out); };
   }

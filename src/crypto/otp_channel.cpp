@@ -23,7 +23,8 @@ Nonce frame_nonce(uint64_t counter, Direction direction) {
 }
 
 Unexpected<Error> bad_tag(uint64_t counter) {
-  return fail(Errc::bad_tag, "frame " + std::to_string(counter) + " failed authentication: tampered, or sealed under another key");
+  return fail(Errc::bad_tag,
+              "frame " + std::to_string(counter) + " failed authentication: tampered, or sealed under another key");
 }
 
 Direction opposite(Direction d) {
@@ -62,9 +63,10 @@ Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::v
                                        std::to_string(frame_size(specs[i].length)));
     }
   }
-  if (std::numeric_limits<uint64_t>::max() - next_send_ <= specs.size()) {
+  if (specs.size() > std::numeric_limits<uint64_t>::max() - next_send_) {
     return fail(Errc::exhausted, "frame counter exhausted; open a new session");
   }
+  // The counters are spent before any frame is sealed, so whatever happens below none is ever used twice.
   const uint64_t first = next_send_;
   next_send_ += specs.size();
   for_each_frame(specs.size(), [&](std::size_t i) {
@@ -139,19 +141,24 @@ Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteV
     if (frames.size() == 1) return unexpected(e);
     return fail(e.code, "frame " + std::to_string(i + 1) + " of " + std::to_string(frames.size()) + ": " + e.message);
   };
-  std::vector<OpenedFrame> opened(frames.size());
+  // Every header first (cheap, and nothing is allocated for a frame before its header passed), then the tags.
+  std::vector<OpenedFrame> opened;
+  opened.reserve(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i) {
     auto header = check_header(frames[i], last_received_ + 1 + i);
     if (!header) return in_batch(i, header.error());
-    opened[i].header = *header;
-    opened[i].payload.resize(header->length);
+    opened.push_back({*header, Bytes(header->length)});
   }
-  std::vector<char> authentic(frames.size(), 0);
+  std::vector<char> authentic(frames.size(), 0);   // not vector<bool>: threads write neighbouring elements
   for_each_frame(frames.size(), [&](std::size_t i) {
     authentic[i] = decrypt(opened[i].header, frames[i], opened[i].payload.data());
   });
-  for (std::size_t i = 0; i < frames.size(); ++i)
-    if (!authentic[i]) return in_batch(i, bad_tag(opened[i].header.counter).error);
+  const auto forged = std::find(authentic.begin(), authentic.end(), 0);
+  if (forged != authentic.end()) {
+    for (auto& o : opened) sodium_memzero(o.payload.data(), o.payload.size());   // the genuine frames' plaintext
+    const std::size_t i = std::size_t(forged - authentic.begin());
+    return in_batch(i, bad_tag(opened[i].header.counter).error);
+  }
   last_received_ += frames.size();
   return opened;
 }

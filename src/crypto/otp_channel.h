@@ -43,8 +43,9 @@ class OtpChannel {
   [[nodiscard]] Status seal_frame(PayloadKind kind, ByteView payload, Bytes& frame);
 
   // Seals a batch: frame i (frames[i], exactly frame_size(specs[i].length) bytes) takes the next counters in order;
-  // write(i, ...) puts its plaintext in place and it is encrypted there, on up to cipher_threads() threads.
-  // Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the counter untouched.
+  // write(i, ...) puts its plaintext in place and it is encrypted there, on up to cipher_threads() threads (so
+  // `write` must not throw). Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the
+  // counter untouched.
   [[nodiscard]] Status seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                    const PayloadWriter& write);
 
@@ -56,8 +57,9 @@ class OtpChannel {
   // open_frame_into with a freshly allocated payload.
   [[nodiscard]] Result<OpenedFrame> open_frame(ByteView frame);
 
-  // Opens a batch of consecutive frames, decrypting on up to cipher_threads() threads. All or nothing: the first
-  // frame (in order) that would be rejected alone rejects the batch, its index named, and nothing is accepted.
+  // Opens a batch of consecutive frames, decrypting on up to cipher_threads() threads. All or nothing: a frame
+  // that would be rejected alone rejects the batch (the first failing header, else the first failing tag, its
+  // place named), nothing is accepted and no plaintext is kept.
   [[nodiscard]] Result<std::vector<OpenedFrame>> open_frames(const std::vector<ByteView>& frames);
 
  private:

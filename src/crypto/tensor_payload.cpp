@@ -11,7 +11,33 @@ constexpr uint8_t kContinuation = 2;
 constexpr std::size_t kMaxNameBytes = 4096;
 constexpr std::size_t kMaxDims = 16;
 
-void write_meta(ByteWriter& w, const TensorMeta& meta, uint64_t total) {
+// Field writers with ByteWriter's interface: one at a pointer into a buffer already sized (so writing a chunk
+// never allocates: it runs on the cipher pool's threads), one that only counts.
+class PointerWriter {
+ public:
+  explicit PointerWriter(uint8_t* at) : at_(at) {}
+  void u8(uint8_t v) { *at_++ = v; }
+  void u16(uint16_t v) { put_le(v, 2); }
+  void u64(uint64_t v) { put_le(v, 8); }
+  void raw(ByteView b) { at_ = std::copy(b.data, b.data + b.size, at_); }
+
+ private:
+  void put_le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) *at_++ = uint8_t(v >> (8 * i));
+  }
+  uint8_t* at_;
+};
+
+struct SizeCounter {
+  std::size_t bytes = 0;
+  void u8(uint8_t) { bytes += 1; }
+  void u16(uint16_t) { bytes += 2; }
+  void u64(uint64_t) { bytes += 8; }
+  void raw(ByteView b) { bytes += b.size; }
+};
+
+template <class Writer>
+void write_meta(Writer& w, const TensorMeta& meta, uint64_t total) {
   w.u16(uint16_t(meta.name.size()));
   w.raw(ByteView(meta.name));
   w.u8(uint8_t(meta.dtype.size()));
@@ -59,13 +85,17 @@ Result<TensorMeta> read_meta(ByteReader& r, uint64_t& total) {
 }
 
 // The header of a chunk at `offset`: type, the metadata on the first chunk, the offset.
-Bytes chunk_header(const TensorMeta& meta, uint64_t total, uint64_t offset) {
-  Bytes header;
-  ByteWriter w(header);
+template <class Writer>
+void write_chunk_header(Writer& w, const TensorMeta& meta, uint64_t total, uint64_t offset) {
   w.u8(offset == 0 ? kFirstChunk : kContinuation);
   if (offset == 0) write_meta(w, meta, total);
   w.u64(offset);
-  return header;
+}
+
+std::size_t chunk_header_bytes(const TensorMeta& meta, uint64_t total, uint64_t offset) {
+  SizeCounter counter;
+  write_chunk_header(counter, meta, total, offset);
+  return counter.bytes;
 }
 
 }  // namespace
@@ -87,8 +117,8 @@ Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::s
     return fail(Errc::malformed, "tensor '" + meta.name + "': name, dtype, shape and " + std::to_string(data_bytes) +
                                      " data bytes are inconsistent");
   }
-  const std::size_t first_header = chunk_header(meta, data_bytes, 0).size();
-  const std::size_t next_header = 1 + 8;
+  const std::size_t first_header = chunk_header_bytes(meta, data_bytes, 0);
+  const std::size_t next_header = chunk_header_bytes(meta, data_bytes, 1);
   if (max_payload <= first_header) return fail(Errc::oversize, "channel frame limit too small for a tensor chunk");
   std::vector<ChunkPlan> chunks;
   uint64_t offset = 0;
@@ -103,9 +133,9 @@ Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::s
 }
 
 void write_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, MutableByteView out) {
-  const Bytes header = chunk_header(meta, data.size, chunk.offset);
-  std::copy(header.begin(), header.end(), out.data);
-  std::copy_n(data.data + chunk.offset, chunk.data_bytes, out.data + header.size());
+  PointerWriter w(out.data);
+  write_chunk_header(w, meta, data.size, chunk.offset);
+  w.raw(data.subview(chunk.offset, chunk.data_bytes));
 }
 
 Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes, std::size_t max_payload,

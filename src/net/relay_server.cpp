@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "crypto/frame.h"
 #include "net/enclave_host.h"
 #include "sliceguard.grpc.pb.h"
 #include "tee/enclave_process.h"
@@ -65,6 +66,7 @@ class Service final : public pb::SliceGuard::Service {
   Status Exchange(ServerContext* context, grpc::ServerReaderWriter<pb::Frames, pb::Frames>* stream) override {
     pb::Frames incoming;
     while (stream->Read(&incoming)) {
+      if (auto checked = check_frame_sizes(incoming); !checked.ok()) return checked;
       pb::Frames outgoing;
       {
         std::lock_guard lock(mutex_);
@@ -89,7 +91,21 @@ class Service final : public pb::SliceGuard::Service {
   }
 
  private:
-  // One message is one envelope's frames: the enclave opens them as one batch (in lists the ring can carry).
+  // Every frame must be one a channel could open, before anything is allocated for it or the enclave is locked.
+  static Status check_frame_sizes(const pb::Frames& incoming) {
+    const std::size_t smallest = crypto::frame_size(0), largest = crypto::frame_size(crypto::kDefaultMaxFramePayload);
+    for (const auto& frame : incoming.frame()) {
+      if (frame.size() < smallest || frame.size() > largest) {
+        return {StatusCode::INVALID_ARGUMENT, "a frame of " + std::to_string(frame.size()) +
+                                                  " bytes is not a sealed frame (" + std::to_string(smallest) + " to " +
+                                                  std::to_string(largest) + " bytes)"};
+      }
+    }
+    return Status::OK;
+  }
+
+  // One message is one envelope's frames, all of one session: the enclave opens them as one batch (in lists the
+  // ring can carry).
   Status relay(const pb::Frames& incoming, pb::Frames& outgoing) {
     if (incoming.frame().empty()) return Status::OK;
     std::vector<std::size_t> sizes;

@@ -32,7 +32,14 @@ struct EnclaveLaunch {
 };
 
 // The enclave's sealed reply frames, as views into the frame lists that carried them.
+// Move-only: a copy's views would point into the original's lists.
 struct SealedFrames {
+  SealedFrames() = default;
+  SealedFrames(SealedFrames&&) = default;
+  SealedFrames& operator=(SealedFrames&&) = default;
+  SealedFrames(const SealedFrames&) = delete;
+  SealedFrames& operator=(const SealedFrames&) = delete;
+
   std::vector<Bytes> lists;
   std::vector<ByteView> frames;
 };

@@ -174,7 +174,8 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<ByteView>& frames) {
   Status handled;
   for (auto& frame : *opened) {
     const FrameHandler* handler = frames_.find(frame.header.kind);
-    if (!handler && handled) handled = rejected("no handler for payload kind " + std::to_string(unsigned(frame.header.kind)));
+    if (!handler && handled)
+      handled = rejected("no handler for payload kind " + std::to_string(unsigned(frame.header.kind)));
     if (handled) {
       auto out = (*handler)(session->second, frame.payload);
       if (out) {

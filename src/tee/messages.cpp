@@ -10,6 +10,9 @@ namespace {
 constexpr uint8_t kMagic[4] = {'S', 'G', 'E', 'B'};
 constexpr uint16_t kFlagInRing = 1;
 constexpr std::size_t kMaxBackendName = 64;
+// Frame lists: u32 count, then per frame u32 length + bytes.
+constexpr std::size_t kListCountBytes = 4;
+constexpr std::size_t kListLengthBytes = 4;
 
 Error malformed(MsgType type, const std::string& what) {
   return {Errc::protocol, msg_type_name(type) + " payload is malformed: " + what};
@@ -135,18 +138,17 @@ Result<EvidenceReply> parse_evidence_reply(ByteView payload) {
 }
 
 FrameListLayout layout_frame_lists(const std::vector<std::size_t>& frame_bytes, std::size_t max_bytes) {
-  constexpr std::size_t kCountBytes = 4, kLengthBytes = 4;
   // Which frames each list holds, and its size.
   std::vector<std::pair<std::size_t, std::size_t>> ranges;   // [first frame, end frame)
   std::vector<std::size_t> sizes;
-  std::size_t first = 0, bytes = kCountBytes;
+  std::size_t first = 0, bytes = kListCountBytes;
   for (std::size_t f = 0; f < frame_bytes.size(); ++f) {
-    const std::size_t add = kLengthBytes + frame_bytes[f];
+    const std::size_t add = kListLengthBytes + frame_bytes[f];
     if (f != first && bytes + add > max_bytes) {
       ranges.emplace_back(first, f);
       sizes.push_back(bytes);
       first = f;
-      bytes = kCountBytes;
+      bytes = kListCountBytes;
     }
     bytes += add;
   }
@@ -165,10 +167,10 @@ FrameListLayout layout_frame_lists(const std::vector<std::size_t>& frame_bytes, 
       list.resize(list.size() + frame_bytes[f]);
     }
     // The list is complete (no more growth), so its slots stay where they are.
-    std::size_t at = kCountBytes;
+    std::size_t at = kListCountBytes;
     for (std::size_t f = ranges[l].first; f < ranges[l].second; ++f) {
-      layout.slots.push_back({list.data() + at + kLengthBytes, frame_bytes[f]});
-      at += kLengthBytes + frame_bytes[f];
+      layout.slots.push_back({list.data() + at + kListLengthBytes, frame_bytes[f]});
+      at += kListLengthBytes + frame_bytes[f];
     }
   }
   return layout;
@@ -183,16 +185,19 @@ Bytes encode_frame_list(const std::vector<Bytes>& frames) {
 }
 
 Result<std::vector<ByteView>> parse_frame_list(ByteView payload) {
+  auto bad = [](const std::string& what) { return fail(Errc::protocol, "frame list is malformed: " + what); };
   crypto::ByteReader r(payload);
   uint32_t count = 0;
-  if (!r.u32(count)) return crypto::unexpected(malformed(MsgType::frames, "missing count"));
+  if (!r.u32(count)) return bad("missing count");
+  if (count > r.remaining() / kListLengthBytes) return bad("count " + std::to_string(count) + " exceeds its bytes");
   std::vector<ByteView> frames;
+  frames.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     ByteView frame;
-    if (!r.bytes32(frame, payload.size)) return crypto::unexpected(malformed(MsgType::frames, "truncated frame"));
+    if (!r.bytes32(frame, payload.size)) return bad("truncated frame");
     frames.push_back(frame);
   }
-  if (r.remaining() != 0) return crypto::unexpected(malformed(MsgType::frames, "trailing bytes"));
+  if (r.remaining() != 0) return bad("trailing bytes");
   return frames;
 }
 

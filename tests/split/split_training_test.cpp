@@ -12,6 +12,7 @@
 #include <set>
 
 #include "crypto/bytes.h"
+#include "crypto/frame.h"
 #include "data/dataset.h"
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
@@ -273,6 +274,23 @@ TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
   const auto reply = remote->call({R"({"op":"train","epoch":0,"index":0})", {}});
   EXPECT_NE(reply.control.find("no tensor 'hidden'"), std::string::npos) << reply.control;
   // The session still works afterwards.
+  EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
+}
+
+// The relay refuses bytes that cannot be a sealed frame before it allocates anything for them or asks the
+// enclave; the server goes on serving.
+TEST(SplitSecurity, RelayRefusesBytesThatCannotBeFrames) {
+  SplitServer server(job_for("lora"));
+  for (const std::size_t size : {std::size_t(3), crypto::frame_size(crypto::kDefaultMaxFramePayload) + 1}) {
+    auto connection = net::ServerConnection::open({server.address()});
+    try {
+      connection->exchange({crypto::Bytes(size, 1)});
+      FAIL() << "the relay took " << size << " bytes as a frame";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("bytes is not a sealed frame"), std::string::npos) << e.what();
+    }
+  }
+  auto remote = server.connect(server.policy_allowing_sim);
   EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
 }
 

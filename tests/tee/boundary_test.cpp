@@ -74,6 +74,14 @@ TEST(Boundary, FrameListsSplitWithinTheLimitAndKeepOrder) {
   EXPECT_EQ(layout_frame_lists({500}, 400).lists.size(), 1u);   // a frame over the limit: a list of its own
 }
 
+TEST(Boundary, FrameListCountBeyondItsBytesRejectedBeforeAllocating) {
+  const Bytes claims_a_billion = {0x00, 0xca, 0x9a, 0x3b, 0, 0, 0, 0};   // count 1e9, then one empty frame
+  auto parsed = parse_frame_list(claims_a_billion);
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("count 1000000000 exceeds its bytes"), std::string::npos)
+      << parsed.error().message;
+}
+
 TEST(Boundary, UnknownTypeParsesButIsNamedInHex) {
   auto parsed = parse_datagram(encode_datagram(MsgType(0x7777), {}, false));
   ASSERT_TRUE(parsed);
