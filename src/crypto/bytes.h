@@ -40,6 +40,8 @@ struct ByteView {
 struct MutableByteView {
   uint8_t* data = nullptr;
   std::size_t size = 0;
+
+  operator ByteView() const { return {data, size}; }
 };
 
 // Appends little-endian fields to a buffer.

@@ -28,6 +28,16 @@ Result<EnvelopeFrames> EnvelopeFrames::plan(const Envelope& envelope, std::size_
   return frames;
 }
 
+void EnvelopeFrames::append(std::size_t i, Bytes& out) const {
+  const Piece& piece = pieces_[i];
+  if (piece.tensor == kControl) {
+    out.insert(out.end(), envelope_->control.begin(), envelope_->control.end());
+    return;
+  }
+  const Tensor& tensor = envelope_->tensors[piece.tensor];
+  append_tensor_chunk(tensor.meta, tensor.data, piece.chunk, out);
+}
+
 void EnvelopeFrames::write(std::size_t i, MutableByteView out) const {
   const Piece& piece = pieces_[i];
   if (piece.tensor == kControl) {
@@ -44,8 +54,8 @@ Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, st
   if (!frames) return unexpected(frames.error());
   std::vector<PlainPayload> out;
   for (std::size_t i = 0; i < frames->specs().size(); ++i) {
-    out.push_back({frames->specs()[i].kind, Bytes(frames->specs()[i].length)});
-    frames->write(i, {out.back().bytes.data(), out.back().bytes.size()});
+    out.push_back({frames->specs()[i].kind, {}});
+    frames->append(i, out.back().bytes);
   }
   return out;
 }
@@ -65,19 +75,35 @@ Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& en
   return frames;
 }
 
-Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
-  auto opened = channel.open_frames(frames);
-  if (!opened) return unexpected(opened.error());
+namespace {
+
+// Rebuilds the one envelope that opened frames (kind, plaintext) make, in order.
+template <class Opened>
+Result<Envelope> assemble(const std::vector<Opened>& opened, const std::function<ByteView(const Opened&)>& payload) {
   EnvelopeAssembler assembler;
-  for (std::size_t i = 0; i < opened->size(); ++i) {
-    auto added = assembler.add((*opened)[i].header.kind, (*opened)[i].payload);
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    auto added = assembler.add(opened[i].header.kind, payload(opened[i]));
     if (!added) return unexpected(added.error());
     if (*added) {
-      if (i + 1 != opened->size()) return fail(Errc::malformed, "frames after the end of the envelope");
+      if (i + 1 != opened.size()) return fail(Errc::malformed, "frames after the end of the envelope");
       return std::move(**added);
     }
   }
   return fail(Errc::truncated, "the envelope is incomplete");
+}
+
+}  // namespace
+
+Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
+  auto opened = channel.open_frames(frames);
+  if (!opened) return unexpected(opened.error());
+  return assemble<OpenedFrame>(*opened, [](const OpenedFrame& f) { return ByteView(f.payload); });
+}
+
+Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames) {
+  auto opened = channel.open_frames_in_place(frames);
+  if (!opened) return unexpected(opened.error());
+  return assemble<OpenedInPlace>(*opened, [](const OpenedInPlace& f) { return f.payload; });
 }
 
 Result<std::optional<Envelope>> EnvelopeAssembler::add(PayloadKind kind, ByteView payload) {

@@ -35,9 +35,14 @@ class EnvelopeFrames {
   const std::vector<FrameSpec>& specs() const { return specs_; }
   // Writes payload i into `out` (specs()[i].length bytes); safe from several threads at once, never allocates.
   void write(std::size_t i, MutableByteView out) const;
+  // Appends payload i to `out`.
+  void append(std::size_t i, Bytes& out) const;
   // A writer for seal_frames that refers to this object: use it while this object stays where it is.
   PayloadWriter writer() const {
-    return [this](std::size_t i, MutableByteView out) { write(i, out); };
+    return [this](std::size_t i, MutableByteView out) -> const uint8_t* {
+      write(i, out);
+      return out.data;
+    };
   }
 
  private:
@@ -62,6 +67,8 @@ class EnvelopeFrames {
 // Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel` (as
 // one batch: all are accepted or none).
 [[nodiscard]] Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames);
+// The same, decrypting each frame inside its own buffer (no copy; the frames' bytes are overwritten).
+[[nodiscard]] Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames);
 
 // Rebuilds envelopes from opened frame payloads, in order.
 class EnvelopeAssembler {

@@ -70,9 +70,8 @@ Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::v
   const uint64_t first = next_send_;
   next_send_ += specs.size();
   for_each_frame(specs.size(), [&](std::size_t i) {
-    uint8_t* payload = frames[i].data + kFrameHeaderBytes;
-    write(i, {payload, specs[i].length});
-    seal_into(specs[i].kind, first + i, payload, frames[i]);
+    const uint8_t* plaintext = write(i, {frames[i].data + kFrameHeaderBytes, specs[i].length});
+    seal_into(specs[i].kind, first + i, plaintext, frames[i]);
   });
   return {};
 }
@@ -136,30 +135,55 @@ Result<OpenedFrame> OtpChannel::open_frame(ByteView frame) {
   return std::move(opened->front());
 }
 
-Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteView>& frames) {
+Result<std::vector<FrameHeader>> OtpChannel::open_batch(
+    const std::vector<ByteView>& frames, const std::function<uint8_t*(std::size_t, const FrameHeader&)>& out) {
   auto in_batch = [&](std::size_t i, const Error& e) -> Unexpected<Error> {
     if (frames.size() == 1) return unexpected(e);
     return fail(e.code, "frame " + std::to_string(i + 1) + " of " + std::to_string(frames.size()) + ": " + e.message);
   };
   // Every header first (cheap, and nothing is allocated for a frame before its header passed), then the tags.
-  std::vector<OpenedFrame> opened;
-  opened.reserve(frames.size());
+  std::vector<FrameHeader> headers;
+  std::vector<uint8_t*> plaintext;
+  headers.reserve(frames.size());
+  plaintext.reserve(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i) {
     auto header = check_header(frames[i], last_received_ + 1 + i);
     if (!header) return in_batch(i, header.error());
-    opened.push_back({*header, Bytes(header->length)});
+    headers.push_back(*header);
+    plaintext.push_back(out(i, *header));
   }
   std::vector<char> authentic(frames.size(), 0);   // not vector<bool>: threads write neighbouring elements
-  for_each_frame(frames.size(), [&](std::size_t i) {
-    authentic[i] = decrypt(opened[i].header, frames[i], opened[i].payload.data());
-  });
+  for_each_frame(frames.size(), [&](std::size_t i) { authentic[i] = decrypt(headers[i], frames[i], plaintext[i]); });
   const auto forged = std::find(authentic.begin(), authentic.end(), 0);
   if (forged != authentic.end()) {
-    for (auto& o : opened) sodium_memzero(o.payload.data(), o.payload.size());   // the genuine frames' plaintext
+    for (std::size_t i = 0; i < frames.size(); ++i) sodium_memzero(plaintext[i], headers[i].length);
     const std::size_t i = std::size_t(forged - authentic.begin());
-    return in_batch(i, bad_tag(opened[i].header.counter).error);
+    return in_batch(i, bad_tag(headers[i].counter).error);
   }
   last_received_ += frames.size();
+  return headers;
+}
+
+Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteView>& frames) {
+  std::vector<Bytes> payloads;
+  payloads.reserve(frames.size());
+  auto headers = open_batch(frames, [&](std::size_t, const FrameHeader& h) {
+    return payloads.emplace_back(h.length).data();
+  });
+  if (!headers) return unexpected(headers.error());
+  std::vector<OpenedFrame> opened;
+  for (std::size_t i = 0; i < frames.size(); ++i) opened.push_back({(*headers)[i], std::move(payloads[i])});
+  return opened;
+}
+
+Result<std::vector<OpenedInPlace>> OtpChannel::open_frames_in_place(const std::vector<MutableByteView>& frames) {
+  auto headers = open_batch({frames.begin(), frames.end()}, [&](std::size_t i, const FrameHeader&) {
+    return frames[i].data + kFrameHeaderBytes;
+  });
+  if (!headers) return unexpected(headers.error());
+  std::vector<OpenedInPlace> opened;
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    opened.push_back({(*headers)[i], ByteView(frames[i].data + kFrameHeaderBytes, (*headers)[i].length)});
   return opened;
 }
 

@@ -28,8 +28,16 @@ struct FrameSpec {
   PayloadKind kind;
   std::size_t length;
 };
-// Writes frame i's plaintext payload into `out` (exactly the spec's length). Runs on any of the batch's threads.
-using PayloadWriter = std::function<void(std::size_t i, MutableByteView out)>;
+// Says where frame i's plaintext payload (exactly the spec's length) is: writes it into `out`, the frame's own
+// payload area, and returns out.data (sealed in place), or returns a pointer to it elsewhere (sealed from there;
+// `out` untouched). Runs on any of the batch's threads.
+using PayloadWriter = std::function<const uint8_t*(std::size_t i, MutableByteView out)>;
+
+// A frame of a batch opened in place: its header and its plaintext, inside the frame's own buffer.
+struct OpenedInPlace {
+  FrameHeader header;
+  ByteView payload;
+};
 
 class OtpChannel {
  public:
@@ -43,8 +51,8 @@ class OtpChannel {
   [[nodiscard]] Status seal_frame(PayloadKind kind, ByteView payload, Bytes& frame);
 
   // Seals a batch: frame i (frames[i], exactly frame_size(specs[i].length) bytes) takes the next counters in order;
-  // write(i, ...) puts its plaintext in place and it is encrypted there, on up to cipher_threads() threads (so
-  // `write` must not throw). Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the
+  // write(i, ...) puts its plaintext in place (or says where it is) and it is encrypted into the frame, on up to
+  // cipher_threads() threads (so `write` must not throw). Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the
   // counter untouched.
   [[nodiscard]] Status seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                    const PayloadWriter& write);
@@ -61,12 +69,19 @@ class OtpChannel {
   // that would be rejected alone rejects the batch (the first failing header, else the first failing tag, its
   // place named), nothing is accepted and no plaintext is kept.
   [[nodiscard]] Result<std::vector<OpenedFrame>> open_frames(const std::vector<ByteView>& frames);
+  // open_frames without a copy: each frame is decrypted inside its own buffer. The same checks and rule; the
+  // frames' bytes are overwritten either way (and the plaintext wiped when the batch is rejected).
+  [[nodiscard]] Result<std::vector<OpenedInPlace>> open_frames_in_place(const std::vector<MutableByteView>& frames);
 
  private:
   // The checks open_frame_into makes before decrypting, for a frame expected to carry `counter`.
   [[nodiscard]] Result<FrameHeader> check_header(ByteView frame, uint64_t counter) const;
   // Authenticates and decrypts a frame whose header passed check_header.
   [[nodiscard]] bool decrypt(const FrameHeader& header, ByteView frame, uint8_t* out) const;
+  // The batch open behind both: checks every header (asking `out` where each plaintext goes), then decrypts on
+  // the pool; all or nothing, with the plaintext wiped on rejection.
+  [[nodiscard]] Result<std::vector<FrameHeader>> open_batch(
+      const std::vector<ByteView>& frames, const std::function<uint8_t*(std::size_t i, const FrameHeader&)>& out);
   // Encrypts `plaintext` (frame.size - header - tag bytes; may be the frame's own payload area) into `frame` under
   // `counter`, writing header and tag.
   void seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const;

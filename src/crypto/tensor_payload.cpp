@@ -92,6 +92,12 @@ void write_chunk_header(Writer& w, const TensorMeta& meta, uint64_t total, uint6
   w.u64(offset);
 }
 
+template <class Writer>
+void write_chunk(Writer& w, const TensorMeta& meta, ByteView data, const ChunkPlan& chunk) {
+  write_chunk_header(w, meta, data.size, chunk.offset);
+  w.raw(data.subview(chunk.offset, chunk.data_bytes));
+}
+
 std::size_t chunk_header_bytes(const TensorMeta& meta, uint64_t total, uint64_t offset) {
   SizeCounter counter;
   write_chunk_header(counter, meta, total, offset);
@@ -134,8 +140,13 @@ Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::s
 
 void write_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, MutableByteView out) {
   PointerWriter w(out.data);
-  write_chunk_header(w, meta, data.size, chunk.offset);
-  w.raw(data.subview(chunk.offset, chunk.data_bytes));
+  write_chunk(w, meta, data, chunk);
+}
+
+void append_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, Bytes& out) {
+  out.reserve(out.size() + chunk.payload_bytes);
+  ByteWriter w(out);
+  write_chunk(w, meta, data, chunk);
 }
 
 Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t chunk_bytes, std::size_t max_payload,
@@ -143,8 +154,8 @@ Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t c
   auto chunks = plan_tensor_chunks(meta, data.size, chunk_bytes, max_payload);
   if (!chunks) return unexpected(chunks.error());
   for (const ChunkPlan& chunk : *chunks) {
-    scratch.resize(chunk.payload_bytes);
-    write_tensor_chunk(meta, data, chunk, {scratch.data(), scratch.size()});
+    scratch.clear();
+    append_tensor_chunk(meta, data, chunk, scratch);
     if (auto sent = sink(scratch); !sent) return sent;
   }
   return {};

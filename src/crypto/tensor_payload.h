@@ -53,8 +53,10 @@ struct ChunkPlan {
 // data. Fails with malformed when the metadata does not account for exactly `data_bytes`.
 [[nodiscard]] Result<std::vector<ChunkPlan>> plan_tensor_chunks(const TensorMeta& meta, std::size_t data_bytes,
                                                                 std::size_t chunk_bytes, std::size_t max_payload);
-// Writes one planned chunk's payload of the tensor (meta, data) into `out` (chunk.payload_bytes long).
+// Writes one planned chunk's payload of the tensor (meta, data) into `out` (chunk.payload_bytes long), or
+// appends it to `out`. Neither allocates beyond `out`'s growth.
 void write_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, MutableByteView out);
+void append_tensor_chunk(const TensorMeta& meta, ByteView data, const ChunkPlan& chunk, Bytes& out);
 
 // Splits a tensor into chunk payloads (the format above) that each fit in `max_payload` bytes and carry at most
 // `chunk_bytes` of data, and hands them to `sink` in order, built in `scratch`. Fails with malformed when

@@ -119,7 +119,7 @@ class Service final : public pb::SliceGuard::Service {
     for (const auto& list : layout.lists) {
       auto replies = enclave_.exchange_frame_list(list);
       if (!replies) return to_status(replies.error());
-      for (const crypto::ByteView& r : replies->frames) {
+      for (const crypto::ByteView r : replies->frames) {
         if (options_.tap) options_.tap(RelayDirection::to_client, r);
         outgoing.add_frame(to_string(r));
       }

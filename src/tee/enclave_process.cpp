@@ -183,7 +183,7 @@ Result<SealedFrames> EnclaveProcess::exchange(MsgType type, ByteView payload) {
   for (auto reply = request(type, payload, {MsgType::frames, MsgType::frames_more});;
        reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
     if (!reply) return crypto::unexpected(reply.error());
-    auto part = parse_frame_list(reply->payload);
+    auto part = parse_frame_list(crypto::MutableByteView{reply->payload.data(), reply->payload.size()});
     if (!part) return crypto::unexpected(part.error());
     if (reply->type == MsgType::frames_more && (part->empty() || out.lists.size() >= kMaxReplyParts))
       return fail(Errc::protocol, "enclave sent an empty reply part or more than " + std::to_string(kMaxReplyParts));

@@ -31,7 +31,8 @@ struct EnclaveLaunch {
   std::chrono::milliseconds stop_timeout{5000};
 };
 
-// The enclave's sealed reply frames, as views into the frame lists that carried them.
+// The enclave's sealed reply frames, as views into the frame lists that carried them (mutable: the host owns
+// the lists and may open the frames in place).
 // Move-only: a copy's views would point into the original's lists.
 struct SealedFrames {
   SealedFrames() = default;
@@ -41,7 +42,7 @@ struct SealedFrames {
   SealedFrames& operator=(const SealedFrames&) = delete;
 
   std::vector<Bytes> lists;
-  std::vector<ByteView> frames;
+  std::vector<crypto::MutableByteView> frames;
 };
 
 class EnclaveProcess {

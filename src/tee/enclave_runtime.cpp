@@ -56,8 +56,8 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
   messages_.add(MsgType::get_evidence, [this](ByteView p) { return on_get_evidence(p); });
   messages_.add(MsgType::open_session, [this](ByteView p) { return on_open_session(p); });
-  messages_.add(MsgType::frame, [this](ByteView p) { return on_frames({p}); });
-  messages_.add(MsgType::frame_list, [this](ByteView p) -> Result<Message> {
+  messages_.add(MsgType::frame, [this](crypto::MutableByteView p) { return on_frames({p}); });
+  messages_.add(MsgType::frame_list, [this](crypto::MutableByteView p) -> Result<Message> {
     auto frames = parse_frame_list(p);
     if (!frames) return rejected(frames.error().message);
     if (frames->empty()) return rejected("frame_list carries no frames");
@@ -124,10 +124,10 @@ Result<Message> EnclaveRuntime::on_next_frames() {
   return part;
 }
 
-Result<Message> EnclaveRuntime::dispatch(const Message& request) {
+Result<Message> EnclaveRuntime::dispatch(Message& request) {
   const MessageHandler* handler = messages_.find(request.type);
   if (!handler) return rejected("unknown message type " + msg_type_name(request.type));
-  return (*handler)(request.payload);
+  return (*handler)({request.payload.data(), request.payload.size()});
 }
 
 Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
@@ -161,18 +161,19 @@ Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
   return reply(MsgType::session_opened, Bytes(id.begin(), id.end()));
 }
 
-Result<Message> EnclaveRuntime::on_frames(const std::vector<ByteView>& frames) {
+Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteView>& frames) {
   auto header = crypto::parse_frame_header(frames.front(), crypto::kDefaultMaxFramePayload);
   if (!header) return rejected(header.error().message);
   auto session = sessions_.find(header->session);
   if (session == sessions_.end()) return rejected("frame for unknown session " + crypto::to_hex(header->session));
   crypto::OtpChannel& channel = session->second.channel;
-  auto opened = channel.open_frames(frames);   // every frame must belong to this session
+  auto opened = channel.open_frames_in_place(frames);   // every frame must belong to this session
   if (!opened) return rejected(opened.error().message);
 
   std::vector<OutgoingPayload> outgoing;
   Status handled;
-  for (auto& frame : *opened) {
+  for (std::size_t i = 0; i < opened->size(); ++i) {
+    const crypto::OpenedInPlace& frame = (*opened)[i];
     const FrameHandler* handler = frames_.find(frame.header.kind);
     if (!handler && handled)
       handled = rejected("no handler for payload kind " + std::to_string(unsigned(frame.header.kind)));
@@ -184,12 +185,12 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<ByteView>& frames) {
         handled = crypto::unexpected(out.error());
       }
     }
-    sodium_memzero(frame.payload.data(), frame.payload.size());
+    sodium_memzero(frames[i].data + crypto::kFrameHeaderBytes, frame.payload.size);
   }
   if (!handled) return crypto::unexpected(handled.error());
 
-  // Sealed straight into the reply's frame lists; a reply larger than the ring goes in parts, the first now and
-  // the rest on next_frames.
+  // Sealed from the handlers' payloads straight into the reply's frame lists; a reply larger than the ring goes in
+  // parts, the first now and the rest on next_frames.
   std::vector<crypto::FrameSpec> specs;
   std::vector<std::size_t> sizes;
   for (const auto& out : outgoing) {
@@ -197,8 +198,8 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<ByteView>& frames) {
     sizes.push_back(crypto::frame_size(out.payload.size()));
   }
   auto layout = layout_frame_lists(sizes, max_reply_bytes_);
-  auto sealed = channel.seal_frames(specs, layout.slots, [&](std::size_t i, crypto::MutableByteView to) {
-    std::copy(outgoing[i].payload.begin(), outgoing[i].payload.end(), to.data);
+  auto sealed = channel.seal_frames(specs, layout.slots, [&](std::size_t i, crypto::MutableByteView) {
+    return static_cast<const uint8_t*>(outgoing[i].payload.data());
   });
   if (!sealed) return rejected(sealed.error().message);
   if (layout.lists.size() == 1) return reply(MsgType::frames, std::move(layout.lists.front()));

@@ -31,8 +31,9 @@ struct OutgoingPayload {
   Bytes payload;
 };
 
-// Handles one host request; returns the reply (an error becomes an `error` reply).
-using MessageHandler = std::function<Result<Message>(ByteView payload)>;
+// Handles one host request; returns the reply (an error becomes an `error` reply). The payload is the enclave's
+// own copy (out of the ring), so a handler may work on it in place (frames are opened there).
+using MessageHandler = std::function<Result<Message>(crypto::MutableByteView payload)>;
 // Handles one authenticated, decrypted frame payload of `session`.
 using FrameHandler = std::function<Result<std::vector<OutgoingPayload>>(EnclaveSession& session, ByteView plaintext)>;
 
@@ -60,12 +61,12 @@ class EnclaveRuntime {
   [[nodiscard]] Status serve(HostChannel& channel);
 
  private:
-  Result<Message> dispatch(const Message& request);
+  Result<Message> dispatch(Message& request);
   Result<Message> on_get_evidence(ByteView nonce);
   Result<Message> on_open_session(ByteView payload);
   // A frame or a frame list: consecutive frames of one session, opened as one batch (all or nothing); each
   // plaintext goes to its handler in order and every reply payload is sealed into one reply.
-  Result<Message> on_frames(const std::vector<ByteView>& frames);
+  Result<Message> on_frames(const std::vector<crypto::MutableByteView>& frames);
   Result<Message> on_seal_state();
   Result<Message> on_unseal_state(ByteView blob);
   Result<Message> on_next_frames();

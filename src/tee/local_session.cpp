@@ -32,8 +32,8 @@ Result<crypto::Envelope> LocalSession::call(const crypto::Envelope& request) {
     for (auto& l : out->lists) replies.lists.push_back(std::move(l));
   }
   if (tap_)
-    for (const ByteView& r : replies.frames) tap_(r);
-  auto reply = crypto::open_envelope(channel, replies.frames);
+    for (const ByteView r : replies.frames) tap_(r);
+  auto reply = crypto::open_envelope_in_place(channel, replies.frames);
   if (!reply) return fail(Errc::protocol, "reply from the enclave rejected: " + reply.error().message);
   return std::move(*reply);
 }

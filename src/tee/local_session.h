@@ -20,7 +20,8 @@ class LocalSession {
   const VerifiedEnclave& verified() const { return session_.verified; }
   // Sends one envelope, returns the enclave's reply envelope.
   [[nodiscard]] Result<crypto::Envelope> call(const crypto::Envelope& request);
-  // Sees every sealed frame crossing the boundary, both ways (tests search it for plaintext).
+  // Sees every sealed frame crossing the boundary, both ways (tests search it for plaintext). A frame is valid
+  // during the tap's call only: replies are then opened in place.
   void set_tap(std::function<void(ByteView frame)> tap) { tap_ = std::move(tap); }
 
  private:

@@ -201,4 +201,13 @@ Result<std::vector<ByteView>> parse_frame_list(ByteView payload) {
   return frames;
 }
 
+Result<std::vector<crypto::MutableByteView>> parse_frame_list(crypto::MutableByteView payload) {
+  auto frames = parse_frame_list(ByteView(payload));
+  if (!frames) return crypto::unexpected(frames.error());
+  std::vector<crypto::MutableByteView> mutable_frames;
+  mutable_frames.reserve(frames->size());
+  for (const ByteView& f : *frames) mutable_frames.push_back({payload.data + (f.data - payload.data), f.size});
+  return mutable_frames;
+}
+
 }  // namespace sg::tee

@@ -96,7 +96,8 @@ struct FrameListLayout {
 };
 [[nodiscard]] FrameListLayout layout_frame_lists(const std::vector<std::size_t>& frame_bytes, std::size_t max_bytes);
 [[nodiscard]] Bytes encode_frame_list(const std::vector<Bytes>& frames);
-// The frames of a list, as views into `payload`.
+// The frames of a list, as views into `payload` (mutable views into a buffer the caller owns, to open in place).
 [[nodiscard]] Result<std::vector<ByteView>> parse_frame_list(ByteView payload);
+[[nodiscard]] Result<std::vector<crypto::MutableByteView>> parse_frame_list(crypto::MutableByteView payload);
 
 }  // namespace sg::tee

@@ -31,9 +31,10 @@ std::vector<Bytes> seal_batch(OtpChannel& sender, std::size_t count) {
     frames.emplace_back(frame_size(specs.back().length));
   }
   for (auto& f : frames) views.push_back({f.data(), f.size()});
-  auto sealed = sender.seal_frames(specs, views, [&](std::size_t i, MutableByteView out) {
+  auto sealed = sender.seal_frames(specs, views, [&](std::size_t i, MutableByteView out) -> const uint8_t* {
     const Bytes p = payload(i, out.size);
     std::copy(p.begin(), p.end(), out.data);
+    return out.data;
   });
   EXPECT_TRUE(sealed) << sealed.error().message;
   return frames;
@@ -107,17 +108,61 @@ TEST_P(FrameBatch, BadBatchIsRefusedBeforeSealingAnything) {
   auto [client, server] = make_channel_pair();
   Bytes small(10);
   const std::vector<FrameSpec> specs{{PayloadKind::message, 100}};
-  auto refused = client.seal_frames(specs, {{small.data(), small.size()}}, [](std::size_t, MutableByteView) {});
+  auto unused = [](std::size_t, MutableByteView out) -> const uint8_t* { return out.data; };
+  auto refused = client.seal_frames(specs, {{small.data(), small.size()}}, unused);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::malformed);
   Bytes big(frame_size(client.max_payload() + 1));
   auto oversize = client.seal_frames({{PayloadKind::message, client.max_payload() + 1}}, {{big.data(), big.size()}},
-                                     [](std::size_t, MutableByteView) {});
+                                     unused);
   ASSERT_FALSE(oversize);
   EXPECT_EQ(oversize.error().code, Errc::oversize);
   auto first = server.open_frame(testing::seal(client, Bytes(4, 4)));   // no counter was used up
   ASSERT_TRUE(first);
   EXPECT_EQ(first->header.counter, 1u);
+}
+
+TEST_P(FrameBatch, PlaintextElsewhereIsSealedFromThere) {
+  auto [client, server] = make_channel_pair();
+  const std::vector<Bytes> plaintexts = {payload(0, 5000), payload(1, 0), payload(2, 70000)};
+  std::vector<FrameSpec> specs;
+  std::vector<Bytes> frames;
+  std::vector<MutableByteView> views;
+  for (const Bytes& p : plaintexts) {
+    specs.push_back({PayloadKind::message, p.size()});
+    frames.emplace_back(frame_size(p.size()), 0xee);
+  }
+  for (auto& f : frames) views.push_back({f.data(), f.size()});
+  auto sealed = client.seal_frames(specs, views, [&](std::size_t i, MutableByteView) { return plaintexts[i].data(); });
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  auto opened = server.open_frames(views_of(frames));
+  ASSERT_TRUE(opened) << opened.error().message;
+  for (std::size_t i = 0; i < plaintexts.size(); ++i) EXPECT_EQ((*opened)[i].payload, plaintexts[i]);
+}
+
+TEST_P(FrameBatch, OpenedInPlaceLikeACopyAndWipedWhenRejected) {
+  auto [client, server] = make_channel_pair();
+  auto frames = seal_batch(client, 5);
+  auto forged = frames;
+  forged.back()[kFrameHeaderBytes] ^= 1;
+  std::vector<MutableByteView> forged_views;
+  for (auto& f : forged) forged_views.push_back({f.data(), f.size()});
+  auto rejected = server.open_frames_in_place(forged_views);
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().code, Errc::bad_tag);
+  for (std::size_t i = 0; i + 1 < forged.size(); ++i) {   // the genuine frames' plaintext did not stay behind
+    const Bytes p = payload(i, (i * 70001) % 200000);
+    EXPECT_TRUE(p.empty() || !std::equal(p.begin(), p.end(), forged[i].begin() + kFrameHeaderBytes)) << "frame " << i;
+  }
+  std::vector<MutableByteView> views;
+  for (auto& f : frames) views.push_back({f.data(), f.size()});
+  auto opened = server.open_frames_in_place(views);
+  ASSERT_TRUE(opened) << opened.error().message;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ((*opened)[i].header.counter, i + 1);
+    EXPECT_EQ((*opened)[i].payload.to_bytes(), payload(i, (i * 70001) % 200000));
+    EXPECT_EQ((*opened)[i].payload.data, frames[i].data() + kFrameHeaderBytes);   // inside the frame: no copy
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, FrameBatch, ::testing::Values(1, 2, 4));

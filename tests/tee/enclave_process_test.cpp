@@ -253,7 +253,7 @@ TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
   auto replies = enclave_->exchange_frame_list(encode_frame_list(frames));
   ASSERT_TRUE(replies) << replies.error().message;
   ASSERT_EQ(replies->frames.size(), frames.size());
-  auto echoed = client.open_frames(replies->frames);
+  auto echoed = client.open_frames({replies->frames.begin(), replies->frames.end()});
   ASSERT_TRUE(echoed) << echoed.error().message;
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ((*echoed)[i].payload, Bytes(3000, uint8_t(i)));
   expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list(frames))), "already used");
