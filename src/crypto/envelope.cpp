@@ -77,9 +77,9 @@ Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& en
 
 namespace {
 
-// Rebuilds the one envelope that opened frames (kind, plaintext) make, in order.
-template <class Opened>
-Result<Envelope> assemble(const std::vector<Opened>& opened, const std::function<ByteView(const Opened&)>& payload) {
+// Rebuilds the one envelope that opened frames make, in order (payload(f): frame f's plaintext).
+template <class Opened, class Payload>
+Result<Envelope> assemble(const std::vector<Opened>& opened, Payload payload) {
   EnvelopeAssembler assembler;
   for (std::size_t i = 0; i < opened.size(); ++i) {
     auto added = assembler.add(opened[i].header.kind, payload(opened[i]));
@@ -97,13 +97,13 @@ Result<Envelope> assemble(const std::vector<Opened>& opened, const std::function
 Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
   auto opened = channel.open_frames(frames);
   if (!opened) return unexpected(opened.error());
-  return assemble<OpenedFrame>(*opened, [](const OpenedFrame& f) { return ByteView(f.payload); });
+  return assemble(*opened, [](const OpenedFrame& f) { return ByteView(f.payload); });
 }
 
 Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames) {
   auto opened = channel.open_frames_in_place(frames);
   if (!opened) return unexpected(opened.error());
-  return assemble<OpenedInPlace>(*opened, [](const OpenedInPlace& f) { return f.payload; });
+  return assemble(*opened, [](const OpenedInPlace& f) { return f.payload; });
 }
 
 Result<std::optional<Envelope>> EnvelopeAssembler::add(PayloadKind kind, ByteView payload) {

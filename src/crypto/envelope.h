@@ -39,10 +39,7 @@ class EnvelopeFrames {
   void append(std::size_t i, Bytes& out) const;
   // A writer for seal_frames that refers to this object: use it while this object stays where it is.
   PayloadWriter writer() const {
-    return [this](std::size_t i, MutableByteView out) -> const uint8_t* {
-      write(i, out);
-      return out.data;
-    };
+    return [this](std::size_t i, MutableByteView out) { write(i, out); };
   }
 
  private:
@@ -67,7 +64,8 @@ class EnvelopeFrames {
 // Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel` (as
 // one batch: all are accepted or none).
 [[nodiscard]] Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames);
-// The same, decrypting each frame inside its own buffer (no copy; the frames' bytes are overwritten).
+// The same, decrypting each frame inside its own buffer (no copy; see OtpChannel::open_frames_in_place for what
+// is left in the buffers).
 [[nodiscard]] Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames);
 
 // Rebuilds envelopes from opened frame payloads, in order.

@@ -51,6 +51,31 @@ Status OtpChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) 
 
 Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                const PayloadWriter& write) {
+  return seal_batch(specs, frames, [&](std::size_t i) -> const uint8_t* {
+    uint8_t* payload = frames[i].data + kFrameHeaderBytes;
+    write(i, {payload, specs[i].length});
+    return payload;
+  });
+}
+
+Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                               const std::vector<ByteView>& plaintexts) {
+  if (plaintexts.size() != specs.size()) return fail(Errc::malformed, "seal_frames: one plaintext per payload");
+  auto overlaps = [](ByteView a, MutableByteView b) {
+    return a.size > 0 && b.size > 0 && a.data < b.data + b.size && b.data < a.data + a.size;
+  };
+  for (std::size_t i = 0; i < plaintexts.size(); ++i) {
+    if (plaintexts[i].size != specs[i].length)
+      return fail(Errc::malformed, "seal_frames: plaintext " + std::to_string(i) + " is not its payload's length");
+    for (const MutableByteView& frame : frames)
+      if (overlaps(plaintexts[i], frame))
+        return fail(Errc::malformed, "seal_frames: plaintext " + std::to_string(i) + " overlaps a frame buffer");
+  }
+  return seal_batch(specs, frames, [&](std::size_t i) { return plaintexts[i].data; });
+}
+
+Status OtpChannel::seal_batch(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                              const std::function<const uint8_t*(std::size_t i)>& plaintext) {
   if (specs.size() != frames.size()) return fail(Errc::malformed, "seal_frames: one frame buffer per payload");
   for (std::size_t i = 0; i < specs.size(); ++i) {
     if (specs[i].length > max_payload_) {
@@ -69,10 +94,7 @@ Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::v
   // The counters are spent before any frame is sealed, so whatever happens below none is ever used twice.
   const uint64_t first = next_send_;
   next_send_ += specs.size();
-  for_each_frame(specs.size(), [&](std::size_t i) {
-    const uint8_t* plaintext = write(i, {frames[i].data + kFrameHeaderBytes, specs[i].length});
-    seal_into(specs[i].kind, first + i, plaintext, frames[i]);
-  });
+  for_each_frame(specs.size(), [&](std::size_t i) { seal_into(specs[i].kind, first + i, plaintext(i), frames[i]); });
   return {};
 }
 
@@ -156,7 +178,8 @@ Result<std::vector<FrameHeader>> OtpChannel::open_batch(
   for_each_frame(frames.size(), [&](std::size_t i) { authentic[i] = decrypt(headers[i], frames[i], plaintext[i]); });
   const auto forged = std::find(authentic.begin(), authentic.end(), 0);
   if (forged != authentic.end()) {
-    for (std::size_t i = 0; i < frames.size(); ++i) sodium_memzero(plaintext[i], headers[i].length);
+    for (std::size_t i = 0; i < frames.size(); ++i)
+      if (headers[i].length > 0) sodium_memzero(plaintext[i], headers[i].length);
     const std::size_t i = std::size_t(forged - authentic.begin());
     return in_batch(i, bad_tag(headers[i].counter).error);
   }

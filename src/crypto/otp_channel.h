@@ -28,10 +28,9 @@ struct FrameSpec {
   PayloadKind kind;
   std::size_t length;
 };
-// Says where frame i's plaintext payload (exactly the spec's length) is: writes it into `out`, the frame's own
-// payload area, and returns out.data (sealed in place), or returns a pointer to it elsewhere (sealed from there;
-// `out` untouched). Runs on any of the batch's threads.
-using PayloadWriter = std::function<const uint8_t*(std::size_t i, MutableByteView out)>;
+// Writes frame i's plaintext payload (exactly the spec's length) into `out`, the frame's own payload area, where
+// it is then encrypted. Runs on any of the batch's threads.
+using PayloadWriter = std::function<void(std::size_t i, MutableByteView out)>;
 
 // A frame of a batch opened in place: its header and its plaintext, inside the frame's own buffer.
 struct OpenedInPlace {
@@ -51,11 +50,15 @@ class OtpChannel {
   [[nodiscard]] Status seal_frame(PayloadKind kind, ByteView payload, Bytes& frame);
 
   // Seals a batch: frame i (frames[i], exactly frame_size(specs[i].length) bytes) takes the next counters in order;
-  // write(i, ...) puts its plaintext in place (or says where it is) and it is encrypted into the frame, on up to
-  // cipher_threads() threads (so `write` must not throw). Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the
+  // write(i, ...) puts its plaintext in place and it is encrypted there, on up to cipher_threads() threads (so
+  // `write` must not throw). Fails (oversize, malformed sizes, exhausted) before writing anything, leaving the
   // counter untouched.
   [[nodiscard]] Status seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                    const PayloadWriter& write);
+  // The same for plaintexts that already exist: frame i is encrypted from plaintexts[i], which must not overlap
+  // any frame (malformed otherwise, before anything is sealed).
+  [[nodiscard]] Status seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                                   const std::vector<ByteView>& plaintexts);
 
   // Authenticates `frame` and decrypts its payload into `out` (which must hold header.length bytes).
   // Rejections: truncated, oversize, wrong_version, malformed, wrong_session, replayed, counter_gap, bad_tag,
@@ -69,8 +72,9 @@ class OtpChannel {
   // that would be rejected alone rejects the batch (the first failing header, else the first failing tag, its
   // place named), nothing is accepted and no plaintext is kept.
   [[nodiscard]] Result<std::vector<OpenedFrame>> open_frames(const std::vector<ByteView>& frames);
-  // open_frames without a copy: each frame is decrypted inside its own buffer. The same checks and rule; the
-  // frames' bytes are overwritten either way (and the plaintext wiped when the batch is rejected).
+  // open_frames without a copy: each frame is decrypted inside its own buffer. The same checks and rule. On a
+  // header rejection the frames are untouched; on a tag rejection every frame's payload area is zeroed (no
+  // plaintext stays behind, and the buffers cannot be opened again).
   [[nodiscard]] Result<std::vector<OpenedInPlace>> open_frames_in_place(const std::vector<MutableByteView>& frames);
 
  private:
@@ -82,8 +86,11 @@ class OtpChannel {
   // the pool; all or nothing, with the plaintext wiped on rejection.
   [[nodiscard]] Result<std::vector<FrameHeader>> open_batch(
       const std::vector<ByteView>& frames, const std::function<uint8_t*(std::size_t i, const FrameHeader&)>& out);
-  // Encrypts `plaintext` (frame.size - header - tag bytes; may be the frame's own payload area) into `frame` under
-  // `counter`, writing header and tag.
+  // Checks a batch's sizes and spends its counters, then encrypts frame i from plaintext(i) on the pool.
+  [[nodiscard]] Status seal_batch(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+                                  const std::function<const uint8_t*(std::size_t i)>& plaintext);
+  // Encrypts `plaintext` (frame.size - header - tag bytes; the frame's own payload area, or disjoint from the frame)
+  // into `frame` under `counter`, writing header and tag.
   void seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const;
 
   SessionKeys keys_;

@@ -193,14 +193,14 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   // parts, the first now and the rest on next_frames.
   std::vector<crypto::FrameSpec> specs;
   std::vector<std::size_t> sizes;
+  std::vector<ByteView> plaintexts;
   for (const auto& out : outgoing) {
     specs.push_back({out.kind, out.payload.size()});
     sizes.push_back(crypto::frame_size(out.payload.size()));
+    plaintexts.push_back(out.payload);
   }
   auto layout = layout_frame_lists(sizes, max_reply_bytes_);
-  auto sealed = channel.seal_frames(specs, layout.slots, [&](std::size_t i, crypto::MutableByteView) {
-    return static_cast<const uint8_t*>(outgoing[i].payload.data());
-  });
+  auto sealed = channel.seal_frames(specs, layout.slots, plaintexts);
   if (!sealed) return rejected(sealed.error().message);
   if (layout.lists.size() == 1) return reply(MsgType::frames, std::move(layout.lists.front()));
   Message first{MsgType::frames_more, std::move(layout.lists.front())};

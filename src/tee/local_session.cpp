@@ -22,7 +22,7 @@ Result<crypto::Envelope> LocalSession::call(const crypto::Envelope& request) {
   if (auto sealed = channel.seal_frames(plan->specs(), layout.slots, plan->writer()); !sealed)
     return fail(Errc::protocol, sealed.error().message);
   if (tap_)
-    for (const auto& slot : layout.slots) tap_({slot.data, slot.size});
+    for (const auto& slot : layout.slots) tap_(slot);
 
   SealedFrames replies;
   for (const Bytes& list : layout.lists) {

@@ -21,20 +21,26 @@ Bytes payload(std::size_t i, std::size_t length) {
   return b;
 }
 
+// The payload length of frame i in seal_batch: mixed sizes, frame 0 empty.
+std::size_t batch_length(std::size_t i) { return (i * 70001) % 200000; }
+
+std::vector<MutableByteView> mutable_views(std::vector<Bytes>& frames) {
+  std::vector<MutableByteView> views;
+  for (auto& f : frames) views.push_back({f.data(), f.size()});
+  return views;
+}
+
 // Seals `count` frames of mixed sizes (some empty) as one batch into separate buffers.
 std::vector<Bytes> seal_batch(OtpChannel& sender, std::size_t count) {
   std::vector<FrameSpec> specs;
   std::vector<Bytes> frames;
-  std::vector<MutableByteView> views;
   for (std::size_t i = 0; i < count; ++i) {
-    specs.push_back({i % 2 ? PayloadKind::tensor : PayloadKind::message, (i * 70001) % 200000});
+    specs.push_back({i % 2 ? PayloadKind::tensor : PayloadKind::message, batch_length(i)});
     frames.emplace_back(frame_size(specs.back().length));
   }
-  for (auto& f : frames) views.push_back({f.data(), f.size()});
-  auto sealed = sender.seal_frames(specs, views, [&](std::size_t i, MutableByteView out) -> const uint8_t* {
+  auto sealed = sender.seal_frames(specs, mutable_views(frames), [&](std::size_t i, MutableByteView out) {
     const Bytes p = payload(i, out.size);
     std::copy(p.begin(), p.end(), out.data);
-    return out.data;
   });
   EXPECT_TRUE(sealed) << sealed.error().message;
   return frames;
@@ -57,7 +63,7 @@ TEST_P(FrameBatch, BatchSealedFramesOpenOneByOneWithConsecutiveCounters) {
     ASSERT_TRUE(opened) << opened.error().message;
     EXPECT_EQ(opened->header.counter, i + 2);
     EXPECT_EQ(opened->header.kind, i % 2 ? PayloadKind::tensor : PayloadKind::message);
-    EXPECT_EQ(opened->payload, payload(i, (i * 70001) % 200000));
+    EXPECT_EQ(opened->payload, payload(i, batch_length(i)));
   }
   EXPECT_TRUE(server.open_frame(testing::seal(client, Bytes(3, 2))));   // and the next single frame follows it
 }
@@ -108,7 +114,7 @@ TEST_P(FrameBatch, BadBatchIsRefusedBeforeSealingAnything) {
   auto [client, server] = make_channel_pair();
   Bytes small(10);
   const std::vector<FrameSpec> specs{{PayloadKind::message, 100}};
-  auto unused = [](std::size_t, MutableByteView out) -> const uint8_t* { return out.data; };
+  auto unused = [](std::size_t, MutableByteView) {};
   auto refused = client.seal_frames(specs, {{small.data(), small.size()}}, unused);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::malformed);
@@ -122,45 +128,56 @@ TEST_P(FrameBatch, BadBatchIsRefusedBeforeSealingAnything) {
   EXPECT_EQ(first->header.counter, 1u);
 }
 
-TEST_P(FrameBatch, PlaintextElsewhereIsSealedFromThere) {
+TEST_P(FrameBatch, ExistingPlaintextIsSealedFromWhereItIsButNeverFromInsideAFrame) {
   auto [client, server] = make_channel_pair();
   const std::vector<Bytes> plaintexts = {payload(0, 5000), payload(1, 0), payload(2, 70000)};
   std::vector<FrameSpec> specs;
   std::vector<Bytes> frames;
-  std::vector<MutableByteView> views;
   for (const Bytes& p : plaintexts) {
     specs.push_back({PayloadKind::message, p.size()});
     frames.emplace_back(frame_size(p.size()), 0xee);
   }
-  for (auto& f : frames) views.push_back({f.data(), f.size()});
-  auto sealed = client.seal_frames(specs, views, [&](std::size_t i, MutableByteView) { return plaintexts[i].data(); });
+  auto views = mutable_views(frames);
+  const ByteView inside_a_frame(frames[2].data() + 100, 5000);
+  auto refused = client.seal_frames(specs, views, {inside_a_frame, plaintexts[1], plaintexts[2]});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("overlaps a frame buffer"), std::string::npos) << refused.error().message;
+  auto sealed = client.seal_frames(specs, views, {plaintexts.begin(), plaintexts.end()});
   ASSERT_TRUE(sealed) << sealed.error().message;
-  auto opened = server.open_frames(views_of(frames));
+  auto opened = server.open_frames(views_of(frames));   // counters start at 1: the refusal spent none
   ASSERT_TRUE(opened) << opened.error().message;
   for (std::size_t i = 0; i < plaintexts.size(); ++i) EXPECT_EQ((*opened)[i].payload, plaintexts[i]);
 }
 
+// A tag rejection zeroes every payload area (no plaintext stays behind; headers and tags are kept); a header
+// rejection touches nothing; a genuine batch opens inside its buffers.
 TEST_P(FrameBatch, OpenedInPlaceLikeACopyAndWipedWhenRejected) {
   auto [client, server] = make_channel_pair();
   auto frames = seal_batch(client, 5);
   auto forged = frames;
   forged.back()[kFrameHeaderBytes] ^= 1;
-  std::vector<MutableByteView> forged_views;
-  for (auto& f : forged) forged_views.push_back({f.data(), f.size()});
-  auto rejected = server.open_frames_in_place(forged_views);
+  auto rejected = server.open_frames_in_place(mutable_views(forged));
   ASSERT_FALSE(rejected);
   EXPECT_EQ(rejected.error().code, Errc::bad_tag);
-  for (std::size_t i = 0; i + 1 < forged.size(); ++i) {   // the genuine frames' plaintext did not stay behind
-    const Bytes p = payload(i, (i * 70001) % 200000);
-    EXPECT_TRUE(p.empty() || !std::equal(p.begin(), p.end(), forged[i].begin() + kFrameHeaderBytes)) << "frame " << i;
+  for (std::size_t i = 0; i < forged.size(); ++i) {
+    const auto area = forged[i].begin() + kFrameHeaderBytes;
+    EXPECT_TRUE(std::all_of(area, area + long(batch_length(i)), [](uint8_t b) { return b == 0; })) << "frame " << i;
+    EXPECT_TRUE(std::equal(forged[i].begin(), area, frames[i].begin())) << "header of frame " << i;
   }
-  std::vector<MutableByteView> views;
-  for (auto& f : frames) views.push_back({f.data(), f.size()});
-  auto opened = server.open_frames_in_place(views);
+
+  auto reordered = frames;
+  std::swap(reordered[1], reordered[2]);
+  const auto before = reordered;
+  auto gap = server.open_frames_in_place(mutable_views(reordered));
+  ASSERT_FALSE(gap);
+  EXPECT_EQ(gap.error().code, Errc::counter_gap);
+  EXPECT_EQ(reordered, before);
+
+  auto opened = server.open_frames_in_place(mutable_views(frames));
   ASSERT_TRUE(opened) << opened.error().message;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     EXPECT_EQ((*opened)[i].header.counter, i + 1);
-    EXPECT_EQ((*opened)[i].payload.to_bytes(), payload(i, (i * 70001) % 200000));
+    EXPECT_EQ((*opened)[i].payload.to_bytes(), payload(i, batch_length(i)));
     EXPECT_EQ((*opened)[i].payload.data, frames[i].data() + kFrameHeaderBytes);   // inside the frame: no copy
   }
 }

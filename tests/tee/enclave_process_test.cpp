@@ -109,7 +109,7 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
   auto replies = enclave_->exchange_frame(frame);
   ASSERT_TRUE(replies) << replies.error().message;
   ASSERT_EQ(replies->frames.size(), 20u);
-  for (const ByteView& reply : replies->frames) {
+  for (const ByteView reply : replies->frames) {
     auto opened = client.open_frame(reply);   // strict counters: any loss or reordering fails here
     ASSERT_TRUE(opened) << opened.error().message;
     EXPECT_EQ(opened->payload, payload);
@@ -194,7 +194,7 @@ TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext)
     host_saw.push_back(frame.to_bytes());
     auto replies = enclave_->exchange_frame(frame);
     if (!replies) return crypto::fail(crypto::Errc::malformed, replies.error().message);
-    for (const ByteView& reply : replies->frames) {
+    for (const ByteView reply : replies->frames) {
       host_saw.push_back(reply.to_bytes());
       auto opened = client.open_frame(reply);
       if (!opened) return crypto::unexpected(opened.error());
