@@ -41,12 +41,8 @@ Status OtpChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) 
     return fail(Errc::oversize, "payload of " + std::to_string(payload.size) + " bytes exceeds the frame limit of " +
                                     std::to_string(max_payload_) + "; stream it in chunks");
   }
-  if (next_send_ == std::numeric_limits<uint64_t>::max()) {
-    return fail(Errc::exhausted, "frame counter exhausted; open a new session");
-  }
   frame.resize(frame_size(payload.size));
-  seal_into(kind, next_send_++, payload.data, {frame.data(), frame.size()});
-  return {};
+  return seal_batch({{kind, payload.size}}, {{frame.data(), frame.size()}}, [&](std::size_t) { return payload.data; });
 }
 
 Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,

@@ -116,13 +116,11 @@ class Service final : public pb::SliceGuard::Service {
       if (options_.tap) options_.tap(RelayDirection::to_enclave, view(frame));
       std::copy(frame.begin(), frame.end(), layout.slots[std::size_t(i)].data);
     }
-    for (const auto& list : layout.lists) {
-      auto replies = enclave_.exchange_frame_list(list);
-      if (!replies) return to_status(replies.error());
-      for (const crypto::ByteView r : replies->frames) {
-        if (options_.tap) options_.tap(RelayDirection::to_client, r);
-        outgoing.add_frame(to_string(r));
-      }
+    auto replies = enclave_.exchange_frame_lists(layout.lists);
+    if (!replies) return to_status(replies.error());
+    for (const crypto::ByteView r : replies->frames) {
+      if (options_.tap) options_.tap(RelayDirection::to_client, r);
+      outgoing.add_frame(to_string(r));
     }
     return Status::OK;
   }

@@ -170,26 +170,34 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
   return id;
 }
 
-Result<SealedFrames> EnclaveProcess::exchange_frame(ByteView frame) { return exchange(MsgType::frame, frame); }
-
-Result<SealedFrames> EnclaveProcess::exchange_frame_list(ByteView frame_list) {
-  return exchange(MsgType::frame_list, frame_list);
+Result<SealedFrames> EnclaveProcess::exchange_frame(ByteView frame) {
+  SealedFrames out;
+  if (auto exchanged = exchange(MsgType::frame, frame, out); !exchanged) return crypto::unexpected(exchanged.error());
+  return out;
 }
 
-Result<SealedFrames> EnclaveProcess::exchange(MsgType type, ByteView payload) {
+Result<SealedFrames> EnclaveProcess::exchange_frame_lists(const std::vector<Bytes>& lists) {
+  SealedFrames out;
+  for (const Bytes& list : lists)
+    if (auto exchanged = exchange(MsgType::frame_list, list, out); !exchanged)
+      return crypto::unexpected(exchanged.error());
+  return out;
+}
+
+Status EnclaveProcess::exchange(MsgType type, ByteView payload, SealedFrames& out) {
   // A reply larger than the ring comes in parts: frames_more ... frames. Every part but the last carries frames
   // (the enclave never sends an empty one), and a reply has at most kMaxReplyParts of them.
-  SealedFrames out;
+  std::size_t parts = 0;
   for (auto reply = request(type, payload, {MsgType::frames, MsgType::frames_more});;
        reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
     if (!reply) return crypto::unexpected(reply.error());
     auto part = parse_frame_list(crypto::MutableByteView{reply->payload.data(), reply->payload.size()});
     if (!part) return crypto::unexpected(part.error());
-    if (reply->type == MsgType::frames_more && (part->empty() || out.lists.size() >= kMaxReplyParts))
+    if (reply->type == MsgType::frames_more && (part->empty() || ++parts > kMaxReplyParts))
       return fail(Errc::protocol, "enclave sent an empty reply part or more than " + std::to_string(kMaxReplyParts));
     out.frames.insert(out.frames.end(), part->begin(), part->end());   // views into the payload, which moves intact
     out.lists.push_back(std::move(reply->payload));
-    if (reply->type == MsgType::frames) return out;
+    if (reply->type == MsgType::frames) return {};
   }
 }
 

@@ -63,9 +63,10 @@ class EnclaveProcess {
   [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation = {});
   // Relays one sealed frame from a peer; returns the enclave's sealed reply frames for that peer.
   [[nodiscard]] Result<SealedFrames> exchange_frame(ByteView frame);
-  // Sends consecutive frames of one session as one batch: a frame list (messages.h) of at most
-  // max_frame_list_bytes(), which the enclave opens all at once (all or nothing) and on several cores.
-  [[nodiscard]] Result<SealedFrames> exchange_frame_list(ByteView frame_list);
+  // Sends consecutive frames of one session as frame lists (messages.h), each of at most max_frame_list_bytes(),
+  // in order; the enclave opens each list as one batch (all or nothing) on several cores. Returns the enclave's
+  // sealed replies to all of them, joined.
+  [[nodiscard]] Result<SealedFrames> exchange_frame_lists(const std::vector<Bytes>& lists);
   // The largest request one message carries (the host's half of the ring).
   std::size_t max_frame_list_bytes() const { return channel_ ? channel_->max_payload() : 0; }
   [[nodiscard]] Result<Bytes> seal_state();
@@ -80,8 +81,8 @@ class EnclaveProcess {
   explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
   [[nodiscard]] Status launch();
   [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
-  // Sends a frame or frame list and collects the reply, which may come in parts.
-  [[nodiscard]] Result<SealedFrames> exchange(MsgType type, ByteView payload);
+  // Sends a frame or frame list and appends the reply, which may come in parts, to `out`.
+  [[nodiscard]] Status exchange(MsgType type, ByteView payload, SealedFrames& out);
   // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
   // that describes its exit.
   Error exited(const std::string& when, std::optional<int> status = std::nullopt);

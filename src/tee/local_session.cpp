@@ -24,16 +24,11 @@ Result<crypto::Envelope> LocalSession::call(const crypto::Envelope& request) {
   if (tap_)
     for (const auto& slot : layout.slots) tap_(slot);
 
-  SealedFrames replies;
-  for (const Bytes& list : layout.lists) {
-    auto out = enclave_.exchange_frame_list(list);
-    if (!out) return crypto::unexpected(out.error());
-    replies.frames.insert(replies.frames.end(), out->frames.begin(), out->frames.end());
-    for (auto& l : out->lists) replies.lists.push_back(std::move(l));
-  }
+  auto replies = enclave_.exchange_frame_lists(layout.lists);
+  if (!replies) return crypto::unexpected(replies.error());
   if (tap_)
-    for (const ByteView r : replies.frames) tap_(r);
-  auto reply = crypto::open_envelope_in_place(channel, replies.frames);
+    for (const ByteView r : replies->frames) tap_(r);
+  auto reply = crypto::open_envelope_in_place(channel, replies->frames);
   if (!reply) return fail(Errc::protocol, "reply from the enclave rejected: " + reply.error().message);
   return std::move(*reply);
 }

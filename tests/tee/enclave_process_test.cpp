@@ -249,22 +249,22 @@ TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
     ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(3000, uint8_t(i)), frames[i]));
   auto forged = frames;
   forged[2][crypto::kFrameHeaderBytes + 1] ^= 1;
-  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list(forged))), "frame 3 of 4");
-  auto replies = enclave_->exchange_frame_list(encode_frame_list(frames));
+  expect_rejected(status_of(enclave_->exchange_frame_lists({encode_frame_list(forged)})), "frame 3 of 4");
+  auto replies = enclave_->exchange_frame_lists({encode_frame_list(frames)});
   ASSERT_TRUE(replies) << replies.error().message;
   ASSERT_EQ(replies->frames.size(), frames.size());
   auto echoed = client.open_frames({replies->frames.begin(), replies->frames.end()});
   ASSERT_TRUE(echoed) << echoed.error().message;
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ((*echoed)[i].payload, Bytes(3000, uint8_t(i)));
-  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list(frames))), "already used");
+  expect_rejected(status_of(enclave_->exchange_frame_lists({encode_frame_list(frames)})), "already used");
 
   crypto::OtpChannel other = attest_and_open_session();
   Bytes mine, theirs;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 1), mine));
   ASSERT_TRUE(other.seal_frame(crypto::PayloadKind::echo, Bytes(10, 2), theirs));
-  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list({mine, theirs}))), "belongs to session");
-  expect_rejected(status_of(enclave_->exchange_frame_list(encode_frame_list({}))), "no frames");
-  EXPECT_TRUE(enclave_->exchange_frame_list(encode_frame_list({mine})));   // nothing of the refused list was taken
+  expect_rejected(status_of(enclave_->exchange_frame_lists({encode_frame_list({mine, theirs})})), "belongs to session");
+  expect_rejected(status_of(enclave_->exchange_frame_lists({encode_frame_list({})})), "no frames");
+  EXPECT_TRUE(enclave_->exchange_frame_lists({encode_frame_list({mine})}));   // nothing of the refused list was taken
   expect_still_healthy();
 }
 
