@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
+
+#include <unistd.h>
 
 #include "bench/benches.h"
 #include "data/dataset.h"
@@ -59,97 +62,172 @@ tee::Policy sim_policy(tee::EnclaveProcess& enclave, const std::string& key_path
       .value();
 }
 
+// CPU seconds a process has used so far, all threads, user + system: /proc/PID/stat fields 14 and 15 (counted
+// after the command name, which is in parentheses and may hold spaces).
+double cpu_seconds_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 1));
+  std::string field;
+  int64_t ticks = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index)
+    if (index >= 14) ticks += std::stoll(field);
+  return double(ticks) / double(sysconf(_SC_CLK_TCK));
+}
+
 int64_t tensor_bytes(const crypto::Envelope& e) {
   int64_t bytes = 0;
   for (const auto& t : e.tensors) bytes += int64_t(t.data.size());
   return bytes;
 }
 
-nlohmann::json compare(const std::string& model_dir, const std::string& label, int steps,
-                       const std::string& sliceguard) {
+// One local LoRA run: its result and the CPU the process spent on it.
+struct LocalRun {
+  train::TrainResult result;
+  double cpu = 0;
+};
+
+// One run with the adapter in a fresh co-located client enclave: its result, the CPU each side spent, the host's
+// time in calls, what crossed, and the enclave's memory at rest and at its peak.
+struct EnclaveRun {
+  train::TrainResult result;
+  double host_cpu = 0, enclave_cpu = 0, call_seconds = 0;
+  int64_t calls = 0, bytes_crossed = 0, largest_call = 0, state_bytes = 0;
+  std::map<std::string, int64_t> at_rest, peak;
+};
+
+struct Setup {
+  std::string model_dir, sliceguard;
   federated::ClientJob job;
-  job.lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
-  job.optimizer.lr = 3e-3;
-  job.threads = 1;   // `client --enclave-threads` default: the enclave's work is small, the host keeps the cores
   train::TrainOptions options;
-  options.max_steps = steps;
-  options.log_every = 1 << 30;
-  options.optimizer = job.optimizer;
-  data::BatchOptions batching;
-  batching.batch_size = 16;
-  auto tokenizer = model::Tokenizer::load(model_dir);
-  const auto dataset = data::load_jsonl(kData);
-  const auto batches = train::shuffled_epochs(dataset, *tokenizer, batching);
+  data::Dataset dataset;
+  std::unique_ptr<model::Tokenizer> tokenizer;
+  train::EpochBatches batches;   // over dataset, with tokenizer
+};
 
-  // Local LoRA, once to warm up (page in the model, grow the allocator), then measured.
+LocalRun run_local(const Setup& s) {
   peft::MethodOptions method;
-  method.lora = job.lora;
-  auto local_once = [&] {
-    auto model = model::Transformer::load(model_dir);
-    return train::finetune(model, method, batches, options).result;
-  };
-  local_once();
-  const auto local = local_once();
+  method.lora = s.job.lora;
+  auto model = model::Transformer::load(s.model_dir);
+  const double cpu_before = cpu_seconds_of(getpid());
+  LocalRun run;
+  run.result = train::finetune(model, method, s.batches, s.options).result;
+  run.cpu = cpu_seconds_of(getpid()) - cpu_before;
+  return run;
+}
 
-  // The same with the adapter in a co-located client enclave.
+EnclaveRun run_in_enclave(const Setup& s) {
   const fs::path dir = fs::temp_directory_path() / "sliceguard_bench_federated";
   fs::create_directories(dir);
   const std::string key = (dir / "platform.key").string();
-  std::ofstream(dir / "enclave.json") << R"({"sim_platform_key":")" + key + R"(","job":)" + job.to_json() + "}";
+  std::ofstream(dir / "enclave.json") << R"({"sim_platform_key":")" + key + R"(","job":)" + s.job.to_json() + "}";
   tee::EnclaveLaunch launch;
-  launch.executable = sliceguard;
+  launch.executable = s.sliceguard;
   launch.args = {"enclave", "--backend", "sim", "--config", (dir / "enclave.json").string()};
   auto enclave = tee::EnclaveProcess::start(launch).value();
   auto session = tee::LocalSession::open(*enclave, sim_policy(*enclave, key)).value();
-  const auto at_rest = memory_of(enclave->pid());
-  auto model = model::Transformer::load(model_dir);
-  int64_t calls = 0, bytes_crossed = 0, largest_call = 0;
-  double call_seconds = 0;
+  EnclaveRun run;
+  run.at_rest = memory_of(enclave->pid());
+  auto model = model::Transformer::load(s.model_dir);
   auto transport = [&](const crypto::Envelope& request) {
     const auto start = std::chrono::steady_clock::now();
     auto reply = session->call(request).value();
-    call_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    run.call_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t bytes = tensor_bytes(request) + tensor_bytes(reply);
-    ++calls;
-    bytes_crossed += bytes;
-    largest_call = std::max(largest_call, bytes);
+    ++run.calls;
+    run.bytes_crossed += bytes;
+    run.largest_call = std::max(run.largest_call, bytes);
     return reply;
   };
   auto adapter = federated::RemoteAdapter::attach(model, transport);
-  const auto remote = federated::train_local_steps(model, *adapter, batches, options);
-  const auto peak = memory_of(enclave->pid());
-  const int64_t state_bytes = adapter->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
+  const double host_before = cpu_seconds_of(getpid()), enclave_before = cpu_seconds_of(enclave->pid());
+  run.result = federated::train_local_steps(model, *adapter, s.batches, s.options);
+  run.host_cpu = cpu_seconds_of(getpid()) - host_before;
+  run.enclave_cpu = cpu_seconds_of(enclave->pid()) - enclave_before;
+  run.peak = memory_of(enclave->pid());
+  run.state_bytes = adapter->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
   (void)enclave->stop();
+  return run;
+}
 
-  const double local_tps = local.tokens / local.seconds, remote_tps = remote.tokens / remote.seconds;
+double tokens_per_second(const train::TrainResult& r) { return r.tokens / r.seconds; }
+
+// Local and enclave runs alternate, so that drift on a shared machine (other tenants, clock) touches both sides
+// alike; the pair with the median ratio is reported whole, with every pair's ratio beside it.
+constexpr int kPairs = 3;
+
+nlohmann::json compare(const std::string& model_dir, const std::string& label, int steps,
+                       const std::string& sliceguard) {
+  Setup s;
+  s.model_dir = model_dir;
+  s.sliceguard = sliceguard;
+  s.job.lora.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
+  s.job.optimizer.lr = 3e-3;
+  s.job.threads = 1;   // `client --enclave-threads` default: the enclave's work is small, the host keeps the cores
+  s.options.max_steps = steps;
+  s.options.log_every = 1 << 30;
+  s.options.optimizer = s.job.optimizer;
+  data::BatchOptions batching;
+  batching.batch_size = 16;
+  s.dataset = data::load_jsonl(kData);
+  s.tokenizer = model::Tokenizer::load(model_dir);
+  s.batches = train::shuffled_epochs(s.dataset, *s.tokenizer, batching);
+
+  run_local(s);   // warm-up: pages in the model, grows the allocator
+  std::vector<std::pair<LocalRun, EnclaveRun>> pairs;
+  for (int i = 0; i < kPairs; ++i) {
+    auto local = run_local(s);
+    pairs.emplace_back(std::move(local), run_in_enclave(s));
+  }
+  auto ratio = [](const std::pair<LocalRun, EnclaveRun>& p) {
+    return tokens_per_second(p.second.result) / tokens_per_second(p.first.result);
+  };
+  std::vector<double> ratios;
+  for (const auto& p : pairs) ratios.push_back(ratio(p));
+  std::sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) { return ratio(a) < ratio(b); });
+  const auto& [local, remote] = pairs[kPairs / 2];
+
   // The ring is the host's memory mapped into the enclave process (outside a hardware enclave's protected memory):
   // the enclave's own memory is its resident set without it.
-  const int64_t own_at_rest = at_rest.at("VmRSS") - at_rest.at("RssShmem");
-  const int64_t own_peak = peak.at("VmHWM") - peak.at("RssShmem");
-  const int64_t goal = state_bytes + largest_call + (int64_t(64) << 20);
-  const int micro_batches = steps * job.optimizer.accumulation;
+  const int64_t own_at_rest = remote.at_rest.at("VmRSS") - remote.at_rest.at("RssShmem");
+  const int64_t own_peak = remote.peak.at("VmHWM") - remote.peak.at("RssShmem");
+  const int64_t goal = remote.state_bytes + remote.largest_call + (int64_t(64) << 20);
+  const int micro_batches = steps * s.job.optimizer.accumulation;
+  const double enclave_run_cpu = remote.host_cpu + remote.enclave_cpu;
   return {{"model", label},
           {"method", "lora r8 on q,k,v,o"},
           {"steps", steps},
           {"micro_batches", micro_batches},
           {"batch_size", batching.batch_size},
-          {"local_tokens_per_second", local_tps},
-          {"enclave_tokens_per_second", remote_tps},
-          {"enclave_over_local", remote_tps / local_tps},
-          {"local_seconds", local.seconds},
-          {"enclave_seconds", remote.seconds},
-          {"host_seconds_in_calls", call_seconds},   // seal + the enclave's work + open, as the host waits
-          {"round_trips_per_micro_batch", double(calls) / micro_batches},
-          {"tensor_bytes_crossing_per_micro_batch", double(bytes_crossed) / micro_batches},
+          {"pairs", kPairs},
+          {"enclave_over_local_each_pair", ratios},   // in the order they ran
+          {"local_tokens_per_second", tokens_per_second(local.result)},
+          {"enclave_tokens_per_second", tokens_per_second(remote.result)},
+          {"enclave_over_local", ratio(pairs[kPairs / 2])},
+          {"local_seconds", local.result.seconds},
+          {"enclave_seconds", remote.result.seconds},
+          {"host_seconds_in_calls", remote.call_seconds},   // seal + the enclave's work + open, as the host waits
+          // CPU seconds (all threads, user + system) over the same intervals: when both runs keep the cores equally
+          // busy, the ratio is what the enclave run's extra work allows, whatever overlaps.
+          {"cpu_seconds",
+           {{"local", local.cpu},
+            {"enclave_run_host", remote.host_cpu},
+            {"enclave_run_enclave", remote.enclave_cpu},
+            {"local_cores_busy", local.cpu / local.result.seconds},
+            {"enclave_run_cores_busy", enclave_run_cpu / remote.result.seconds},
+            {"local_over_enclave_run", local.cpu / enclave_run_cpu}}},
+          {"round_trips_per_micro_batch", double(remote.calls) / micro_batches},
+          {"tensor_bytes_crossing_per_micro_batch", double(remote.bytes_crossed) / micro_batches},
           {"client_enclave_memory",
            {{"at_rest_bytes", own_at_rest},   // after start: the binary and LibTorch, before any work
-            {"at_rest_private_bytes", at_rest.at("RssAnon")},
-            {"at_rest_code_and_files_bytes", at_rest.at("RssFile")},
+            {"at_rest_private_bytes", remote.at_rest.at("RssAnon")},
+            {"at_rest_code_and_files_bytes", remote.at_rest.at("RssFile")},
             {"peak_bytes", own_peak},
             {"growth_while_training_bytes", own_peak - own_at_rest},
-            {"shared_ring_bytes", peak.at("RssShmem")},
-            {"adapter_and_optimizer_bytes", state_bytes},
-            {"largest_call_activation_bytes", largest_call},
+            {"shared_ring_bytes", remote.peak.at("RssShmem")},
+            {"adapter_and_optimizer_bytes", remote.state_bytes},
+            {"largest_call_activation_bytes", remote.largest_call},
             {"goal_bytes", goal},   // adapter + optimiser + one call's activations + 64 MiB
             {"peak_within_goal", own_peak <= goal},
             {"growth_within_goal", own_peak - own_at_rest <= goal}}},
