@@ -171,24 +171,22 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
 }
 
 Result<SealedFrames> EnclaveProcess::exchange_frame(ByteView frame) {
-  SealedFrames out;
-  if (auto exchanged = exchange(MsgType::frame, frame, out); !exchanged) return crypto::unexpected(exchanged.error());
-  return out;
+  return exchange_frame_lists({encode_frame_list({Bytes(frame.data, frame.data + frame.size)})});
 }
 
 Result<SealedFrames> EnclaveProcess::exchange_frame_lists(const std::vector<Bytes>& lists) {
   SealedFrames out;
   for (const Bytes& list : lists)
-    if (auto exchanged = exchange(MsgType::frame_list, list, out); !exchanged)
+    if (auto exchanged = exchange(list, out); !exchanged)
       return crypto::unexpected(exchanged.error());
   return out;
 }
 
-Status EnclaveProcess::exchange(MsgType type, ByteView payload, SealedFrames& out) {
+Status EnclaveProcess::exchange(ByteView list, SealedFrames& out) {
   // A reply larger than the ring comes in parts: frames_more ... frames. Every part but the last carries frames
   // (the enclave never sends an empty one), and a reply has at most kMaxReplyParts of them.
   std::size_t parts = 0;
-  for (auto reply = request(type, payload, {MsgType::frames, MsgType::frames_more});;
+  for (auto reply = request(MsgType::frame_list, list, {MsgType::frames, MsgType::frames_more});;
        reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
     if (!reply) return crypto::unexpected(reply.error());
     auto part = parse_frame_list(crypto::MutableByteView{reply->payload.data(), reply->payload.size()});

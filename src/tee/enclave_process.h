@@ -61,7 +61,7 @@ class EnclaveProcess {
   [[nodiscard]] Result<EvidenceReply> get_evidence(ByteView nonce);
   // `peer_attestation`: what an enclave that admits only attested peers checks (EnclaveRuntime::admit_peers).
   [[nodiscard]] Result<crypto::SessionId> open_session(const crypto::KxPublicKey& peer_key, ByteView peer_attestation = {});
-  // Relays one sealed frame from a peer; returns the enclave's sealed reply frames for that peer.
+  // Relays one sealed frame from a peer (as a list of one); returns the enclave's sealed reply frames for that peer.
   [[nodiscard]] Result<SealedFrames> exchange_frame(ByteView frame);
   // Sends consecutive frames of one session as frame lists (messages.h), each of at most max_frame_list_bytes(),
   // in order; the enclave opens each list as one batch (all or nothing) on several cores. Returns the enclave's
@@ -81,8 +81,8 @@ class EnclaveProcess {
   explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
   [[nodiscard]] Status launch();
   [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
-  // Sends a frame or frame list and appends the reply, which may come in parts, to `out`.
-  [[nodiscard]] Status exchange(MsgType type, ByteView payload, SealedFrames& out);
+  // Sends a frame list and appends the reply, which may come in parts, to `out`.
+  [[nodiscard]] Status exchange(ByteView list, SealedFrames& out);
   // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
   // that describes its exit.
   Error exited(const std::string& when, std::optional<int> status = std::nullopt);

@@ -56,7 +56,6 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
   messages_.add(MsgType::get_evidence, [this](ByteView p) { return on_get_evidence(p); });
   messages_.add(MsgType::open_session, [this](ByteView p) { return on_open_session(p); });
-  messages_.add(MsgType::frame, [this](crypto::MutableByteView p) { return on_frames({p}); });
   messages_.add(MsgType::frame_list, [this](crypto::MutableByteView p) -> Result<Message> {
     auto frames = parse_frame_list(p);
     if (!frames) return rejected(frames.error().message);

@@ -34,7 +34,6 @@ std::string msg_type_name(MsgType type) {
     case MsgType::health: return "health";
     case MsgType::get_evidence: return "get_evidence";
     case MsgType::open_session: return "open_session";
-    case MsgType::frame: return "frame";
     case MsgType::frame_list: return "frame_list";
     case MsgType::seal_state: return "seal_state";
     case MsgType::unseal_state: return "unseal_state";

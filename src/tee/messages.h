@@ -43,7 +43,7 @@ enum class MsgType : uint16_t {
   health = 0x101,          // empty -> health_report
   get_evidence = 0x102,    // 32-byte verifier nonce -> evidence
   open_session = 0x103,    // peer's 32-byte X25519 public key [+ peer attestation] -> session_opened
-  frame = 0x104,           // one sealed OTP frame from a peer -> frames (the enclave's sealed replies)
+  // 0x104 carried one bare frame until every frame travelled in a frame_list; unknown now, like any other
   seal_state = 0x105,      // empty -> sealed_state
   unseal_state = 0x106,    // sealed blob -> ok
   stop = 0x107,            // empty -> ok, then the enclave exits 0

@@ -132,7 +132,7 @@ TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
   payload[0] = 20;
   Bytes frame;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
-  ASSERT_TRUE(enclave_->channel().send(MsgType::frame, frame));
+  ASSERT_TRUE(enclave_->channel().send(MsgType::frame_list, encode_frame_list({frame})));
   auto first = enclave_->channel().receive(5000);
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->type, MsgType::frames_more);
@@ -294,9 +294,27 @@ TEST_F(EnclaveProcessTest, UnknownMessageTypeRejected) {
   expect_still_healthy();
 }
 
+// Frames reach the enclave only in frame lists, opened all or nothing: the bare-frame message (0x104) that came
+// before them is an unknown type now, and a frame sent under it is not opened (its counter stays unspent).
+TEST_F(EnclaveProcessTest, RetiredBareFrameMessageIsUnknownAndOpensNothing) {
+  crypto::OtpChannel client = attest_and_open_session();
+  Bytes echo;
+  ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
+  ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType(0x104), echo, false)));
+  auto reply = enclave_->channel().receive(10000);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->type, MsgType::error);
+  EXPECT_EQ(std::string(reply->payload.begin(), reply->payload.end()), "unknown message type 0x0104");
+  auto echoed = enclave_->exchange_frame(echo);
+  ASSERT_TRUE(echoed) << echoed.error().message;
+  ASSERT_EQ(echoed->frames.size(), 1u);
+  EXPECT_TRUE(client.open_frame(echoed->frames.front()));
+  expect_still_healthy();
+}
+
 TEST_F(EnclaveProcessTest, RingReferenceOutsideTheRingRejected) {
   const Bytes slice = encode(RingSlice{(16 << 20) - 8, 64});
-  ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType::frame, slice, true)));
+  ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType::frame_list, slice, true)));
   auto reply = enclave_->channel().receive(10000);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->type, MsgType::error);
