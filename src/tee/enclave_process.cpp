@@ -14,7 +14,6 @@
 namespace sg::tee {
 namespace {
 
-constexpr std::size_t kMaxReplyParts = 4096;   // 128 GiB of reply through the default 64 MiB ring
 
 // The fds the enclave finds its channel on (also passed on its command line).
 constexpr int kControlFd = 3;
@@ -183,30 +182,51 @@ Result<SealedFrames> EnclaveProcess::exchange_frame_lists(const std::vector<Byte
 }
 
 Status EnclaveProcess::exchange(ByteView list, SealedFrames& out) {
-  // A reply larger than the ring comes in parts: frames_more ... frames. Every part but the last carries frames
-  // (the enclave never sends an empty one), and a reply has at most kMaxReplyParts of them.
+  return request_in_parts(MsgType::frame_list, list, MsgType::frames_more, MsgType::frames,
+                          [&](Message& reply, bool last) -> Status {
+                            auto part = parse_frame_list(crypto::MutableByteView{reply.payload.data(), reply.payload.size()});
+                            if (!part) return crypto::unexpected(part.error());
+                            if (!last && part->empty()) return fail(Errc::protocol, "enclave sent a reply part without frames");
+                            out.frames.insert(out.frames.end(), part->begin(), part->end());   // views into the payload, which moves intact
+                            out.lists.push_back(std::move(reply.payload));
+                            return {};
+                          });
+}
+
+Status EnclaveProcess::request_in_parts(MsgType type, ByteView payload, MsgType more, MsgType last,
+                                        const std::function<Status(Message& part, bool last)>& take) {
   std::size_t parts = 0;
-  for (auto reply = request(MsgType::frame_list, list, {MsgType::frames, MsgType::frames_more});;
-       reply = request(MsgType::next_frames, {}, {MsgType::frames, MsgType::frames_more})) {
+  for (auto reply = request(type, payload, {last, more});; reply = request(MsgType::next_part, {}, {last, more})) {
     if (!reply) return crypto::unexpected(reply.error());
-    auto part = parse_frame_list(crypto::MutableByteView{reply->payload.data(), reply->payload.size()});
-    if (!part) return crypto::unexpected(part.error());
-    if (reply->type == MsgType::frames_more && (part->empty() || ++parts > kMaxReplyParts))
-      return fail(Errc::protocol, "enclave sent an empty reply part or more than " + std::to_string(kMaxReplyParts));
-    out.frames.insert(out.frames.end(), part->begin(), part->end());   // views into the payload, which moves intact
-    out.lists.push_back(std::move(reply->payload));
-    if (reply->type == MsgType::frames) return {};
+    const bool is_last = reply->type == last;
+    if (!is_last && ++parts >= kMaxParts)
+      return fail(Errc::protocol, "enclave sent a reply in more than " + std::to_string(kMaxParts) + " parts");
+    if (auto taken = take(*reply, is_last); !taken) return taken;
+    if (is_last) return {};
   }
 }
 
 Result<Bytes> EnclaveProcess::seal_state() {
-  auto reply = request(MsgType::seal_state, {}, {MsgType::sealed_state});
-  if (!reply) return crypto::unexpected(reply.error());
-  return std::move(reply->payload);
+  Bytes blob;
+  auto sealed = request_in_parts(MsgType::seal_state, {}, MsgType::sealed_state_more, MsgType::sealed_state,
+                                 [&](Message& part, bool last) -> Status {
+                                   if (!last && part.payload.empty())
+                                     return fail(Errc::protocol, "enclave sent an empty part of its sealed state");
+                                   blob.insert(blob.end(), part.payload.begin(), part.payload.end());
+                                   return {};
+                                 });
+  if (!sealed) return crypto::unexpected(sealed.error());
+  return blob;
 }
 
 Status EnclaveProcess::unseal_state(ByteView blob) {
-  auto reply = request(MsgType::unseal_state, blob, {MsgType::ok});
+  // As many parts as the ring needs: each but the last as unseal_state_more.
+  const std::size_t part_bytes = max_frame_list_bytes();
+  std::size_t at = 0;
+  for (; part_bytes > 0 && blob.size - at > part_bytes; at += part_bytes)
+    if (auto reply = request(MsgType::unseal_state_more, ByteView(blob.data + at, part_bytes), {MsgType::ok}); !reply)
+      return crypto::unexpected(reply.error());
+  auto reply = request(MsgType::unseal_state, ByteView(blob.data + at, blob.size - at), {MsgType::ok});
   if (!reply) return crypto::unexpected(reply.error());
   return {};
 }

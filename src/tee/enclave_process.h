@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -69,6 +70,7 @@ class EnclaveProcess {
   [[nodiscard]] Result<SealedFrames> exchange_frame_lists(const std::vector<Bytes>& lists);
   // The largest request one message carries (the host's half of the ring).
   std::size_t max_frame_list_bytes() const { return channel_ ? channel_->max_payload() : 0; }
+  // The enclave's trusted state, sealed to its measurement; a blob larger than the ring crosses in parts.
   [[nodiscard]] Result<Bytes> seal_state();
   [[nodiscard]] Status unseal_state(ByteView blob);
   [[nodiscard]] Status stop();
@@ -83,6 +85,10 @@ class EnclaveProcess {
   [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
   // Sends a frame list and appends the reply, which may come in parts, to `out`.
   [[nodiscard]] Status exchange(ByteView list, SealedFrames& out);
+  // Sends a request whose reply may come in parts (`more` ... `last`, fetched with next_part) and hands each part
+  // to `take`, in order.
+  [[nodiscard]] Status request_in_parts(MsgType type, ByteView payload, MsgType more, MsgType last,
+                                        const std::function<Status(Message& part, bool last)>& take);
   // Reaps the child (killing it if it lingers) unless its wait status is already known, and returns the error
   // that describes its exit.
   Error exited(const std::string& when, std::optional<int> status = std::nullopt);

@@ -1,6 +1,7 @@
 #include "tee/enclave_runtime.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <sodium.h>
 
@@ -62,15 +63,21 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
     if (frames->empty()) return rejected("frame_list carries no frames");
     return on_frames(*frames);
   });
-  messages_.add(MsgType::next_frames, [this](ByteView p) -> Result<Message> {
-    if (auto e = expect_empty(p, MsgType::next_frames); !e) return crypto::unexpected(e.error());
-    return on_next_frames();
+  messages_.add(MsgType::next_part, [this](ByteView p) -> Result<Message> {
+    if (auto e = expect_empty(p, MsgType::next_part); !e) return crypto::unexpected(e.error());
+    return on_next_part();
   });
   messages_.add(MsgType::seal_state, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::seal_state); !e) return crypto::unexpected(e.error());
     return on_seal_state();
   });
   messages_.add(MsgType::unseal_state, [this](ByteView p) { return on_unseal_state(p); });
+  messages_.add(MsgType::unseal_state_more, [this](ByteView p) -> Result<Message> {
+    if (p.size == 0) return rejected("unseal_state_more carries no bytes");
+    if (++unseal_part_count_ >= kMaxParts) return rejected("sealed blob in more than " + std::to_string(kMaxParts) + " parts");
+    unseal_parts_.insert(unseal_parts_.end(), p.data, p.data + p.size);
+    return reply(MsgType::ok);
+  });
   messages_.add(MsgType::stop, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::stop); !e) return crypto::unexpected(e.error());
     stopping_ = true;
@@ -90,7 +97,12 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
     auto request = channel.receive(-1);
     if (!request && request.error().code == Errc::closed) return {};   // the host went away: nothing to serve
     if (!request && request.error().code != Errc::protocol) return crypto::unexpected(request.error());
-    if (!request || request->type != MsgType::next_frames) reply_parts_.clear();   // the host moved on
+    // A host that moves on forfeits the rest of a reply in parts, and the parts of a blob it was sending.
+    if (!request || request->type != MsgType::next_part) reply_parts_.parts.clear();
+    if (!request || (request->type != MsgType::unseal_state_more && request->type != MsgType::unseal_state)) {
+      unseal_parts_ = Bytes();
+      unseal_part_count_ = 0;
+    }
     ++requests_served_;
     // A request that violates the wire format is answered with the reason, like any other rejection.
     Result<Message> response = request ? dispatch(*request) : Result<Message>(crypto::unexpected(request.error()));
@@ -109,18 +121,25 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
 Status EnclaveRuntime::send_reply(HostChannel& channel, Message reply) {
   auto sent = channel.send(reply.type, reply.payload);
   if (!sent && sent.error().code == Errc::protocol) {   // too large for the ring: say so rather than exit
-    reply_parts_.clear();
+    reply_parts_.parts.clear();
     const std::string reason = msg_type_name(reply.type) + " reply not sent: " + sent.error().message;
     return channel.send(MsgType::error, Bytes(reason.begin(), reason.end()));
   }
   return sent;
 }
 
-Result<Message> EnclaveRuntime::on_next_frames() {
-  if (reply_parts_.empty()) return rejected("next_frames without a reply in parts");
-  Message part{reply_parts_.size() > 1 ? MsgType::frames_more : MsgType::frames, std::move(reply_parts_.front())};
-  reply_parts_.pop_front();
+Result<Message> EnclaveRuntime::on_next_part() {
+  auto& parts = reply_parts_.parts;
+  if (parts.empty()) return rejected("next_part without a reply in parts");
+  Message part{parts.size() > 1 ? reply_parts_.more : reply_parts_.last, std::move(parts.front())};
+  parts.pop_front();
   return part;
+}
+
+Message EnclaveRuntime::reply_in_parts(MsgType more, MsgType last, std::vector<Bytes> parts) {
+  if (parts.size() == 1) return {last, std::move(parts.front())};
+  reply_parts_ = {more, last, {std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end())}};
+  return {more, std::move(parts.front())};
 }
 
 Result<Message> EnclaveRuntime::dispatch(Message& request) {
@@ -189,7 +208,7 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   if (!handled) return crypto::unexpected(handled.error());
 
   // Sealed from the handlers' payloads straight into the reply's frame lists; a reply larger than the ring goes in
-  // parts, the first now and the rest on next_frames.
+  // parts, the first now and the rest on next_part.
   std::vector<crypto::FrameSpec> specs;
   std::vector<std::size_t> sizes;
   std::vector<ByteView> plaintexts;
@@ -201,22 +220,28 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   auto layout = layout_frame_lists(sizes, max_reply_bytes_);
   auto sealed = channel.seal_frames(specs, layout.slots, plaintexts);
   if (!sealed) return rejected(sealed.error().message);
-  if (layout.lists.size() == 1) return reply(MsgType::frames, std::move(layout.lists.front()));
-  Message first{MsgType::frames_more, std::move(layout.lists.front())};
-  reply_parts_.assign(std::make_move_iterator(layout.lists.begin() + 1), std::make_move_iterator(layout.lists.end()));
-  return first;
+  return reply_in_parts(MsgType::frames_more, MsgType::frames, std::move(layout.lists));
 }
 
 Result<Message> EnclaveRuntime::on_seal_state() {
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
-  return reply(MsgType::sealed_state, crypto::seal(*key, serialize_state(state_)));
+  const Bytes blob = crypto::seal(*key, serialize_state(state_));
+  std::vector<Bytes> parts;
+  for (std::size_t at = 0; at < blob.size(); at += max_reply_bytes_) {
+    const std::size_t n = std::min(max_reply_bytes_, blob.size() - at);
+    parts.emplace_back(blob.begin() + std::ptrdiff_t(at), blob.begin() + std::ptrdiff_t(at + n));
+  }
+  return reply_in_parts(MsgType::sealed_state_more, MsgType::sealed_state, std::move(parts));
 }
 
-Result<Message> EnclaveRuntime::on_unseal_state(ByteView blob) {
+Result<Message> EnclaveRuntime::on_unseal_state(ByteView last_part) {
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
-  auto plaintext = crypto::unseal(*key, blob);
+  Bytes joined = std::exchange(unseal_parts_, Bytes());
+  unseal_part_count_ = 0;
+  if (!joined.empty()) joined.insert(joined.end(), last_part.data, last_part.data + last_part.size);
+  auto plaintext = crypto::unseal(*key, joined.empty() ? last_part : ByteView(joined));
   if (!plaintext) return rejected(plaintext.error().message);
   auto state = parse_state(*plaintext);
   if (!state) return crypto::unexpected(state.error());

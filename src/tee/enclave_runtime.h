@@ -67,9 +67,13 @@ class EnclaveRuntime {
   // A frame or a frame list: consecutive frames of one session, opened as one batch (all or nothing); each
   // plaintext goes to its handler in order and every reply payload is sealed into one reply.
   Result<Message> on_frames(const std::vector<crypto::MutableByteView>& frames);
+  // The state sealed, in parts when the ring cannot carry it in one record.
   Result<Message> on_seal_state();
-  Result<Message> on_unseal_state(ByteView blob);
-  Result<Message> on_next_frames();
+  // A sealed blob's last part (or the whole blob): unseals the parts kept so far with it.
+  Result<Message> on_unseal_state(ByteView last_part);
+  Result<Message> on_next_part();
+  // The first of `parts` now, as `more` (or as `last` when it is the only one); next_part sends the others.
+  Message reply_in_parts(MsgType more, MsgType last, std::vector<Bytes> parts);
   // Sends a reply; one too large for the ring becomes an error reply naming the sizes.
   Status send_reply(HostChannel& channel, Message reply);
 
@@ -81,7 +85,13 @@ class EnclaveRuntime {
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
   std::size_t max_reply_bytes_ = 0;   // what one message through the ring can carry
-  std::deque<Bytes> reply_parts_;     // the rest of a reply sent in parts, for next_frames
+  // The rest of a reply sent in parts, for next_part: each goes as `more`, the final one as `last`.
+  struct ReplyParts {
+    MsgType more = MsgType::frames_more, last = MsgType::frames;
+    std::deque<Bytes> parts;
+  } reply_parts_;
+  Bytes unseal_parts_;               // a sealed blob's parts so far (unseal_state_more)
+  std::size_t unseal_part_count_ = 0;
   uint64_t requests_served_ = 0;
   bool stopping_ = false;
 };

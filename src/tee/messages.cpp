@@ -31,6 +31,7 @@ std::string msg_type_name(MsgType type) {
     case MsgType::frames: return "frames";
     case MsgType::sealed_state: return "sealed_state";
     case MsgType::frames_more: return "frames_more";
+    case MsgType::sealed_state_more: return "sealed_state_more";
     case MsgType::health: return "health";
     case MsgType::get_evidence: return "get_evidence";
     case MsgType::open_session: return "open_session";
@@ -38,7 +39,8 @@ std::string msg_type_name(MsgType type) {
     case MsgType::seal_state: return "seal_state";
     case MsgType::unseal_state: return "unseal_state";
     case MsgType::stop: return "stop";
-    case MsgType::next_frames: return "next_frames";
+    case MsgType::next_part: return "next_part";
+    case MsgType::unseal_state_more: return "unseal_state_more";
   }
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%04x", unsigned(type));

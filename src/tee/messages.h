@@ -1,4 +1,4 @@
-// The host<->enclave message set (boundary protocol version 1). Every message is one SOCK_SEQPACKET datagram:
+// The host<->enclave message set (boundary protocol version 2). Every message is one SOCK_SEQPACKET datagram:
 //
 //   0  u8[4] magic "SGEB"     4  u16 version     6  u16 type     8  u16 flags     10  u16 reserved (0)
 //  12  u32 inline payload length (must equal the datagram size - 16)
@@ -22,11 +22,15 @@ namespace sg::tee {
 using crypto::ByteView;
 using crypto::Bytes;
 
-inline constexpr uint16_t kBoundaryVersion = 1;
+inline constexpr uint16_t kBoundaryVersion = 2;   // 2: frames only in lists; sealed state in parts
 inline constexpr std::size_t kMessageHeaderBytes = 16;
 // Inline payloads stay well under the socket buffer; anything larger travels through the ring.
 inline constexpr std::size_t kMaxInlinePayload = 32 * 1024;
 inline constexpr std::size_t kEvidenceNonceBytes = 32;
+// A payload the ring cannot carry in one record crosses in parts (a reply: `*_more` parts fetched with next_part,
+// then its last part; a sealed blob to unseal: unseal_state_more parts, then unseal_state), at most this many:
+// 128 GiB through the default 64 MiB ring.
+inline constexpr std::size_t kMaxParts = 4096;
 
 enum class MsgType : uint16_t {
   // enclave -> host
@@ -37,18 +41,20 @@ enum class MsgType : uint16_t {
   evidence = 0x005,        // EvidenceReply
   session_opened = 0x006,  // 16-byte session id
   frames = 0x007,          // frame list: sealed OTP frames for the peer, opaque to the host
-  sealed_state = 0x008,    // sealed blob, opaque to the host
-  frames_more = 0x009,     // frame list: the first parts of a reply too large for the ring; next_frames gets more
+  sealed_state = 0x008,    // sealed blob (or its last part), opaque to the host
+  frames_more = 0x009,     // frame list: the first parts of a reply too large for the ring; next_part gets more
+  sealed_state_more = 0x00A,   // a sealed blob's first parts, when it is too large for the ring; next_part gets more
   // host -> enclave
   health = 0x101,          // empty -> health_report
   get_evidence = 0x102,    // 32-byte verifier nonce -> evidence
   open_session = 0x103,    // peer's 32-byte X25519 public key [+ peer attestation] -> session_opened
   // 0x104 carried one bare frame until every frame travelled in a frame_list; unknown now, like any other
-  seal_state = 0x105,      // empty -> sealed_state
-  unseal_state = 0x106,    // sealed blob -> ok
+  seal_state = 0x105,      // empty -> sealed_state, or sealed_state_more parts
+  unseal_state = 0x106,    // sealed blob, or its last part after unseal_state_more parts -> ok
   stop = 0x107,            // empty -> ok, then the enclave exits 0
-  next_frames = 0x108,     // empty, after frames_more -> the reply's next part (frames_more, or frames for the last)
+  next_part = 0x108,       // empty, after a *_more reply -> the reply's next part (*_more again, or the last)
   frame_list = 0x109,      // frame list: consecutive frames of one session, opened as one batch -> frames
+  unseal_state_more = 0x10A,   // a part of a sealed blob too large for the ring -> ok; unseal_state brings the last
 };
 
 // "get_evidence", ..., or "0x7777" for a type this build does not know.

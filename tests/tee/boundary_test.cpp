@@ -34,8 +34,10 @@ TEST(Boundary, MalformedDatagramsRejected) {
   magic[0] = 'X';
   expect_bad(magic, "bad magic");
   Bytes version = good;
-  version[4] = 2;
+  version[4] = uint8_t(kBoundaryVersion + 1);   // u16 little-endian
   expect_bad(version, "other version");
+  version[4] = uint8_t(kBoundaryVersion - 1);
+  expect_bad(version, "older version");
   Bytes flags = good;
   flags[8] = 0x80;
   expect_bad(flags, "unknown flags");

@@ -80,8 +80,8 @@ class EnclaveProcessTest : public ::testing::Test {
     EXPECT_TRUE(health) << health.error().message;
   }
 
-  void expect_refused_next_frames() {
-    ASSERT_TRUE(enclave_->channel().send(MsgType::next_frames, {}));
+  void expect_refused_next_part() {
+    ASSERT_TRUE(enclave_->channel().send(MsgType::next_part, {}));
     auto refused = enclave_->channel().receive(5000);
     ASSERT_TRUE(refused) << refused.error().message;
     EXPECT_EQ(refused->type, MsgType::error);
@@ -114,14 +114,14 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
     ASSERT_TRUE(opened) << opened.error().message;
     EXPECT_EQ(opened->payload, payload);
   }
-  // The enclave serves on, and a stray next_frames is refused.
+  // The enclave serves on, and a stray next_part is refused.
   Bytes echo;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
   auto echoed = enclave_->exchange_frame(echo);
   ASSERT_TRUE(echoed) << echoed.error().message;
   ASSERT_EQ(echoed->frames.size(), 1u);
   ASSERT_TRUE(client.open_frame(echoed->frames.front()));
-  expect_refused_next_frames();
+  expect_refused_next_part();
   expect_still_healthy();
 }
 
@@ -137,7 +137,7 @@ TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->type, MsgType::frames_more);
   expect_still_healthy();
-  expect_refused_next_frames();
+  expect_refused_next_part();
 }
 
 // A single frame larger than the ring cannot be sent: the host gets an error naming the sizes, and the enclave
@@ -375,6 +375,55 @@ TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
   ASSERT_TRUE(enclave_->stop());
   start(write_config("other.json", R"(, "tsm_report_root": "/elsewhere")"));
   expect_rejected(enclave_->unseal_state(*blob), "sealed by another enclave measurement");
+}
+
+// Sends one `message` frame to the test host's service and returns its echo replies' payloads, joined.
+Bytes ask_test_service(EnclaveProcess& enclave, crypto::OtpChannel& client, const Bytes& request) {
+  Bytes frame;
+  EXPECT_TRUE(client.seal_frame(crypto::PayloadKind::message, request, frame));
+  auto replies = enclave.exchange_frame(frame);
+  EXPECT_TRUE(replies) << replies.error().message;
+  Bytes joined;
+  for (const ByteView reply : replies ? replies->frames : std::vector<crypto::MutableByteView>{}) {
+    auto opened = client.open_frame(reply);
+    EXPECT_TRUE(opened) << opened.error().message;
+    if (opened) joined.insert(joined.end(), opened->payload.begin(), opened->payload.end());
+  }
+  return joined;
+}
+
+// Trusted state larger than the ring (8 MiB each way here) is sealed, and unsealed after a restart, in parts.
+TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
+  crypto::OtpChannel client = attest_and_open_session();
+  ask_test_service(*enclave_, client, {20, 2, 7});   // 20 MiB of state
+  auto blob = enclave_->seal_state();
+  ASSERT_TRUE(blob) << blob.error().message;
+  EXPECT_GT(blob->size(), std::size_t(20) << 20);
+
+  ASSERT_TRUE(enclave_->restart());
+  ASSERT_TRUE(enclave_->unseal_state(*blob));
+  crypto::OtpChannel after = attest_and_open_session();
+  const Bytes state = ask_test_service(*enclave_, after, {0, 3});
+  ASSERT_EQ(state.size(), std::size_t(20) << 20);
+  for (std::size_t i = 0; i < state.size(); i += 4099) ASSERT_EQ(state[i], uint8_t(i * 131 + 7)) << "byte " << i;
+  expect_still_healthy();
+}
+
+// A host that moves on while sending a sealed blob in parts forfeits the parts: the last one alone does not open.
+TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
+  crypto::OtpChannel client = attest_and_open_session();
+  ask_test_service(*enclave_, client, {12, 2, 1});
+  auto blob = enclave_->seal_state();
+  ASSERT_TRUE(blob) << blob.error().message;
+  const std::size_t part = enclave_->max_frame_list_bytes();
+  ASSERT_GT(blob->size(), part);
+  ASSERT_TRUE(enclave_->channel().send(MsgType::unseal_state_more, ByteView(blob->data(), part)));
+  auto ok = enclave_->channel().receive(10000);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->type, MsgType::ok);
+  expect_still_healthy();
+  expect_rejected(enclave_->unseal_state(ByteView(blob->data() + part, blob->size() - part)), "sealed blob");
+  EXPECT_TRUE(enclave_->unseal_state(*blob));   // the whole blob, sent again, does
 }
 
 TEST(EnclaveLaunchFailure, EnclaveThatExitsBeforeReadyReported) {
