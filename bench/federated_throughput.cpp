@@ -1,6 +1,7 @@
 // Method 1 local steps (LoRA pairs and AdamW in a co-located client enclave, frozen model on the host) vs local
-// LoRA training of the same model, data and batches, back to back in one run (local warmed up first, as the split
-// bench does); and the client enclave's memory: at rest (binary, LibTorch, shared ring) and at its peak, beside
+// LoRA training of the same model, data and batches, in one run: each side warmed up once, then local/enclave pairs
+// alternating (the order flips from pair to pair), the median pair reported; each side's CPU seconds over the same
+// intervals; and the client enclave's memory: at rest (binary, LibTorch, shared ring) and at its peak, beside
 // the adapter + optimiser state and the largest call's activations it has to hold.
 #include <torch/torch.h>
 
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
+#include <vector>
 
 #include <unistd.h>
 
@@ -62,19 +65,44 @@ tee::Policy sim_policy(tee::EnclaveProcess& enclave, const std::string& key_path
       .value();
 }
 
-// CPU seconds a process has used so far, all threads, user + system: /proc/PID/stat fields 14 and 15 (counted
-// after the command name, which is in parentheses and may hold spaces).
+// CPU seconds a process has used so far, all threads, user + system: /proc/PID/stat fields 14 and 15, counting
+// from 1 at the start of the line (field 2, the command name, is in parentheses and may hold spaces).
 double cpu_seconds_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  std::ifstream stat(path);
   std::string line;
   std::getline(stat, line);
-  std::istringstream fields(line.substr(line.rfind(')') + 1));
+  const auto name_end = line.rfind(')');
+  if (name_end == std::string::npos) throw std::runtime_error(path + ": cannot read the process's CPU times");
+  std::istringstream fields(line.substr(name_end + 1));
   std::string field;
   int64_t ticks = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index)
+  int index = 3;
+  for (; index <= 15 && fields >> field; ++index)
     if (index >= 14) ticks += std::stoll(field);
+  if (index != 16) throw std::runtime_error(path + ": fewer than 15 fields");
   return double(ticks) / double(sysconf(_SC_CLK_TCK));
 }
+
+// CPU seconds of the given processes and wall seconds over one interval, started at construction.
+class CpuClock {
+ public:
+  explicit CpuClock(std::vector<pid_t> pids) : pids_(std::move(pids)), wall_(std::chrono::steady_clock::now()) {
+    for (pid_t pid : pids_) start_.push_back(cpu_seconds_of(pid));
+  }
+  // CPU seconds since construction, per process, in the order given.
+  std::vector<double> cpu() const {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < pids_.size(); ++i) out.push_back(cpu_seconds_of(pids_[i]) - start_[i]);
+    return out;
+  }
+  double wall() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_).count(); }
+
+ private:
+  std::vector<pid_t> pids_;
+  std::chrono::steady_clock::time_point wall_;
+  std::vector<double> start_;
+};
 
 int64_t tensor_bytes(const crypto::Envelope& e) {
   int64_t bytes = 0;
@@ -85,14 +113,14 @@ int64_t tensor_bytes(const crypto::Envelope& e) {
 // One local LoRA run: its result and the CPU the process spent on it.
 struct LocalRun {
   train::TrainResult result;
-  double cpu = 0;
+  double cpu = 0, wall = 0;   // over the same interval (the training call)
 };
 
 // One run with the adapter in a fresh co-located client enclave: its result, the CPU each side spent, the host's
 // time in calls, what crossed, and the enclave's memory at rest and at its peak.
 struct EnclaveRun {
   train::TrainResult result;
-  double host_cpu = 0, enclave_cpu = 0, call_seconds = 0;
+  double host_cpu = 0, enclave_cpu = 0, wall = 0, call_seconds = 0;   // CPU and wall over the training call
   int64_t calls = 0, bytes_crossed = 0, largest_call = 0, state_bytes = 0;
   std::map<std::string, int64_t> at_rest, peak;
 };
@@ -110,10 +138,11 @@ LocalRun run_local(const Setup& s) {
   peft::MethodOptions method;
   method.lora = s.job.lora;
   auto model = model::Transformer::load(s.model_dir);
-  const double cpu_before = cpu_seconds_of(getpid());
+  const CpuClock clock({getpid()});
   LocalRun run;
   run.result = train::finetune(model, method, s.batches, s.options).result;
-  run.cpu = cpu_seconds_of(getpid()) - cpu_before;
+  run.cpu = clock.cpu()[0];
+  run.wall = clock.wall();
   return run;
 }
 
@@ -141,10 +170,12 @@ EnclaveRun run_in_enclave(const Setup& s) {
     return reply;
   };
   auto adapter = federated::RemoteAdapter::attach(model, transport);
-  const double host_before = cpu_seconds_of(getpid()), enclave_before = cpu_seconds_of(enclave->pid());
+  const CpuClock clock({getpid(), enclave->pid()});
   run.result = federated::train_local_steps(model, *adapter, s.batches, s.options);
-  run.host_cpu = cpu_seconds_of(getpid()) - host_before;
-  run.enclave_cpu = cpu_seconds_of(enclave->pid()) - enclave_before;
+  const auto cpu = clock.cpu();
+  run.host_cpu = cpu[0];
+  run.enclave_cpu = cpu[1];
+  run.wall = clock.wall();
   run.peak = memory_of(enclave->pid());
   run.state_bytes = adapter->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
   (void)enclave->stop();
@@ -153,9 +184,11 @@ EnclaveRun run_in_enclave(const Setup& s) {
 
 double tokens_per_second(const train::TrainResult& r) { return r.tokens / r.seconds; }
 
-// Local and enclave runs alternate, so that drift on a shared machine (other tenants, clock) touches both sides
-// alike; the pair with the median ratio is reported whole, with every pair's ratio beside it.
+// Local and enclave runs alternate, and which goes first flips from pair to pair, so that drift on a shared
+// machine (other tenants, clock) touches both sides alike; the pair with the median ratio is reported whole, with
+// every pair's ratio beside it.
 constexpr int kPairs = 3;
+static_assert(kPairs % 2 == 1, "the median pair is the middle one");
 
 nlohmann::json compare(const std::string& model_dir, const std::string& label, int steps,
                        const std::string& sliceguard) {
@@ -174,11 +207,17 @@ nlohmann::json compare(const std::string& model_dir, const std::string& label, i
   s.tokenizer = model::Tokenizer::load(model_dir);
   s.batches = train::shuffled_epochs(s.dataset, *s.tokenizer, batching);
 
-  run_local(s);   // warm-up: pages in the model, grows the allocator
+  run_local(s);        // warm-ups, untimed: page in the model and the enclave binary, grow the allocators
+  run_in_enclave(s);
   std::vector<std::pair<LocalRun, EnclaveRun>> pairs;
   for (int i = 0; i < kPairs; ++i) {
-    auto local = run_local(s);
-    pairs.emplace_back(std::move(local), run_in_enclave(s));
+    if (i % 2 == 0) {
+      auto local = run_local(s);
+      pairs.emplace_back(std::move(local), run_in_enclave(s));
+    } else {
+      auto remote = run_in_enclave(s);
+      pairs.emplace_back(run_local(s), std::move(remote));
+    }
   }
   auto ratio = [](const std::pair<LocalRun, EnclaveRun>& p) {
     return tokens_per_second(p.second.result) / tokens_per_second(p.first.result);
@@ -201,7 +240,7 @@ nlohmann::json compare(const std::string& model_dir, const std::string& label, i
           {"micro_batches", micro_batches},
           {"batch_size", batching.batch_size},
           {"pairs", kPairs},
-          {"enclave_over_local_each_pair", ratios},   // in the order they ran
+          {"enclave_over_local_each_pair", ratios},   // in the order they ran (local first in pairs 1, 3, ...)
           {"local_tokens_per_second", tokens_per_second(local.result)},
           {"enclave_tokens_per_second", tokens_per_second(remote.result)},
           {"enclave_over_local", ratio(pairs[kPairs / 2])},
@@ -214,8 +253,8 @@ nlohmann::json compare(const std::string& model_dir, const std::string& label, i
            {{"local", local.cpu},
             {"enclave_run_host", remote.host_cpu},
             {"enclave_run_enclave", remote.enclave_cpu},
-            {"local_cores_busy", local.cpu / local.result.seconds},
-            {"enclave_run_cores_busy", enclave_run_cpu / remote.result.seconds},
+            {"local_cores_busy", local.cpu / local.wall},
+            {"enclave_run_cores_busy", enclave_run_cpu / remote.wall},
             {"local_over_enclave_run", local.cpu / enclave_run_cpu}}},
           {"round_trips_per_micro_batch", double(remote.calls) / micro_batches},
           {"tensor_bytes_crossing_per_micro_batch", double(remote.bytes_crossed) / micro_batches},

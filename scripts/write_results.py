@@ -167,9 +167,9 @@ def federated_rows(b):
     otp_1mb = next(r for r in b["otp"]["rows"] if r["tensor_mb"] == 1)
     rows = [
         "Method 1, client side (LoRA r8 on q,k,v,o; batch 16, triage data): local steps with the adapter in a",
-        "co-located client enclave (1 thread, the `client --enclave-threads` default) vs local LoRA: local warmed up",
-        f"first, then {b['federated_client'][0]['pairs']} local/enclave pairs alternating, the pair with the median ratio reported",
-        "(each pair's ratio in brackets, in the order they ran). *AEAD floor*: the tensor bytes that must cross per",
+        "co-located client enclave (1 thread, the `client --enclave-threads` default) vs local LoRA: each side warmed",
+        f"up once, then {b['federated_client'][0]['pairs']} pairs (local first, then enclave first, and so on), the pair with the median",
+        "ratio reported (each pair's ratio in brackets, in the order they ran). *AEAD floor*: the tensor bytes that must cross per",
         "micro-batch, sealed once and opened once at this run's 1 MB batch seal+open rate (each side's frames as one",
         "batch on the cipher pool, as the calls do), one side after the other; *bound* = local time / (local time +",
         "that floor), the ratio a run whose only overhead was the cipher would reach.",
@@ -188,13 +188,16 @@ def federated_rows(b):
     verdict = (f"reached in this run by {', '.join(reached) or 'no model'}; not by {', '.join(missed) or 'any other'}"
                if reached and missed else ("reached by every model in this run" if reached else "not reached"))
     bounds = ", ".join(f"{bound_of(f, otp_1mb):.2f}" for f in b["federated_client"])
+    spreads = ", ".join(f"{max(f['enclave_over_local_each_pair']) - min(f['enclave_over_local_each_pair']):.2f}"
+                        for f in b["federated_client"])
     rows += [
         "",
         f"Throughput goal 0.8: {verdict}. The cipher alone would bound the ratio at {bounds} on these models: the",
         "adapter's traffic grows with d while the frozen model's compute grows with d^2, so the bound rises with",
         "the width. The rest of the host's waiting (framing, the copies into and out of frames and the ring, page",
         "faults on fresh buffers, wake-ups, the enclave's LoRA products) grows with the bytes too, so the measured",
-        "ratio rises less. Separate runs on this VM vary by up to 0.2; pairs within one run, much less (bench/README.md).",
+        f"ratio rises less. The pairs of this run spread by {spreads} (max - min); separate runs on this VM have",
+        "varied by up to 0.2 (bench/README.md).",
         "",
     ] + cpu_work_rows(b, otp_1mb) + [
         "",

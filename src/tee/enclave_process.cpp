@@ -141,7 +141,10 @@ Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, std::ini
                                     std::string(reply->payload.begin(), reply->payload.end()));
   }
   if (std::find(reply_types.begin(), reply_types.end(), reply->type) == reply_types.end()) {
-    return fail(Errc::protocol, "enclave answered " + name + " with " + msg_type_name(reply->type));
+    std::string expected;
+    for (MsgType t : reply_types) expected += (expected.empty() ? "" : " or ") + msg_type_name(t);
+    return fail(Errc::protocol, "enclave answered " + name + " with " + msg_type_name(reply->type) + " (expected " +
+                                    expected + ")");
   }
   return reply;
 }
@@ -169,6 +172,7 @@ Result<crypto::SessionId> EnclaveProcess::open_session(const crypto::KxPublicKey
   return id;
 }
 
+// A list of one: for single frames (tests, tools); sessions and relays send whole lists.
 Result<SealedFrames> EnclaveProcess::exchange_frame(ByteView frame) {
   return exchange_frame_lists({encode_frame_list({Bytes(frame.data, frame.data + frame.size)})});
 }
@@ -200,7 +204,8 @@ Status EnclaveProcess::request_in_parts(MsgType type, ByteView payload, MsgType 
     if (!reply) return crypto::unexpected(reply.error());
     const bool is_last = reply->type == last;
     if (!is_last && ++parts >= kMaxParts)
-      return fail(Errc::protocol, "enclave sent a reply in more than " + std::to_string(kMaxParts) + " parts");
+      return fail(Errc::protocol, "enclave sent its reply to " + msg_type_name(type) + " in more than " +
+                                      std::to_string(kMaxParts) + " parts");
     if (auto taken = take(*reply, is_last); !taken) return taken;
     if (is_last) return {};
   }
@@ -222,6 +227,10 @@ Result<Bytes> EnclaveProcess::seal_state() {
 Status EnclaveProcess::unseal_state(ByteView blob) {
   // As many parts as the ring needs: each but the last as unseal_state_more.
   const std::size_t part_bytes = max_frame_list_bytes();
+  if (part_bytes > 0 && (blob.size + part_bytes - 1) / part_bytes > kMaxParts)
+    return fail(Errc::protocol, "sealed state of " + std::to_string(blob.size) + " bytes needs more than " +
+                                    std::to_string(kMaxParts) + " parts of " + std::to_string(part_bytes) +
+                                    " bytes (the ring's half)");
   std::size_t at = 0;
   for (; part_bytes > 0 && blob.size - at > part_bytes; at += part_bytes)
     if (auto reply = request(MsgType::unseal_state_more, ByteView(blob.data + at, part_bytes), {MsgType::ok}); !reply)

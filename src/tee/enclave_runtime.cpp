@@ -1,6 +1,8 @@
 #include "tee/enclave_runtime.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <new>
 #include <utility>
 
 #include <sodium.h>
@@ -73,8 +75,10 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
   messages_.add(MsgType::unseal_state, [this](ByteView p) { return on_unseal_state(p); });
   messages_.add(MsgType::unseal_state_more, [this](ByteView p) -> Result<Message> {
-    if (p.size == 0) return rejected("unseal_state_more carries no bytes");
-    if (++unseal_part_count_ >= kMaxParts) return rejected("sealed blob in more than " + std::to_string(kMaxParts) + " parts");
+    // A refused part drops the parts before it too: the blob can no longer arrive whole.
+    if (p.size == 0) return drop_unseal_parts("unseal_state_more carries no bytes");
+    if (++unseal_part_count_ >= kMaxParts)
+      return drop_unseal_parts("sealed blob in more than " + std::to_string(kMaxParts) + " parts");
     unseal_parts_.insert(unseal_parts_.end(), p.data, p.data + p.size);
     return reply(MsgType::ok);
   });
@@ -99,10 +103,8 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
     if (!request && request.error().code != Errc::protocol) return crypto::unexpected(request.error());
     // A host that moves on forfeits the rest of a reply in parts, and the parts of a blob it was sending.
     if (!request || request->type != MsgType::next_part) reply_parts_.parts.clear();
-    if (!request || (request->type != MsgType::unseal_state_more && request->type != MsgType::unseal_state)) {
-      unseal_parts_ = Bytes();
-      unseal_part_count_ = 0;
-    }
+    if (!request || (request->type != MsgType::unseal_state_more && request->type != MsgType::unseal_state))
+      (void)drop_unseal_parts("");
     ++requests_served_;
     // A request that violates the wire format is answered with the reason, like any other rejection.
     Result<Message> response = request ? dispatch(*request) : Result<Message>(crypto::unexpected(request.error()));
@@ -145,7 +147,18 @@ Message EnclaveRuntime::reply_in_parts(MsgType more, MsgType last, std::vector<B
 Result<Message> EnclaveRuntime::dispatch(Message& request) {
   const MessageHandler* handler = messages_.find(request.type);
   if (!handler) return rejected("unknown message type " + msg_type_name(request.type));
-  return (*handler)({request.payload.data(), request.payload.size()});
+  try {
+    return (*handler)({request.payload.data(), request.payload.size()});
+  } catch (const std::bad_alloc&) {   // a request too large for this enclave's memory is refused, not an exit
+    reply_parts_.parts.clear();
+    return drop_unseal_parts("out of memory handling " + msg_type_name(request.type));
+  }
+}
+
+Result<Message> EnclaveRuntime::drop_unseal_parts(const std::string& reason) {
+  unseal_parts_ = Bytes();
+  unseal_part_count_ = 0;
+  return rejected(reason);
 }
 
 Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
@@ -224,9 +237,15 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
 }
 
 Result<Message> EnclaveRuntime::on_seal_state() {
+  for (const auto& [name, value] : state_)   // entries are length-prefixed with 32 bits
+    if (value.size() > UINT32_MAX) return rejected("trusted state '" + name + "' is over 4 GiB: it cannot be sealed");
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
   const Bytes blob = crypto::seal(*key, serialize_state(state_));
+  if (const std::size_t needed = (blob.size() + max_reply_bytes_ - 1) / max_reply_bytes_; needed > kMaxParts)
+    return rejected("sealed state of " + std::to_string(blob.size()) + " bytes needs " + std::to_string(needed) +
+                    " parts of " + std::to_string(max_reply_bytes_) + " bytes; at most " + std::to_string(kMaxParts) +
+                    " cross the ring");
   std::vector<Bytes> parts;
   for (std::size_t at = 0; at < blob.size(); at += max_reply_bytes_) {
     const std::size_t n = std::min(max_reply_bytes_, blob.size() - at);
@@ -236,10 +255,10 @@ Result<Message> EnclaveRuntime::on_seal_state() {
 }
 
 Result<Message> EnclaveRuntime::on_unseal_state(ByteView last_part) {
-  auto key = backend_->sealing_key();
-  if (!key) return crypto::unexpected(key.error());
   Bytes joined = std::exchange(unseal_parts_, Bytes());
   unseal_part_count_ = 0;
+  auto key = backend_->sealing_key();
+  if (!key) return crypto::unexpected(key.error());
   if (!joined.empty()) joined.insert(joined.end(), last_part.data, last_part.data + last_part.size);
   auto plaintext = crypto::unseal(*key, joined.empty() ? last_part : ByteView(joined));
   if (!plaintext) return rejected(plaintext.error().message);

@@ -64,7 +64,7 @@ class EnclaveRuntime {
   Result<Message> dispatch(Message& request);
   Result<Message> on_get_evidence(ByteView nonce);
   Result<Message> on_open_session(ByteView payload);
-  // A frame or a frame list: consecutive frames of one session, opened as one batch (all or nothing); each
+  // A frame list: consecutive frames of one session, opened as one batch (all or nothing); each
   // plaintext goes to its handler in order and every reply payload is sealed into one reply.
   Result<Message> on_frames(const std::vector<crypto::MutableByteView>& frames);
   // The state sealed, in parts when the ring cannot carry it in one record.
@@ -74,6 +74,8 @@ class EnclaveRuntime {
   Result<Message> on_next_part();
   // The first of `parts` now, as `more` (or as `last` when it is the only one); next_part sends the others.
   Message reply_in_parts(MsgType more, MsgType last, std::vector<Bytes> parts);
+  // Forgets a sealed blob's parts so far and refuses with `reason`.
+  Result<Message> drop_unseal_parts(const std::string& reason);
   // Sends a reply; one too large for the ring becomes an error reply naming the sizes.
   Status send_reply(HostChannel& channel, Message reply);
 

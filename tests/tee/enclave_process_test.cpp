@@ -409,21 +409,39 @@ TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
   expect_still_healthy();
 }
 
-// A host that moves on while sending a sealed blob in parts forfeits the parts: the last one alone does not open.
+// A host that moves on in the middle of sealed state in parts forfeits the parts, either way: the rest of the
+// enclave's reply (a stray next_part is refused), or what it had sent of a blob (never joined to what follows).
 TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
   crypto::OtpChannel client = attest_and_open_session();
   ask_test_service(*enclave_, client, {12, 2, 1});
+  ASSERT_TRUE(enclave_->channel().send(MsgType::seal_state, {}));
+  auto first = enclave_->channel().receive(10000);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->type, MsgType::sealed_state_more);
+  expect_still_healthy();
+  expect_refused_next_part();
+
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
   const std::size_t part = enclave_->max_frame_list_bytes();
   ASSERT_GT(blob->size(), part);
-  ASSERT_TRUE(enclave_->channel().send(MsgType::unseal_state_more, ByteView(blob->data(), part)));
-  auto ok = enclave_->channel().receive(10000);
-  ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_EQ(ok->type, MsgType::ok);
+  auto send_first_part = [&] {
+    ASSERT_TRUE(enclave_->channel().send(MsgType::unseal_state_more, ByteView(blob->data(), part)));
+    auto ok = enclave_->channel().receive(10000);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->type, MsgType::ok);
+  };
+  const ByteView rest(blob->data() + part, blob->size() - part);
+  send_first_part();
   expect_still_healthy();
-  expect_rejected(enclave_->unseal_state(ByteView(blob->data() + part, blob->size() - part)), "sealed blob");
-  EXPECT_TRUE(enclave_->unseal_state(*blob));   // the whole blob, sent again, does
+  expect_rejected(enclave_->unseal_state(rest), "sealed blob");
+  send_first_part();   // a refused (empty) part drops the parts before it too
+  ASSERT_TRUE(enclave_->channel().send(MsgType::unseal_state_more, {}));
+  auto refused = enclave_->channel().receive(10000);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(refused->type, MsgType::error);
+  expect_rejected(enclave_->unseal_state(rest), "sealed blob");
+  EXPECT_TRUE(enclave_->unseal_state(*blob));   // the whole blob, sent again, opens
 }
 
 TEST(EnclaveLaunchFailure, EnclaveThatExitsBeforeReadyReported) {
