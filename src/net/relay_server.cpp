@@ -63,17 +63,21 @@ class Service final : public pb::SliceGuard::Service {
     return Status::OK;
   }
 
+  // Each message's frames go to the enclave as they arrive; the enclave's replies are sent back, in as many
+  // messages as they need, after an envelope's last message (`more` unset).
   Status Exchange(ServerContext* context, grpc::ServerReaderWriter<pb::Frames, pb::Frames>* stream) override {
     pb::Frames incoming;
+    std::vector<std::string> reply;
     while (stream->Read(&incoming)) {
       if (auto checked = check_frame_sizes(incoming); !checked.ok()) return checked;
-      pb::Frames outgoing;
       {
         std::lock_guard lock(mutex_);
-        if (auto relayed = relay(incoming, outgoing); !relayed.ok()) return relayed;
+        if (auto relayed = relay(incoming, reply); !relayed.ok()) return relayed;
       }
+      if (incoming.more()) continue;
       persist_sealed_state(false);
-      if (!stream->Write(outgoing)) return {StatusCode::CANCELLED, "the client went away"};
+      if (!write_in_parts(*stream, std::move(reply))) return {StatusCode::CANCELLED, "the client went away"};
+      reply.clear();
     }
     return context->IsCancelled() ? Status(StatusCode::CANCELLED, "the client went away") : Status::OK;
   }
@@ -104,9 +108,22 @@ class Service final : public pb::SliceGuard::Service {
     return Status::OK;
   }
 
-  // One message is one envelope's frames, all of one session: the enclave opens them as one batch (in lists the
-  // ring can carry).
-  Status relay(const pb::Frames& incoming, pb::Frames& outgoing) {
+  bool write_in_parts(grpc::ServerReaderWriter<pb::Frames, pb::Frames>& stream, std::vector<std::string> frames) {
+    std::vector<std::size_t> sizes;
+    for (const auto& f : frames) sizes.push_back(f.size());
+    const auto parts = message_parts(sizes, std::size_t(options_.max_message_bytes));
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      pb::Frames out;
+      for (std::size_t i = parts[p].first; i < parts[p].second; ++i) out.add_frame(std::move(frames[i]));
+      out.set_more(p + 1 < parts.size());
+      if (!stream.Write(out)) return false;
+    }
+    return true;
+  }
+
+  // One message's frames, all of one session (an envelope or part of one): the enclave opens them as one batch
+  // (in lists the ring can carry); its replies are appended to `outgoing`.
+  Status relay(const pb::Frames& incoming, std::vector<std::string>& outgoing) {
     if (incoming.frame().empty()) return Status::OK;
     std::vector<std::size_t> sizes;
     for (const auto& frame : incoming.frame()) sizes.push_back(frame.size());
@@ -120,7 +137,7 @@ class Service final : public pb::SliceGuard::Service {
     if (!replies) return to_status(replies.error());
     for (const crypto::ByteView r : replies->frames) {
       if (options_.tap) options_.tap(RelayDirection::to_client, r);
-      outgoing.add_frame(to_string(r));
+      outgoing.push_back(to_string(r));
     }
     return Status::OK;
   }
@@ -177,8 +194,8 @@ RelayServer::RelayServer(tee::EnclaveProcess& enclave, RelayOptions options) : i
   grpc::ServerBuilder builder;
   builder.AddListeningPort(impl_->options.listen, credentials(impl_->options), &impl_->port);
   builder.RegisterService(impl_->service.get());
-  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  builder.SetMaxReceiveMessageSize(impl_->options.max_message_bytes);
+  builder.SetMaxSendMessageSize(impl_->options.max_message_bytes);
   // Notice dead clients: keepalive pings on idle streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);

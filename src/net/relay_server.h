@@ -9,6 +9,7 @@
 #include <string>
 
 #include "crypto/bytes.h"
+#include "net/message_parts.h"
 
 namespace sg::tee {
 class EnclaveProcess;
@@ -33,6 +34,7 @@ struct RelayOptions {
   // stores the blob; only an enclave with the same measurement can open it.
   std::string seal_path;                     // empty: never
   std::chrono::milliseconds seal_every{30000};
+  int max_message_bytes = kMaxGrpcMessageBytes;   // one gRPC message, both ways (message_parts.h)
 };
 
 class RelayServer {
@@ -52,8 +54,5 @@ class RelayServer {
 
 // A PEM file's text; throws naming the file when it cannot be read or holds no PEM block.
 std::string read_pem(const std::string& path);
-
-// Maximum gRPC message size used by both ends: a message carries one envelope's frames.
-inline constexpr int kMaxGrpcMessageBytes = 256 << 20;
 
 }  // namespace sg::net

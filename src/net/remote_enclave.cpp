@@ -29,8 +29,8 @@ void check(const grpc::Status& status, const ConnectOptions& o, const std::strin
 
 std::shared_ptr<grpc::Channel> open_channel(const ConnectOptions& options) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxReceiveMessageSize(options.max_message_bytes);
+  args.SetMaxSendMessageSize(options.max_message_bytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -125,17 +125,27 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
     impl_->stream_context = std::make_unique<grpc::ClientContext>();
     impl_->stream = impl_->stub->Exchange(impl_->stream_context.get());
   }
-  pb::Frames out;
-  for (const auto& f : frames) out.add_frame(std::string(f.begin(), f.end()));
-  pb::Frames in;
-  if (!impl_->stream->Write(out) || !impl_->stream->Read(&in)) {
+  auto ended = [&] {
     const auto status = impl_->stream->Finish();
     fail(impl_->options, "the connection to the enclave ended: " +
                              (status.ok() ? std::string("stream closed") : status.error_message()));
+  };
+  std::vector<std::size_t> sizes;
+  for (const auto& f : frames) sizes.push_back(f.size());
+  const auto parts = message_parts(sizes, std::size_t(impl_->options.max_message_bytes));
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    pb::Frames out;
+    for (std::size_t i = parts[p].first; i < parts[p].second; ++i) out.add_frame(std::string(frames[i].begin(), frames[i].end()));
+    out.set_more(p + 1 < parts.size());
+    if (!impl_->stream->Write(out)) ended();
   }
   std::vector<crypto::Bytes> reply;
-  for (const auto& f : in.frame()) reply.push_back(view(f).to_bytes());
-  return reply;
+  for (pb::Frames in; impl_->stream->Read(&in);) {
+    for (const auto& f : in.frame()) reply.push_back(view(f).to_bytes());
+    if (!in.more()) return reply;
+  }
+  ended();
+  return reply;   // not reached: ended() throws
 }
 
 struct RemoteEnclave::Impl {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "crypto/envelope.h"
+#include "net/message_parts.h"
 #include "tee/attested_session.h"
 #include "tee/policy.h"
 #include "tee/verifier.h"
@@ -18,6 +19,7 @@ struct ConnectOptions {
   std::string server;                                   // host:port
   std::chrono::milliseconds connect_timeout{10000};
   std::string tls_ca_path;   // PEM roots for a TLS server; empty = plaintext outer transport
+  int max_message_bytes = kMaxGrpcMessageBytes;   // one gRPC message, both ways (message_parts.h)
 };
 
 // What this end spent and moved, for benchmarks and the client's summary.

@@ -75,12 +75,15 @@ struct SplitServer {
   std::unique_ptr<net::EnclaveHost> host;
   std::string policy_allowing_sim;
 
-  explicit SplitServer(const SplitJob& job) {
+  int max_message_bytes;   // one gRPC message, both ways
+
+  explicit SplitServer(const SplitJob& job, int max_message = net::kMaxGrpcMessageBytes) : max_message_bytes(max_message) {
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = dir.path() + "/server";
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
+    options.relay.max_message_bytes = max_message_bytes;
     options.relay.tap = [this](net::RelayDirection, crypto::ByteView frame) {
       std::lock_guard lock(mutex);
       relayed.push_back(frame.to_bytes());
@@ -95,7 +98,10 @@ struct SplitServer {
   std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path) {
     auto policy = tee::Policy::load(policy_path);
     if (!policy) throw std::runtime_error(policy.error().message);
-    return net::RemoteEnclave::connect({address()}, *policy);
+    net::ConnectOptions connect;
+    connect.server = address();
+    connect.max_message_bytes = max_message_bytes;
+    return net::RemoteEnclave::connect(connect, *policy);
   }
 
   bool relayed_contains(const crypto::Bytes& needle) {
@@ -144,6 +150,8 @@ std::vector<double> local_losses(const SplitJob& job, const data::Dataset& datas
 struct Case {
   std::string method;
   std::string plan;   // split | u-shaped
+  // One gRPC message's limit both ways; the small one makes every envelope and reply span several messages.
+  int max_message_bytes = net::kMaxGrpcMessageBytes;
 };
 
 class SplitTraining : public ::testing::TestWithParam<Case> {};
@@ -152,7 +160,7 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
   const auto& param = GetParam();
   auto job = job_for(param.method);
   job.trainer.head = param.plan == "split";
-  SplitServer server(job);
+  SplitServer server(job, param.max_message_bytes);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":")" + param.plan + R"(","cut_layer":2})", "plan.json");
   const auto client_model = client_only_checkpoint(server.dir, plan);
   auto tokenizer = model::Tokenizer::load(client_model);
@@ -160,9 +168,16 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
 
   auto remote = server.connect(server.policy_allowing_sim);
   std::set<std::string> sent;   // names of every tensor the client sent
+  std::size_t largest_exchange = 0;   // tensor bytes of the largest request or reply
   SplitClient client(client_model, plan, [&](const crypto::Envelope& e) {
     for (const auto& t : e.tensors) sent.insert(t.meta.name);
-    return remote->call(e);
+    auto reply = remote->call(e);
+    for (const crypto::Envelope* envelope : {&e, static_cast<const crypto::Envelope*>(&reply)}) {
+      std::size_t bytes = 0;
+      for (const auto& t : envelope->tensors) bytes += t.data.size();
+      largest_exchange = std::max(largest_exchange, bytes);
+    }
+    return reply;
   });
   const auto split = client.train(dataset, *tokenizer, run_options(), batching()).losses;
   const auto local = local_losses(job, dataset, *tokenizer);
@@ -175,14 +190,19 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
   EXPECT_LT(last, first) << "losses " << ::testing::PrintToString(split);
   // Labels go to the enclave only in the split plan; u-shaped keeps them (and the loss) on the client.
   EXPECT_EQ(sent.count("labels"), param.plan == "split" ? 1u : 0u);
+  // With small messages, some envelope was larger than one message may be, so it crossed in several.
+  if (param.max_message_bytes != net::kMaxGrpcMessageBytes) EXPECT_GT(largest_exchange, std::size_t(param.max_message_bytes));
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining,
                          ::testing::Values(Case{"lora", "split"}, Case{"spf+lora", "split"},
-                                           Case{"lora", "u-shaped"}, Case{"spf+lora", "u-shaped"}),
+                                           Case{"lora", "u-shaped"}, Case{"spf+lora", "u-shaped"},
+                                           Case{"lora", "split", 192 << 10}),
                          [](const auto& info) {
                            std::string name = info.param.method == "lora" ? "Lora" : "SpfLora";
-                           return name + (info.param.plan == "split" ? "Split" : "UShaped");
+                           name += info.param.plan == "split" ? "Split" : "UShaped";
+                           return info.param.max_message_bytes == net::kMaxGrpcMessageBytes ? name
+                                                                                           : name + "InSmallMessages";
                          });
 
 // The bytes of `t` from `offset` elements on, `count` elements long.
