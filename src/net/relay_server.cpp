@@ -64,21 +64,28 @@ class Service final : public pb::SliceGuard::Service {
   }
 
   // Each message's frames go to the enclave as they arrive; the enclave's replies are sent back, in as many
-  // messages as they need, after an envelope's last message (`more` unset).
+  // messages as they need, after an envelope's last message (`more` unset). The enclave answers only a complete
+  // envelope, so a reply to a message marked `more` means the client completed an envelope early: refused, or a
+  // peer could make this host hold replies without end.
   Status Exchange(ServerContext* context, grpc::ServerReaderWriter<pb::Frames, pb::Frames>* stream) override {
     pb::Frames incoming;
     std::vector<std::string> reply;
+    bool inside_envelope = false;
     while (stream->Read(&incoming)) {
       if (auto checked = check_frame_sizes(incoming); !checked.ok()) return checked;
       {
         std::lock_guard lock(mutex_);
         if (auto relayed = relay(incoming, reply); !relayed.ok()) return relayed;
       }
-      if (incoming.more()) continue;
+      inside_envelope = incoming.more();
+      if (inside_envelope && !reply.empty())
+        return {StatusCode::INVALID_ARGUMENT, "an envelope ended in a message marked 'more'"};
+      if (inside_envelope) continue;
       persist_sealed_state(false);
       if (!write_in_parts(*stream, std::move(reply))) return {StatusCode::CANCELLED, "the client went away"};
       reply.clear();
     }
+    if (inside_envelope) return {StatusCode::CANCELLED, "the client went away in the middle of an envelope"};
     return context->IsCancelled() ? Status(StatusCode::CANCELLED, "the client went away") : Status::OK;
   }
 
@@ -190,6 +197,9 @@ struct RelayServer::Impl {
 
 RelayServer::RelayServer(tee::EnclaveProcess& enclave, RelayOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  if (impl_->options.max_message_bytes <= 0)
+    throw std::invalid_argument("relay max_message_bytes must be positive, not " +
+                                std::to_string(impl_->options.max_message_bytes));
   impl_->service = std::make_unique<Service>(enclave, impl_->options);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(impl_->options.listen, credentials(impl_->options), &impl_->port);

@@ -28,6 +28,8 @@ void check(const grpc::Status& status, const ConnectOptions& o, const std::strin
 }
 
 std::shared_ptr<grpc::Channel> open_channel(const ConnectOptions& options) {
+  if (options.max_message_bytes <= 0)
+    fail(options, "max_message_bytes must be positive, not " + std::to_string(options.max_message_bytes));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
@@ -125,8 +127,10 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
     impl_->stream_context = std::make_unique<grpc::ClientContext>();
     impl_->stream = impl_->stub->Exchange(impl_->stream_context.get());
   }
-  auto ended = [&] {
-    const auto status = impl_->stream->Finish();
+  auto ended = [&] {   // the stream is finished and dropped: a later exchange opens a fresh one
+    auto stream = std::move(impl_->stream);
+    auto context = std::move(impl_->stream_context);
+    const auto status = stream->Finish();
     fail(impl_->options, "the connection to the enclave ended: " +
                              (status.ok() ? std::string("stream closed") : status.error_message()));
   };

@@ -24,6 +24,7 @@
 #include "split/client.h"
 #include "split/job.h"
 #include "split/wire.h"
+#include "tee/attested_session.h"
 #include "tee/enclave_process.h"
 #include "tee/policy.h"
 #include "tensor/torch_bridge.h"
@@ -316,6 +317,34 @@ TEST(SplitSecurity, RelayRefusesBytesThatCannotBeFrames) {
 
 // SplitFed: each client session trains its own copy; every `average_every` steps of a copy, all copies get
 // the average. Two clients on different data diverge after one step each and agree again after the average.
+// The enclave answers only a complete envelope, so a client that completes one in a message marked `more` (here:
+// two envelopes' frames sent as one, over several small messages) is refused rather than have the host hold
+// replies until a last message that may never come.
+TEST(SplitSecurity, RelayRefusesAnEnvelopeCompletedInsideAnother) {
+  SplitServer server(job_for("lora"), 192 << 10);
+  net::ConnectOptions options;
+  options.server = server.address();
+  options.max_message_bytes = server.max_message_bytes;
+  auto connection = net::ServerConnection::open(options);
+  auto policy = tee::Policy::load(server.policy_allowing_sim);
+  ASSERT_TRUE(policy) << policy.error().message;
+  auto session = tee::attest_and_open(connection->door(), *policy);
+  ASSERT_TRUE(session) << session.error().message;
+  // A small envelope, then one of 376 KiB whose chunk frames are too large to share its message.
+  auto first = crypto::seal_envelope(*session->channel, {R"({"op":"hello"})", {}});
+  auto second = crypto::seal_envelope(*session->channel,
+                                      {R"({"op":"hello"})", {to_wire("x", torch::ones({376 << 10 >> 2}))}});
+  ASSERT_TRUE(first && second);
+  std::vector<crypto::Bytes> both = *first;
+  both.insert(both.end(), second->begin(), second->end());
+  try {
+    connection->exchange(both);
+    FAIL() << "the relay took an envelope that ended in a message marked 'more'";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("an envelope ended in a message marked 'more'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
   auto job = job_for("lora");
   job.parallel = true;
