@@ -128,8 +128,8 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
     impl_->stream = impl_->stub->Exchange(impl_->stream_context.get());
   }
   auto ended = [&] {   // the stream is finished and dropped: a later exchange opens a fresh one
+    auto context = std::move(impl_->stream_context);   // declared first: outlives the stream that refers to it
     auto stream = std::move(impl_->stream);
-    auto context = std::move(impl_->stream_context);
     const auto status = stream->Finish();
     fail(impl_->options, "the connection to the enclave ended: " +
                              (status.ok() ? std::string("stream closed") : status.error_message()));
