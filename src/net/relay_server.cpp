@@ -10,7 +10,7 @@
 
 #include "crypto/frame.h"
 #include "net/enclave_host.h"
-#include "sliceguard.grpc.pb.h"
+#include "net/frames_stream.h"
 #include "tee/enclave_process.h"
 
 namespace sg::net {
@@ -82,7 +82,8 @@ class Service final : public pb::SliceGuard::Service {
         return {StatusCode::INVALID_ARGUMENT, "an envelope ended in a message marked 'more'"};
       if (inside_envelope) continue;
       persist_sealed_state(false);
-      if (!write_in_parts(*stream, std::move(reply))) return {StatusCode::CANCELLED, "the client went away"};
+      if (!write_in_parts(*stream, std::move(reply), std::size_t(options_.max_message_bytes)))
+        return {StatusCode::CANCELLED, "the client went away"};
       reply.clear();
     }
     if (inside_envelope) return {StatusCode::CANCELLED, "the client went away in the middle of an envelope"};
@@ -113,19 +114,6 @@ class Service final : public pb::SliceGuard::Service {
       }
     }
     return Status::OK;
-  }
-
-  bool write_in_parts(grpc::ServerReaderWriter<pb::Frames, pb::Frames>& stream, std::vector<std::string> frames) {
-    std::vector<std::size_t> sizes;
-    for (const auto& f : frames) sizes.push_back(f.size());
-    const auto parts = message_parts(sizes, std::size_t(options_.max_message_bytes));
-    for (std::size_t p = 0; p < parts.size(); ++p) {
-      pb::Frames out;
-      for (std::size_t i = parts[p].first; i < parts[p].second; ++i) out.add_frame(std::move(frames[i]));
-      out.set_more(p + 1 < parts.size());
-      if (!stream.Write(out)) return false;
-    }
-    return true;
   }
 
   // One message's frames, all of one session (an envelope or part of one): the enclave opens them as one batch

@@ -6,8 +6,8 @@
 
 #include "crypto/otp_channel.h"
 #include "tee/attested_session.h"
+#include "net/frames_stream.h"
 #include "net/relay_server.h"
-#include "sliceguard.grpc.pb.h"
 
 namespace sg::net {
 namespace {
@@ -134,15 +134,9 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
     fail(impl_->options, "the connection to the enclave ended: " +
                              (status.ok() ? std::string("stream closed") : status.error_message()));
   };
-  std::vector<std::size_t> sizes;
-  for (const auto& f : frames) sizes.push_back(f.size());
-  const auto parts = message_parts(sizes, std::size_t(impl_->options.max_message_bytes));
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    pb::Frames out;
-    for (std::size_t i = parts[p].first; i < parts[p].second; ++i) out.add_frame(std::string(frames[i].begin(), frames[i].end()));
-    out.set_more(p + 1 < parts.size());
-    if (!impl_->stream->Write(out)) ended();
-  }
+  std::vector<std::string> out;
+  for (const auto& f : frames) out.emplace_back(f.begin(), f.end());
+  if (!write_in_parts(*impl_->stream, std::move(out), std::size_t(impl_->options.max_message_bytes))) ended();
   std::vector<crypto::Bytes> reply;
   for (pb::Frames in; impl_->stream->Read(&in);) {
     for (const auto& f : in.frame()) reply.push_back(view(f).to_bytes());
