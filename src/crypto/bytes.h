@@ -2,6 +2,7 @@
 // reads past its end: each getter returns false instead, so a parser is a chain of checked reads.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -60,6 +61,24 @@ class ByteWriter {
     for (int i = 0; i < n; ++i) out_.push_back(uint8_t(v >> (8 * i)));
   }
   Bytes& out_;
+};
+
+// ByteWriter's fields written at a pointer into a buffer already sized: never allocates (so it may run on the
+// cipher pool's threads). The caller guarantees the room.
+class PointerWriter {
+ public:
+  explicit PointerWriter(uint8_t* at) : at_(at) {}
+  void u8(uint8_t v) { *at_++ = v; }
+  void u16(uint16_t v) { put_le(v, 2); }
+  void u32(uint32_t v) { put_le(v, 4); }
+  void u64(uint64_t v) { put_le(v, 8); }
+  void raw(ByteView b) { at_ = std::copy(b.data, b.data + b.size, at_); }
+
+ private:
+  void put_le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) *at_++ = uint8_t(v >> (8 * i));
+  }
+  uint8_t* at_;
 };
 
 // Reads little-endian fields from a view; every read is bounds-checked.

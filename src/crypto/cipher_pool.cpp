@@ -73,7 +73,9 @@ class CipherPool {
     return std::min(wanted, helpers_.size());
   }
 
-  void drain(const std::function<void(std::size_t)>& body, std::size_t count) {
+  // noexcept: batch bodies never throw (cipher_pool.h); one that did would end the program here rather than
+  // unwind while helpers still run it.
+  void drain(const std::function<void(std::size_t)>& body, std::size_t count) noexcept {
     for (std::size_t i = next_.fetch_add(1); i < count; i = next_.fetch_add(1)) body(i);
   }
 

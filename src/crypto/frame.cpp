@@ -6,16 +6,13 @@
 namespace sg::crypto {
 
 void write_frame_header(const FrameHeader& header, uint8_t out[kFrameHeaderBytes]) {
-  Bytes bytes;
-  bytes.reserve(kFrameHeaderBytes);
-  ByteWriter w(bytes);
+  PointerWriter w(out);   // no allocation: seal_frames writes headers on the cipher pool's threads
   w.u8(header.version);
   w.u8(uint8_t(header.kind));
   w.u16(0);
   w.u32(header.length);
   w.u64(header.counter);
   w.raw(header.session);
-  std::copy(bytes.begin(), bytes.end(), out);
 }
 
 Result<FrameHeader> parse_frame_header(ByteView frame, std::size_t max_payload) {

@@ -11,23 +11,7 @@ constexpr uint8_t kContinuation = 2;
 constexpr std::size_t kMaxNameBytes = 4096;
 constexpr std::size_t kMaxDims = 16;
 
-// Field writers with ByteWriter's interface: one at a pointer into a buffer already sized (so writing a chunk
-// never allocates: it runs on the cipher pool's threads), one that only counts.
-class PointerWriter {
- public:
-  explicit PointerWriter(uint8_t* at) : at_(at) {}
-  void u8(uint8_t v) { *at_++ = v; }
-  void u16(uint16_t v) { put_le(v, 2); }
-  void u64(uint64_t v) { put_le(v, 8); }
-  void raw(ByteView b) { at_ = std::copy(b.data, b.data + b.size, at_); }
-
- private:
-  void put_le(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) *at_++ = uint8_t(v >> (8 * i));
-  }
-  uint8_t* at_;
-};
-
+// A field writer with ByteWriter's interface that only counts (PointerWriter, bytes.h, writes chunks in place).
 struct SizeCounter {
   std::size_t bytes = 0;
   void u8(uint8_t) { bytes += 1; }
