@@ -75,7 +75,7 @@ nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data:
   host.relay.listen = "127.0.0.1:0";
   auto server = net::EnclaveHost::start(host);
   auto policy = tee::Policy::load(server->sim_client_policy());
-  auto remote = net::RemoteEnclave::connect({server->address()}, policy.value());
+  auto remote = net::RemoteEnclave::connect({.server = server->address()}, policy.value());
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":)" + std::to_string(run.cut) + "}", "bench");
   split::SplitClient client(run.model_dir, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
   auto r = client.train(dataset, tokenizer, options_for(run), batching());

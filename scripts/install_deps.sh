@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages SliceGuard builds and tests with, only those that are missing.
+# LibTorch is not among them: it comes from the pinned torch wheel (scripts/make_venv.sh).
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache git clang libclang-rt-14-dev
-  libtorch-dev libopenblas0-pthread
   libsodium-dev libpcre2-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  python3 python3-venv python3-pip python3-torch python3-numpy bc openssl
+  python3 python3-venv python3-pip bc openssl
 )
 
 missing=()

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Builds .venv for the oracle tests: Debian's torch (system site packages) + pinned PyPI packages.
-# peft goes in with --no-deps: its metadata asks torch>=1.13.0, which Debian's "1.13.0a0" does not satisfy,
-# and pip would then pull a multi-gigabyte CUDA torch wheel.
+# Builds .venv: the pinned torch wheel, whose LibTorch the C++ build links, and the oracle packages on that same
+# torch. requirements-oracle.txt is a complete lock installed with --no-deps (see its header for why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +12,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 
 rm -rf "$venv"
-/usr/bin/python3 -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r requirements-oracle.txt
-"$venv/bin/pip" install -q --disable-pip-version-check --no-deps peft==0.10.0
+/usr/bin/python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r requirements-oracle.txt
 "$venv/bin/python" -c "import torch, transformers, peft, tokenizers, sentencepiece, safetensors"
 echo "$want" > "$stamp"
-echo "venv: ready ($("$venv/bin/python" -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'))"
+echo "venv: ready ($("$venv/bin/python" -c 'import torch, transformers, peft
+print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__)'))"

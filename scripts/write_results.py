@@ -294,10 +294,9 @@ def bench_section(b):
     rows += [""] + federated_rows(b)
     rows += [
         "",
-        "Every `sliceguard` process (and this bench) runs with OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=20",
-        "(src/train/process_tuning.h): idle LibTorch and OpenBLAS threads sleep instead of spinning. With OpenMP's",
-        "spinning wait this bench measured MFU 0.39 and a 0.45x federated client; with OpenBLAS's 0.1 s of spinning",
-        "after each GEMM, the host's time waiting on enclave calls was ~20% longer and local LoRA ~10% slower.",
+        "Every `sliceguard` process (and this bench) runs with OMP_WAIT_POLICY=PASSIVE (src/train/process_tuning.h):",
+        "idle LibTorch threads sleep instead of spinning. With OpenMP's spinning wait this bench measured (on LibTorch",
+        "1.13) MFU 0.39 and a 0.45x federated client.",
         "",
     ]
     return rows

@@ -15,7 +15,7 @@ namespace sg::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model_dir, adapter_dir, json_out;
+  std::string model_dir, adapter_dir, json_out, dtype = "fp32";
   std::vector<std::string> data;
   eval::EvalOptions options;
   int threads = 0;
@@ -25,6 +25,7 @@ void run_eval(const EvalArgs& args) {
   train::set_compute_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
+  apply_dtype(model, args.dtype);
   peft::AdapterSet adapters;
   if (!args.adapter_dir.empty()) adapters = peft::load_adapters(args.adapter_dir, model);
 
@@ -45,6 +46,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--limit", args->options.limit, "Only the first N examples of each file")->capture_default_str();
   cmd->add_option("--max-new-tokens", args->options.max_new_tokens, "Generation budget for exact match")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  add_dtype_option(*cmd, args->dtype);
   cmd->callback([args] { run_eval(*args); });
 }
 

@@ -13,6 +13,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
+#include "tensor/torch_bridge.h"
 #include "train/compute_threads.h"
 #include "train/finetune.h"
 
@@ -20,19 +21,45 @@ namespace sg::cli {
 namespace {
 
 struct FinetuneArgs {
-  std::string model_dir, data_path, out_dir;
+  std::string model_dir, data_path, out_dir, save_batches, dtype = "fp32";
   peft::MethodOptions method;
   std::string spf_score = "l1";
   TrainArgs train;
 };
 
+// --save-batches: the micro-batches this run trains on, every epoch in order ("epoch<e>.batch<i>.input_ids",
+// ".attention_mask", ".labels"), so another framework can train on exactly the same data (bench/hf_peft.py).
+void save_batches(const std::string& path, const train::EpochBatches& batches_for, int epochs) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    const auto batches = batches_for(epoch);
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const auto name = "epoch" + std::to_string(epoch) + ".batch" + std::to_string(i) + ".";
+      tensors.emplace_back(name + "input_ids", batches[i].input_ids);
+      tensors.emplace_back(name + "attention_mask", batches[i].attention_mask);
+      tensors.emplace_back(name + "labels", batches[i].labels);
+    }
+  }
+  tensor::save_tensors(path, tensors, {{"epochs", std::to_string(epochs)}});
+}
+
 void run_finetune(FinetuneArgs args) {
   train::set_compute_threads(args.train.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
+  if (args.dtype != "fp32" && args.method.method != "lora")
+    throw CLI::ValidationError("--dtype", args.dtype + " trains --method lora only (its weights stay fp32); '" +
+                                              args.method.method + "' trains in fp32");
+  apply_dtype(model, args.dtype);
   auto dataset = data::load_jsonl(args.data_path);
   auto options = args.train.to_options();
   auto batches_for = train::shuffled_epochs(dataset, *tokenizer, args.train.batching());
+  if (!args.save_batches.empty()) {
+    // Every epoch's micro-batches are trained on only without a step cap and one micro-batch per step.
+    if (args.train.max_steps > 0 || args.train.accumulation != 1)
+      throw CLI::ValidationError("--save-batches", "needs --epochs without --max-steps and --grad-accum 1");
+    save_batches(args.save_batches, batches_for, args.train.epochs);
+  }
 
   args.method.spf.score = peft::parse_spf_score(args.spf_score);
   args.method.spf.seed = args.train.seed;
@@ -82,6 +109,9 @@ void add_finetune_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--spf-score", args->spf_score, "SPF unit score: l1 | grad | random")
       ->check(CLI::IsMember({"l1", "grad", "random"}))->capture_default_str();
+  cmd->add_option("--save-batches", args->save_batches,
+                  "Also write the micro-batches of every epoch to this .safetensors file (for side-by-side runs)");
+  add_dtype_option(*cmd, args->dtype);
   add_train_options(*cmd, args->train);
   cmd->callback([args] { run_finetune(*args); });
 }

@@ -27,6 +27,7 @@ struct GenerateArgs {
   std::string prompt;
   model::SamplingOptions sampling;
   int threads = 0;
+  std::string dtype = "fp32";
   bool split = false;
   std::string server, plan_path, policy_path;
 };
@@ -43,7 +44,7 @@ SplitModel connect_split(const GenerateArgs& args) {
   auto policy = tee::Policy::load(args.policy_path);
   if (!policy) throw std::runtime_error(policy.error().message);
   SplitModel m;
-  m.enclave = net::RemoteEnclave::connect({args.server}, *policy);
+  m.enclave = net::RemoteEnclave::connect({.server = args.server}, *policy);
   m.client = std::make_unique<split::SplitClient>(args.model_dir, slicing::SlicePlan::load(args.plan_path),
                                                   [&e = *m.enclave](const crypto::Envelope& r) { return e.call(r); });
   m.client->hello();
@@ -60,10 +61,13 @@ void run_generate(const GenerateArgs& args) {
   SplitModel split;
   model::NextTokenLogits next_logits;
   if (args.split) {
+    if (args.dtype != "fp32")   // the enclave's slice computes in fp32; a half-converted model is not offered
+      throw CLI::ValidationError("--dtype", args.dtype + " runs a local model only; --split computes in fp32");
     split = connect_split(args);
     next_logits = [&](const at::Tensor& input, int64_t past) { return split.client->next_token_logits(input, past); };
   } else {
     local.emplace(model::Transformer::load(args.model_dir));
+    apply_dtype(*local, args.dtype);
     next_logits = [&, cache = std::make_shared<model::KvCache>()](const at::Tensor& input, int64_t past) {
       auto ctx = model::ForwardContext::for_tokens(input, {}, cache.get(), past);
       return local->forward(input, ctx)[0][-1];
@@ -101,6 +105,7 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--seed", args->sampling.seed, "Sampling seed")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  add_dtype_option(*cmd, args->dtype);
   cmd->add_flag("--split", args->split, "Run the plan's client slice here and the rest in a server enclave");
   cmd->add_option("--server", args->server, "--split: host:port of `sliceguard server`");
   cmd->add_option("--plan", args->plan_path, "--split: the server's slice plan")->check(CLI::ExistingFile);

@@ -1,6 +1,11 @@
 #include "cli/options.h"
 
+#include <ATen/cpu/Utils.h>
 #include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "model/transformer.h"
 
 
 namespace sg::cli {
@@ -44,6 +49,29 @@ void add_train_options(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--metrics", a.metrics_path, "Append one JSON line per step to this file");
   cmd.add_option("--checkpoint-dir", a.checkpoint_dir, "Checkpoint here; resume from it when it holds one");
   cmd.add_option("--checkpoint-every", a.checkpoint_every, "Steps between checkpoints (0 = at the end)")->capture_default_str();
+}
+
+void add_dtype_option(CLI::App& cmd, std::string& dtype) {
+  cmd.add_option("--dtype", dtype, "Compute precision of the frozen model: fp32 | bf16")
+      ->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
+}
+
+namespace {
+bool cpu_has_native_bf16() {
+  const auto capabilities = at::cpu::get_cpu_capabilities();
+  for (const char* flag : {"avx512_bf16", "amx_bf16"}) {
+    const auto it = capabilities.find(flag);
+    if (it != capabilities.end() && it->second.isBool() && it->second.toBool()) return true;
+  }
+  return false;
+}
+}  // namespace
+
+void apply_dtype(model::Transformer& model, const std::string& dtype) {
+  if (dtype == "fp32") return;
+  if (!cpu_has_native_bf16())
+    std::fprintf(stderr, "warning: this CPU has no native bf16 (AVX512-BF16 or AMX): --dtype bf16 runs slower than fp32\n");
+  model.to(at::kBFloat16);
 }
 
 }  // namespace sg::cli

@@ -10,6 +10,9 @@
 namespace CLI {
 class App;
 }
+namespace sg::model {
+class Transformer;
+}
 
 namespace sg::cli {
 
@@ -34,4 +37,11 @@ struct TrainArgs {
 };
 
 void add_train_options(CLI::App& cmd, TrainArgs& args);
+
+// --dtype fp32|bf16: the precision the frozen model computes in (default fp32). Under bf16 what trains stays fp32
+// (LoRA's master weights); only LoRA trains under bf16.
+void add_dtype_option(CLI::App& cmd, std::string& dtype);
+// Converts a loaded model to the --dtype; warns on stderr when the CPU has no native bf16 (AVX512-BF16 or AMX),
+// where bf16 is slower than fp32.
+void apply_dtype(model::Transformer& model, const std::string& dtype);
 }  // namespace sg::cli

@@ -19,7 +19,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 using Bytes = std::vector<uint8_t>;
 
-// A non-owning view of bytes (C++17 has no std::span).
+// A non-owning view of bytes, with the conversions the frame code uses (written when the build was C++17, before
+// std::span).
 struct ByteView {
   const uint8_t* data = nullptr;
   std::size_t size = 0;

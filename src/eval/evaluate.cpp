@@ -16,7 +16,8 @@ namespace {
 // Per-sequence summed log-likelihood of the labelled tokens, and their count: (B,) each.
 std::pair<at::Tensor, at::Tensor> response_log_likelihood(const at::Tensor& logits, const at::Tensor& labels) {
   const int64_t T = logits.size(1);
-  auto log_probs = logits.narrow(1, 0, T - 1).log_softmax(-1);
+  // In float32 at least, as the training loss: a bf16 model's logits would round the log-likelihoods.
+  auto log_probs = logits.narrow(1, 0, T - 1).log_softmax(-1, at::promote_types(logits.scalar_type(), at::kFloat));
   auto targets = labels.narrow(1, 1, T - 1);
   auto counted = targets != -100;
   auto picked = log_probs.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1);

@@ -65,15 +65,39 @@ std::vector<int32_t> token_ids(const json& v) {
   return ids;
 }
 
-void read_rope_scaling(const Reader& r, ModelConfig& c) {
-  if (!r.has("rope_scaling")) return;
-  const json& s = r.raw("rope_scaling");
-  const std::string type = s.value("type", s.value("rope_type", std::string("?")));
-  if (type != "linear")
-    r.fail("rope_scaling.type", "'" + type + "' is not supported (supported: linear, or none)");
-  if (!s.contains("factor") || !s["factor"].is_number() || s["factor"].get<double>() <= 0)
-    r.fail("rope_scaling.factor", "expected a positive number");
-  c.rope_linear_factor = s["factor"].get<double>();
+// transformers 5.x writes `rope_parameters` {"rope_type", "rope_theta", "factor", ...}; 4.x wrote a top-level
+// `rope_theta` beside an optional `rope_scaling` {"type" or "rope_type", "factor", ...}. Both are read; a rope type
+// or parameter that changes the math and is not implemented is refused by name, never ignored.
+void read_rope(const Reader& r, ModelConfig& c) {
+  // transformers moves a top-level partial_rotary_factor into the rope parameters; either place changes the math.
+  if (r.has("partial_rotary_factor") && r.required<double>("partial_rotary_factor") != 1.0)
+    r.fail("partial_rotary_factor", "only 1.0 is supported, got " + r.raw("partial_rotary_factor").dump());
+  const bool v5 = r.has("rope_parameters");
+  if (v5 && r.has("rope_scaling"))
+    r.fail("rope_scaling", "given beside rope_parameters (transformers 5.x); expected only one of them");
+  const std::string field = v5 ? "rope_parameters" : "rope_scaling";
+  const double top_level_theta = r.optional<double>("rope_theta", 10000.0);
+  if (!v5 && !r.has("rope_scaling")) {
+    c.rope_theta = top_level_theta;
+    return;
+  }
+  const json& p = r.raw(field);
+  if (!p.is_object()) r.fail(field, "expected an object, got " + p.dump());
+  const auto number = [&](const std::string& key) {
+    if (!p.contains(key) || !p[key].is_number() || p[key].get<double>() <= 0)
+      r.fail(field + "." + key, "expected a positive number" + (p.contains(key) ? ", got " + p[key].dump() : ""));
+    return p[key].get<double>();
+  };
+  const std::string type = p.value("rope_type", p.value("type", std::string("default")));
+  // As transformers 5: rope_parameters.rope_theta, else the top-level rope_theta, else 10000.
+  c.rope_theta = v5 && p.contains("rope_theta") ? number("rope_theta") : top_level_theta;
+  if (v5 && r.has("rope_theta") && top_level_theta != c.rope_theta)
+    r.fail("rope_theta", "disagrees with rope_parameters.rope_theta (" + p["rope_theta"].dump() + ")");
+  if (type == "linear") c.rope_linear_factor = number("factor");
+  else if (type != "default")
+    r.fail(field + ".rope_type", "'" + type + "' is not supported (supported: default, linear)");
+  if (p.contains("partial_rotary_factor") && p["partial_rotary_factor"] != 1.0)
+    r.fail(field + ".partial_rotary_factor", "only 1.0 is supported, got " + p["partial_rotary_factor"].dump());
 }
 
 void read_decoder(const Reader& r, ModelConfig& c) {
@@ -86,10 +110,9 @@ void read_decoder(const Reader& r, ModelConfig& c) {
   c.head_dim = r.optional<int64_t>("head_dim", c.num_heads > 0 ? c.hidden_size / c.num_heads : 0);
   c.max_positions = r.optional<int64_t>("max_position_embeddings", 2048);
   c.norm_eps = r.optional<double>("rms_norm_eps", 1e-6);
-  c.rope_theta = r.optional<double>("rope_theta", 10000.0);
   c.hidden_act = r.optional<std::string>("hidden_act", "silu");
   c.tie_word_embeddings = r.optional<bool>("tie_word_embeddings", false);
-  read_rope_scaling(r, c);
+  read_rope(r, c);
   if (c.family == Family::Qwen2) {
     c.qkv_bias = true;
     if (r.optional<bool>("use_sliding_window", false))

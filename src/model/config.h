@@ -34,7 +34,7 @@ struct ModelConfig {
   bool qkv_bias = false;   // qwen2 always; llama `attention_bias` (also o_proj)
   bool o_bias = false;
   bool mlp_bias = false;
-  std::optional<int64_t> sliding_window;   // mistral: keys older than this many positions are masked
+  std::optional<int64_t> sliding_window;   // mistral: keys this many positions back or more are masked
   std::string hidden_act = "silu";         // silu | gelu_new | gelu | relu
   std::optional<int32_t> bos_token_id;
   std::vector<int32_t> eos_token_ids;

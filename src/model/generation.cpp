@@ -16,7 +16,7 @@ namespace {
 // HF's logits processors in the order `generate` applies them: temperature, top-k, top-p.
 int32_t sample(at::Tensor logits, const SamplingOptions& o, at::Generator& generator) {
   if (o.temperature <= 0.0) return int32_t(logits.argmax(-1).item<int64_t>());
-  logits = logits / o.temperature;
+  logits = logits.to(at::promote_types(logits.scalar_type(), at::kFloat)) / o.temperature;   // bf16 models too
   const float lowest = -std::numeric_limits<float>::infinity();
   if (o.top_k > 0 && o.top_k < logits.size(-1)) {
     auto kth = std::get<0>(logits.topk(o.top_k)).index({-1});

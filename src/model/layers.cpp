@@ -44,23 +44,25 @@ at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_
   auto query_index = torch::arange(past, keys, torch::kInt64).unsqueeze(1);   // (T,1)
   auto key_index = torch::arange(0, keys, torch::kInt64).unsqueeze(0);        // (1,S)
   auto allowed = key_index <= query_index;                                     // causal
-  // transformers 4.40 (_make_causal_mask) keeps keys with query - key <= sliding_window visible.
-  if (config.sliding_window) allowed = allowed & (query_index - key_index <= *config.sliding_window);
+  // As transformers 5 (masking_utils.sliding_window_overlay): keys with query - key < sliding_window are visible,
+  // the query's own position included. (4.40's _make_causal_mask kept one key more: <=.)
+  if (config.sliding_window) allowed = allowed & (query_index - key_index < *config.sliding_window);
   allowed = allowed.unsqueeze(0).unsqueeze(0);                                 // (1,1,T,S)
   if (key_mask.defined()) allowed = allowed & key_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
-  const double lowest = dtype == torch::kFloat64 ? std::numeric_limits<double>::lowest()
-                                                 : double(std::numeric_limits<float>::lowest());
+  // The dtype's own lowest value (HF: torch.finfo(dtype).min): float's would round to -inf in bf16.
+  double lowest = std::numeric_limits<float>::lowest();
+  if (dtype == torch::kFloat64) lowest = std::numeric_limits<double>::lowest();
+  if (dtype == torch::kBFloat16) lowest = double(std::numeric_limits<c10::BFloat16>::lowest());
+  if (dtype == torch::kFloat16) lowest = double(std::numeric_limits<c10::Half>::lowest());
   return torch::where(allowed, torch::zeros({}, dtype), torch::full({}, lowest, dtype));
 }
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias) {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), E = q.size(3);
-  const int64_t groups = H / k.size(1);
-  auto keys = groups == 1 ? k : k.repeat_interleave(groups, 1);     // (B,H,S,E), head h uses kv h/groups
-  auto values = groups == 1 ? v : v.repeat_interleave(groups, 1);
-  auto scores = torch::matmul(q, keys.transpose(-2, -1)) / std::sqrt(double(E)) + bias;
-  auto probs = torch::softmax(scores, -1, at::promote_types(q.scalar_type(), torch::kFloat32)).to(q.scalar_type());
-  return torch::matmul(probs, values).transpose(1, 2).reshape({B, T, H * E});
+  const bool grouped = k.size(1) != H;   // GQA: the kernel shares each kv head across its group, no copies
+  auto out = at::scaled_dot_product_attention(q, k, v, bias, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                              /*scale=*/std::nullopt, /*enable_gqa=*/grouped);
+  return out.transpose(1, 2).reshape({B, T, H * E});
 }
 
 PartialAttention attend_partial(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias) {

@@ -44,14 +44,14 @@ std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& config, const a
 // x (B,H,T,E) rotated: x*cos + rotate_half(x)*sin.
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
-// Additive attention mask (B,1,T,S) in `dtype` (float32 or float64): 0 where query t may see key s (causal,
-// not padding, inside the sliding window), the dtype's lowest value elsewhere (HF uses finfo.min, not -inf,
-// so padded rows stay finite).
+// Additive attention mask (B,1,T,S) in `dtype` (float32, float64, bf16, fp16): 0 where query t may see key s
+// (causal, not padding, inside the sliding window), the dtype's lowest value elsewhere (HF uses finfo.min, not
+// -inf, so padded rows stay finite).
 at::Tensor attention_bias(const at::Tensor& key_mask, int64_t past, int64_t new_tokens, const ModelConfig& config,
                           c10::ScalarType dtype);
 
-// Scaled dot-product attention with GQA: q (B,H,T,E), k/v (B,G,S,E), bias (B,1,T,S) -> (B,T,H*E).
-// Softmax in float32 as HF does (in double for a double model).
+// Scaled dot-product attention with GQA: q (B,H,T,E), k/v (B,G,S,E), bias (B,1,T,S) -> (B,T,H*E), through
+// LibTorch's fused scaled_dot_product_attention (HF's default "sdpa" attention; softmax accumulated in float32).
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
 
 // Attention over part of the keys, per head, with the log-sum-exp of its scores: out (B,H,T,E), lse (B,H,T).

@@ -15,17 +15,21 @@ double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(doubl
 LoraAdapter::LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double dropout)
     : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout) {}
 
+// A bf16 model keeps fp32 LoRA weights (Lora::attach): the adapter computes in its own dtype, the sum is formed in
+// it and rounded to the model's dtype once, as PEFT does. Every cast is a no-op when the dtypes agree.
 at::Tensor LoraAdapter::apply(const at::Tensor& x, const at::Tensor& frozen_output) const {
-  return frozen_output + delta(x);
+  return (frozen_output.to(a_.scalar_type()) + own_dtype_delta(x)).to(frozen_output.scalar_type());
 }
 
-at::Tensor LoraAdapter::delta(const at::Tensor& x) const {
+at::Tensor LoraAdapter::delta(const at::Tensor& x) const { return own_dtype_delta(x).to(x.scalar_type()); }
+
+at::Tensor LoraAdapter::own_dtype_delta(const at::Tensor& x) const {
   auto input = dropout_ > 0 ? torch::dropout(x, dropout_, training_) : x;
-  return torch::nn::functional::linear(torch::nn::functional::linear(input, a_), b_) * scaling_;
+  return torch::nn::functional::linear(torch::nn::functional::linear(input.to(a_.scalar_type()), a_), b_) * scaling_;
 }
 
 at::Tensor LoraAdapter::merged(const at::Tensor& frozen_weight) const {
-  return frozen_weight + torch::matmul(b_, a_).detach() * scaling_;
+  return (frozen_weight + torch::matmul(b_, a_).detach() * scaling_).to(frozen_weight.scalar_type());
 }
 
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
@@ -70,8 +74,11 @@ Lora Lora::attach(model::Transformer& model, const LoraConfig& config) {
   }
   auto cfg = config;
   cfg.fan_in_fan_out = model.config().family == model::Family::Gpt2;   // Conv1D stores (in, out)
-  // The model's dtype and device.
-  Lora lora = create(shapes, cfg, model.linear_modules().front().linear->weight.options());
+  // The model's device, and its dtype unless that is a reduced precision: then the trained weights (the master
+  // copy the optimiser updates) stay fp32, as under mixed-precision training in PEFT.
+  auto options = model.linear_modules().front().linear->weight.options();
+  if (at::isReducedFloatingType(options.dtype().toScalarType())) options = options.dtype(torch::kFloat32);
+  Lora lora = create(shapes, cfg, options);
   for (const auto& [name, adapter] : lora.modules_) model.set_adapter(name, adapter);
   return lora;
 }

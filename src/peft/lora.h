@@ -38,7 +38,7 @@ class LoraAdapter : public model::LinearAdapter {
  public:
   LoraAdapter(at::Tensor a, at::Tensor b, double scaling, double dropout);
   at::Tensor apply(const at::Tensor& x, const at::Tensor& frozen_output) const override;
-  // The adapter's contribution alone: scaling * B A dropout(x).
+  // The adapter's contribution alone, in x's dtype: scaling * B A dropout(x).
   at::Tensor delta(const at::Tensor& x) const;
   at::Tensor merged(const at::Tensor& frozen_weight) const override;   // W0 + scaling * B A
   const at::Tensor& a() const { return a_; }
@@ -46,6 +46,7 @@ class LoraAdapter : public model::LinearAdapter {
   void set_training(bool training) { training_ = training; }
 
  private:
+  at::Tensor own_dtype_delta(const at::Tensor& x) const;   // delta in the adapter's dtype (fp32 on a bf16 model)
   at::Tensor a_, b_;
   double scaling_, dropout_;
   bool training_ = false;

@@ -219,8 +219,11 @@ TEST_P(FederatedClientPrefix, LocalStepsWithThePrefixInTheEnclaveEqualLocalPTuni
   ASSERT_EQ(remote.size(), 6u);
   ASSERT_EQ(local.size(), remote.size());
   // Equal losses step by step mean the enclave's prefix moved as the local one did (a random N(0,1) prefix
-  // first costs loss, so the trend over 6 steps is no check).
-  for (std::size_t i = 0; i < remote.size(); ++i) EXPECT_NEAR(remote[i], local[i], 1e-5) << "step " << i + 1;
+  // first costs loss, so the trend over 6 steps is no check). Relative: local P-tuning attends over prefix and
+  // keys in one fused SDPA call, the enclave over each part merged by log-sum-exp, so float32 rounding differs
+  // (1.05e-5 on a loss of 5.35 after 6 steps).
+  for (std::size_t i = 0; i < remote.size(); ++i)
+    EXPECT_NEAR(remote[i], local[i], 1e-5 * std::abs(local[i])) << "step " << i + 1;
   EXPECT_NE(remote.back(), remote.front());
 }
 

@@ -51,8 +51,48 @@ TEST(Config, UnknownModelTypeNamesTheField) {
 }
 
 TEST(Config, UnsupportedRopeScalingIsAnError) {
-  EXPECT_NE(error_of(llama(R"(, "rope_scaling": {"type": "yarn", "factor": 4.0})")).find("rope_scaling.type"),
-            std::string::npos);
+  EXPECT_EQ(error_of(llama(R"(, "rope_scaling": {"type": "yarn", "factor": 4.0})")),
+            "config.json: field 'rope_scaling.rope_type': 'yarn' is not supported (supported: default, linear)");
+  EXPECT_EQ(error_of(llama(R"(, "rope_parameters": {"rope_type": "llama3", "rope_theta": 5e5, "factor": 8.0})")),
+            "config.json: field 'rope_parameters.rope_type': 'llama3' is not supported (supported: default, linear)");
+}
+
+// transformers 5.x: rope_theta lives inside rope_parameters; 4.x: top level, beside rope_scaling.
+TEST(Config, RopeReadInBothSpellings) {
+  const auto v5 = parse_config(llama(R"(, "rope_parameters": {"rope_type": "linear", "type": "linear",
+                                                                "rope_theta": 500000.0, "factor": 2.0})"),
+                               "config.json");
+  EXPECT_EQ(v5.rope_theta, 500000.0);
+  EXPECT_EQ(v5.rope_linear_factor, 2.0);
+  const auto v4 = parse_config(llama(R"(, "rope_theta": 500000.0, "rope_scaling": {"type": "linear", "factor": 2.0})"),
+                               "config.json");
+  EXPECT_EQ(v4.rope_theta, 500000.0);
+  EXPECT_EQ(v4.rope_linear_factor, 2.0);
+  EXPECT_EQ(parse_config(llama(R"(, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6})"), "config.json")
+                .rope_theta,
+            1e6);
+  EXPECT_EQ(parse_config(llama(""), "config.json").rope_theta, 10000.0);
+  // As transformers 5: without rope_theta in rope_parameters, the top-level one, else the default.
+  EXPECT_EQ(parse_config(llama(R"(, "rope_theta": 2e4, "rope_parameters": {"rope_type": "default"})"), "config.json")
+                .rope_theta,
+            2e4);
+  EXPECT_EQ(parse_config(llama(R"(, "rope_parameters": {"rope_type": "default"})"), "config.json").rope_theta, 1e4);
+}
+
+TEST(Config, RopeFieldsThatChangeTheMathAreRefusedByName) {
+  EXPECT_EQ(error_of(llama(R"(, "rope_parameters": {"rope_type": "default", "rope_theta": -1})")),
+            "config.json: field 'rope_parameters.rope_theta': expected a positive number, got -1");
+  EXPECT_EQ(error_of(llama(R"(, "partial_rotary_factor": 0.5)")),
+            "config.json: field 'partial_rotary_factor': only 1.0 is supported, got 0.5");
+  EXPECT_EQ(error_of(llama(R"(, "rope_theta": 1e4, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6})")),
+            "config.json: field 'rope_theta': disagrees with rope_parameters.rope_theta (1000000.0)");
+  EXPECT_EQ(error_of(llama(R"(, "rope_parameters": {"rope_type": "default", "rope_theta": 1e4,
+                                                     "partial_rotary_factor": 0.5})")),
+            "config.json: field 'rope_parameters.partial_rotary_factor': only 1.0 is supported, got 0.5");
+  EXPECT_EQ(error_of(llama(R"(, "rope_parameters": {"rope_type": "default", "rope_theta": 1e4},
+                               "rope_scaling": {"type": "linear", "factor": 2.0})")),
+            "config.json: field 'rope_scaling': given beside rope_parameters (transformers 5.x); expected only one of "
+            "them");
 }
 
 TEST(Config, KvHeadsMustDivideHeads) {

@@ -2,7 +2,8 @@
 
 Run with the pinned .venv (scripts/make_venv.sh). For every family it writes <out>/<name>/ with the
 checkpoint saved by `save_pretrained` (safetensors) and
-  reference.safetensors : input_ids (B,T), attention_mask (B,T), logits (B,T,V) of a padded batch
+  reference.safetensors : input_ids (B,T), attention_mask (B,T), logits (B,T,V) of a padded batch, and
+                          logits_bf16 (B,T,V): the same batch with the model converted to bfloat16
   reference.json        : greedy generations {prompt, new_tokens}
 Weights are drawn larger than the default init (and biases/norms perturbed) so every term matters.
 """
@@ -90,8 +91,6 @@ def main(out_dir):
         ids, mask, positions = padded_batch(vocab, gen)
         with torch.no_grad():
             logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
-        save_file({"input_ids": ids.contiguous(), "attention_mask": mask.contiguous(),
-                   "logits": logits.contiguous()}, str(target / "reference.safetensors"))
 
         generations = []
         for prompt_text in ["The patient reports", "Metformin is", "患者有"]:
@@ -101,6 +100,12 @@ def main(out_dir):
                                       do_sample=False, eos_token_id=config.eos_token_id, pad_token_id=0)
             generations.append({"prompt": prompt[0].tolist(), "new_tokens": full[0, prompt.shape[1]:].tolist()})
         (target / "reference.json").write_text(json.dumps({"generations": generations}, indent=1))
+
+        # The same batch with the model in bf16 (last: converting back would not restore the fp32 weights).
+        with torch.no_grad():
+            logits_bf16 = model.to(torch.bfloat16)(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+        save_file({"input_ids": ids.contiguous(), "attention_mask": mask.contiguous(), "logits": logits.contiguous(),
+                   "logits_bf16": logits_bf16.float().contiguous()}, str(target / "reference.safetensors"))
         print(f"oracle fixture {name}: vocab {vocab}, logits {tuple(logits.shape)}")
 
 

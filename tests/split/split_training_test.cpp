@@ -192,7 +192,9 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
   // Labels go to the enclave only in the split plan; u-shaped keeps them (and the loss) on the client.
   EXPECT_EQ(sent.count("labels"), param.plan == "split" ? 1u : 0u);
   // With small messages, some envelope was larger than one message may be, so it crossed in several.
-  if (param.max_message_bytes != net::kMaxGrpcMessageBytes) EXPECT_GT(largest_exchange, std::size_t(param.max_message_bytes));
+  if (param.max_message_bytes != net::kMaxGrpcMessageBytes) {
+    EXPECT_GT(largest_exchange, std::size_t(param.max_message_bytes));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining,
@@ -288,7 +290,7 @@ TEST(SplitSecurity, PlanThatDisagreesWithTheServerIsRefused) {
 TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
   SplitServer server(job_for("lora"));
   auto remote = server.connect(server.policy_allowing_sim);
-  const auto status = net::fetch_status({server.address()});
+  const auto status = net::fetch_status({.server = server.address()});
   EXPECT_EQ(status.backend, "sim");
   EXPECT_EQ(status.sessions, 1u);
   EXPECT_EQ(status.enclave_pid, int(server.enclave().pid()));
@@ -303,7 +305,7 @@ TEST(SplitSecurity, MalformedRequestIsAnsweredWithASealedError) {
 TEST(SplitSecurity, RelayRefusesBytesThatCannotBeFrames) {
   SplitServer server(job_for("lora"));
   for (const std::size_t size : {std::size_t(3), crypto::frame_size(crypto::kDefaultMaxFramePayload) + 1}) {
-    auto connection = net::ServerConnection::open({server.address()});
+    auto connection = net::ServerConnection::open({.server = server.address()});
     try {
       connection->exchange({crypto::Bytes(size, 1)});
       FAIL() << "the relay took " << size << " bytes as a frame";
@@ -441,7 +443,7 @@ TEST(SplitSecurity, DeadServerIsAClearError) {
   auto policy = tee::Policy::parse(policy_text, "policy.json");
   ASSERT_TRUE(policy);
   try {
-    net::ConnectOptions options{address, std::chrono::milliseconds(1500)};
+    net::ConnectOptions options{.server = address, .connect_timeout = std::chrono::milliseconds(1500)};
     net::RemoteEnclave::connect(options, *policy);
     FAIL() << "connected to a server that is not running";
   } catch (const std::runtime_error& e) {

@@ -4,16 +4,19 @@ Run with the pinned .venv (scripts/make_venv.sh): `python make_fixtures.py <out_
 every tokenizer is trained here on the inline corpus. For each fixture it writes <out>/<name>/ (the tokenizer
 files as a checkpoint ships them) and <out>/<name>/expected.json:
   {"cases": [{"text", "ids", "ids_no_special", "decoded", "decoded_skip_special"}]}
-where ids come from `tokenizers` (tokenizer.json fixtures) or transformers' slow LlamaTokenizer (the
-sentencepiece fixture), and decoded texts from `tokenizers` decode of `ids`.
+where ids come from `tokenizers` (tokenizer.json fixtures) or sentencepiece itself, split around the special tokens
+as transformers' slow LlamaTokenizer did (the sentencepiece fixture; see legacy_llama_ids), and decoded texts from
+`tokenizers` decode of `ids` (for the sentencepiece fixture: the decoder transformers' Llama conversion writes, over
+sentencepiece's pieces).
 """
 import json
+import re
 import sys
 from pathlib import Path
 
 import sentencepiece as spm
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import LlamaTokenizer, LlamaTokenizerFast
+from transformers import LlamaTokenizerFast
 
 CORPUS = [
     "The patient reports chest pain radiating to the left arm; refer to cardiology immediately.",
@@ -164,6 +167,21 @@ def save(out, name, tok, extra_texts, config=None):
     write(out, name, expected_from_tokenizers(reloaded, TEXTS + extra_texts))
 
 
+def legacy_llama_ids(sp, text):
+    """Ids as transformers' slow LlamaTokenizer (legacy=True) gave them, which transformers 5 no longer ships: the
+    text split around the special tokens, each other piece encoded by sentencepiece itself (dummy prefix included).
+    transformers 5's LlamaTokenizer, converted from the same tokenizer.model, drops leading spaces (' ' encodes to
+    '▁' where sentencepiece gives '▁▁'), so sentencepiece is the reference here."""
+    specials = {"<s>": sp.bos_id(), "</s>": sp.eos_id(), "<unk>": sp.unk_id()}
+    ids = []
+    for piece in re.split("(" + "|".join(map(re.escape, specials)) + ")", text):
+        if piece in specials:
+            ids.append(specials[piece])
+        elif piece:
+            ids.extend(sp.encode(piece))
+    return ids
+
+
 def sentencepiece_fixtures(out):
     """(e) a SentencePiece BPE tokenizer.model with byte_fallback (Llama-2 trainer settings), and (b) the
     Llama-2 style tokenizer.json transformers converts from it (Prepend/Replace normalizer, ByteFallback)."""
@@ -186,17 +204,20 @@ def sentencepiece_fixtures(out):
     (sp_dir / "tokenizer.model").write_bytes(model_file.read_bytes())
     (sp_dir / "tokenizer_config.json").write_text(json.dumps(
         {"add_bos_token": True, "add_eos_token": True, "bos_token": {"content": "<s>"}, "eos_token": "</s>"}))
-    slow = LlamaTokenizer(vocab_file=str(model_file), legacy=True, add_bos_token=True, add_eos_token=True)
-    fast = LlamaTokenizerFast(vocab_file=str(model_file), from_slow=True, legacy=True)._tokenizer
+    # The decoder transformers' Llama conversion writes into tokenizer.json (fixture (b) below carries it).
+    decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                 decoders.Strip(" ", 1, 0)])
+    specials = {sp.bos_id(), sp.eos_id(), sp.unk_id()}
+
+    def decode(ids, skip_special):
+        return decoder.decode([sp.id_to_piece(i) for i in ids if not (skip_special and i in specials)])
     cases = []
     for text in texts:
-        ids = slow.encode(text)
-        no_special = slow.encode(text, add_special_tokens=False)
-        if "<" not in text and no_special != sp.encode(text):
-            raise SystemExit(f"slow LlamaTokenizer and sentencepiece disagree on {text!r}")
+        no_special = legacy_llama_ids(sp, text)
+        ids = [sp.bos_id()] + no_special + [sp.eos_id()]
         cases.append({"text": text, "ids": ids, "ids_no_special": no_special,
-                      "decoded": fast.decode(ids, skip_special_tokens=False),
-                      "decoded_skip_special": fast.decode(ids, skip_special_tokens=True)})
+                      "decoded": decode(ids, skip_special=False),
+                      "decoded_skip_special": decode(ids, skip_special=True)})
     write(out, "sentencepiece", cases)
 
     # (b) Llama-2 tokenizer.json as transformers converts it, plus a special and a normalized added token.
