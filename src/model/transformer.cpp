@@ -226,8 +226,12 @@ at::Tensor Transformer::head(const at::Tensor& hidden) const {
   return torch::nn::functional::linear(m.final_norm(hidden), m.lm_head);
 }
 
+at::Tensor Transformer::hidden_states(const at::Tensor& tokens, ForwardContext& ctx) const {
+  return forward_layers(embed(tokens, ctx), 0, config().num_layers, ctx);
+}
+
 at::Tensor Transformer::forward(const at::Tensor& tokens, ForwardContext& ctx) const {
-  return head(forward_layers(embed(tokens, ctx), 0, config().num_layers, ctx));
+  return head(hidden_states(tokens, ctx));
 }
 
 void Transformer::make_trainable() {

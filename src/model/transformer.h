@@ -75,7 +75,8 @@ class Transformer {
 
   at::Tensor embed(const at::Tensor& tokens, const ForwardContext& ctx) const;        // (B,T) -> (B,T,D)
   at::Tensor forward_layers(at::Tensor hidden, int from, int to, ForwardContext& ctx) const;  // (B,T,D)
-  at::Tensor head(const at::Tensor& hidden) const;                                     // (B,T,D) -> (B,T,V)
+  at::Tensor head(const at::Tensor& hidden) const;                                     // (...,D) -> (...,V)
+  at::Tensor hidden_states(const at::Tensor& tokens, ForwardContext& ctx) const;       // (B,T) -> (B,T,D), no head
   at::Tensor forward(const at::Tensor& tokens, ForwardContext& ctx) const;             // (B,T) -> (B,T,V)
 
   // Loaded tensors under their Hugging Face names (gpt2 Conv1D weights shown transposed to (out,in)).

@@ -120,13 +120,18 @@ void AdapterSet::set_training(bool training) {
 
 at::Tensor AdapterSet::logits(const model::Transformer& model, const at::Tensor& input_ids,
                               const at::Tensor& attention_mask) const {
+  return model.head(hidden_states(model, input_ids, attention_mask));
+}
+
+at::Tensor AdapterSet::hidden_states(const model::Transformer& model, const at::Tensor& input_ids,
+                                     const at::Tensor& attention_mask) const {
   if (prefix) {
     model::KvCache cache;
     auto ctx = prefix->context(input_ids, attention_mask, cache);
-    return model.forward(input_ids, ctx);
+    return model.hidden_states(input_ids, ctx);
   }
   auto ctx = model::ForwardContext::for_tokens(input_ids, attention_mask);
-  return model.forward(input_ids, ctx);
+  return model.hidden_states(input_ids, ctx);
 }
 
 void save_adapters(const std::string& dir, const AdapterSet& adapters, const std::string& base_model) {

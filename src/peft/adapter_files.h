@@ -32,6 +32,9 @@ struct AdapterSet {
   void set_training(bool training);
   // Logits (B,T,V) of `model` with these adapters for a right- or left-padded batch (mask undefined = all real).
   at::Tensor logits(const model::Transformer& model, const at::Tensor& input_ids, const at::Tensor& attention_mask) const;
+  // The final hidden states (B,T,D) the logits come from (model.head of them is `logits`).
+  at::Tensor hidden_states(const model::Transformer& model, const at::Tensor& input_ids,
+                           const at::Tensor& attention_mask) const;
 };
 
 // Writes the set into `dir` (created). `base_model` goes to base_model_name_or_path.

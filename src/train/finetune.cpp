@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "model/transformer.h"
 #include "train/loss.h"
 #include "train/spf_calibration.h"
 
@@ -16,8 +17,9 @@ FinetuneRun finetune(model::Transformer& model, const peft::MethodOptions& metho
   FinetuneRun run;
   run.adapters = peft::attach_method(model, method, gradients);
   run.adapters.set_training(true);
+  const HeadFn head = [&model](const at::Tensor& h) { return model.head(h); };
   auto loss = [&](const data::Batch& b) {
-    return causal_lm_loss(run.adapters.logits(model, b.input_ids, b.attention_mask), b.labels);
+    return causal_lm_loss_at_labels(run.adapters.hidden_states(model, b.input_ids, b.attention_mask), b.labels, head);
   };
   run.result = train_local(run.adapters.parameters(), loss, batches, options);
   run.adapters.set_training(false);

@@ -13,4 +13,13 @@ at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
+at::Tensor causal_lm_loss_at_labels(const at::Tensor& hidden, const at::Tensor& labels, const HeadFn& head) {
+  const int64_t T = hidden.size(1), D = hidden.size(2);
+  auto targets = labels.narrow(1, 1, T - 1).reshape({-1});
+  auto counted = targets.ne(-100).nonzero().squeeze(-1);
+  auto logits = head(hidden.narrow(1, 0, T - 1).reshape({-1, D}).index_select(0, counted));
+  return torch::nn::functional::cross_entropy(logits.to(at::promote_types(logits.scalar_type(), torch::kFloat32)),
+                                              targets.index_select(0, counted));
+}
+
 }  // namespace sg::train

@@ -27,6 +27,28 @@ TEST(Loss, ShiftsByOneAndIgnoresMaskedLabels) {
   EXPECT_NEAR(causal_lm_loss(logits, labels).item<double>(), expected, 1e-6);
 }
 
+// The head at the counted positions only: the same loss and the same gradients as the head everywhere, and the
+// head sees only the rows whose next label counts.
+TEST(Loss, HeadAtLabelledPositionsEqualsTheFullHead) {
+  torch::manual_seed(0);
+  const auto weight = torch::randn({7, 6});
+  auto labels = torch::tensor({{-100, -100, 3, 1}, {-100, 5, -100, -100}}, torch::kInt64);
+  auto hidden = torch::randn({2, 4, 6}, torch::requires_grad());
+  int64_t rows_seen = 0;
+  const HeadFn head = [&](const at::Tensor& h) {
+    rows_seen = h.numel() / h.size(-1);
+    return torch::nn::functional::linear(torch::tanh(h), weight);
+  };
+  auto full = causal_lm_loss(head(hidden), labels);
+  const auto full_grad = torch::autograd::grad({full}, {hidden})[0];
+  auto at_labels = causal_lm_loss_at_labels(hidden, labels, head);
+  EXPECT_EQ(rows_seen, 3);   // positions (0,1), (0,2), (1,0) predict the three counted labels
+  const auto grad = torch::autograd::grad({at_labels}, {hidden})[0];
+  EXPECT_NEAR(at_labels.item<double>(), full.item<double>(), 1e-6);
+  EXPECT_TRUE(torch::allclose(grad, full_grad, 1e-5, 1e-7));
+  EXPECT_EQ(grad[0][3].abs().sum().item<double>(), 0.0);   // a position no label follows gets no gradient
+}
+
 TEST(Optimizer, StepsOncePerAccumulationWindowAndClearsGradients) {
   auto w = torch::ones({3}).requires_grad_(true);
   OptimizerOptions o;
