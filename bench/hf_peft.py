@@ -3,14 +3,14 @@
 Both train LoRA (r 8, alpha 16, no dropout, on q/k/v/o) with AdamW and the same cosine schedule and gradient
 clipping, on the same random llama (d 512, 8 layers, 8 heads, FFN 1376; vocabulary and tokenizer of the bundled
 model) and on exactly the same micro-batches: `sliceguard finetune --save-batches` writes the batches it trains on
-and the peft run reads them. Each side is a fresh process with 2 compute threads and the same OMP_WAIT_POLICY
-(PASSIVE, what every `sliceguard` process sets; --wait-policy changes it for both); the pairs alternate which side
-goes first, and the pair with the median ratio is reported with every pair's ratio beside it.
+and the peft run reads them. Each side is a fresh process with 2 compute threads and the same OMP_WAIT_POLICY: by
+default none (libgomp's default, as a user runs either); --wait-policy sets one for both. The pairs alternate which
+side goes first, and the pair with the median ratio is reported with every pair's ratio beside it.
 Timed: the training loop of each side (its own clock, model loading excluded). The token counts must be equal and
 the losses at step 1 must agree (the LoRA B matrices start at zero, so step 1 is the base model's loss on the same
 batch); the run fails otherwise. Later losses differ by the LoRA A init, which each side draws its own way.
 
-Usage: .venv/bin/python bench/hf_peft.py SLICEGUARD_BINARY WORK_DIR [--pairs 3] [--wait-policy PASSIVE|ACTIVE]
+Usage: .venv/bin/python bench/hf_peft.py SLICEGUARD_BINARY WORK_DIR [--pairs 3] [--wait-policy default|PASSIVE|ACTIVE]
        (prints one JSON object)
        .venv/bin/python bench/hf_peft.py --train-peft MODEL BATCHES SUMMARY   (one peft run; used by the above)
 """
@@ -87,10 +87,11 @@ def train_peft(model_dir, batches_path, summary_path):
 
 
 def child_environment(wait_policy):
-    return dict(os.environ, OMP_WAIT_POLICY=wait_policy)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    return env if wait_policy == "default" else dict(env, OMP_WAIT_POLICY=wait_policy)
 
 
-def run_sliceguard(binary, model_dir, work, batches_path, wait_policy="PASSIVE"):
+def run_sliceguard(binary, model_dir, work, batches_path, wait_policy="default"):
     out = work / "sliceguard_adapter"
     command = [str(binary), "finetune", "--model", str(model_dir), "--data", str(DATA), "--out", str(out),
                "--method", "lora", "--lora-r", str(SETTINGS["r"]), "--lora-alpha", str(SETTINGS["alpha"]),
@@ -164,8 +165,8 @@ def main():
     parser.add_argument("sliceguard")
     parser.add_argument("work", type=Path)
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE"],
-                        help="OMP_WAIT_POLICY of both sides")
+    parser.add_argument("--wait-policy", default="default", choices=["default", "PASSIVE", "ACTIVE"],
+                        help="OMP_WAIT_POLICY of both sides (default: unset)")
     args = parser.parse_args()
     print(json.dumps(side_by_side(args.sliceguard, args.work, args.pairs, args.wait_policy), indent=1))
 

@@ -40,7 +40,7 @@ def earlier_build(commit):
 
 
 def lora_tokens_per_s(binary, model_dir, work):
-    summary = hf_peft.run_sliceguard(binary, model_dir, work, None)   # OMP_WAIT_POLICY=PASSIVE, as both set it
+    summary = hf_peft.run_sliceguard(binary, model_dir, work, None)   # each build with its own wait policy
     return summary["tokens"] / summary["seconds"], summary
 
 

@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 #include "federated/adapter_service.h"
@@ -30,10 +31,17 @@ void install_enclave_services(sg::tee::EnclaveRuntime& runtime, const sg::tee::E
   }
 }
 
+// Commands that share the cores with another compute process: the host beside its enclave, the enclave itself.
+bool shares_cores(int argc, char** argv) {
+  if (argc < 2) return false;
+  const std::string command = argv[1];
+  return command == "client" || command == "server" || command == "enclave";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  sg::train::ensure_passive_thread_waits(argv);
+  if (shares_cores(argc, argv)) sg::train::ensure_passive_thread_waits(argv);
   // stdout carries results (tables, measurements, ports); every log line goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("sliceguard"));
   if (!sg::train::keep_freed_memory())

@@ -1,10 +1,13 @@
 // Process-wide settings every `sliceguard` process (and the bench) applies first thing in main.
 //
-// ensure_passive_thread_waits: idle compute threads block instead of spinning. LibTorch's OpenMP threads (libgomp;
-// MKL's GEMMs run on them too) spin after every parallel region by default. On a small machine the spinning
+// ensure_passive_thread_waits: idle compute threads block instead of spinning, for processes that share the cores
+// with another compute process (`client`, `server`, `enclave`, the bench). LibTorch's OpenMP threads (libgomp;
+// MKL's GEMMs run on them too) spin after every parallel region by default, and on a small machine the spinning
 // threads take the cores a co-located enclave needs while its host waits for a call. Measured on the 2-core
 // machine of docs/RESULTS.md (`make bench`, LibTorch 1.13): OMP_WAIT_POLICY=PASSIVE took Method 1's co-located
-// client enclave from 0.45x to 0.62x of local (the LibTorch 2.15 figures are in docs/RESULTS.md).
+// client enclave from 0.45x to 0.62x of local. A process alone on its cores keeps libgomp's default (spin a while,
+// then sleep): `sliceguard finetune` on the bench-hf model ran at ~1,070 tokens/s passive against ~1,235 spinning
+// (LibTorch 2.15, 2 threads), since every parallel region then starts without a futex wake-up.
 // libgomp reads the variable once, when it is loaded, so a process that finds it unset sets it and re-executes
 // itself before doing anything else (child processes, enclaves included, inherit it; the Gramine manifest sets
 // it). An explicit setting by the user is kept.
