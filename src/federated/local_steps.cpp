@@ -22,8 +22,7 @@ train::TrainResult train_local_steps(const model::Transformer& model, RemoteAdap
   run.micro_step = [&](const data::Batch& batch, train::BatchPosition at) {
     call({{"op", op::kMicro}, {"epoch", at.epoch}, {"index", at.index}});
     auto ctx = adapter.context(batch.input_ids, batch.attention_mask);
-    auto loss = train::causal_lm_loss_at_labels(model.hidden_states(batch.input_ids, ctx), batch.labels,
-                                                [&model](const at::Tensor& h) { return model.head(h); }) /
+    auto loss = train::causal_lm_loss_at_labels(model.hidden_states(batch.input_ids, ctx), batch.labels, model) /
                 double(run.accumulation);
     loss.backward();   // each adapted group's gradient crosses to the enclave
     const auto r = call({{"op", op::kStep}, {"loss", loss.item<double>()}});

@@ -67,7 +67,7 @@ std::vector<int32_t> token_ids(const json& v) {
 
 // transformers 5.x writes `rope_parameters` {"rope_type", "rope_theta", "factor", ...}; 4.x wrote a top-level
 // `rope_theta` beside an optional `rope_scaling` {"type" or "rope_type", "factor", ...}. Both are read; a rope type
-// or parameter that changes the math and is not implemented is refused by name, never ignored.
+// or parameter that changes the math and that this runtime lacks is refused by name, never ignored.
 void read_rope(const Reader& r, ModelConfig& c) {
   // transformers moves a top-level partial_rotary_factor into the rope parameters; either place changes the math.
   if (r.has("partial_rotary_factor") && r.required<double>("partial_rotary_factor") != 1.0)

@@ -53,9 +53,7 @@ struct SplitClient::Impl {
          {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask)}, &reply);
     const auto start = Clock::now();
     auto output = from_wire(reply, "output", torch::kFloat32, 3).requires_grad_(true);
-    auto loss = train::causal_lm_loss_at_labels(output, batch.labels,
-                                                [this](const at::Tensor& h) { return front.head(h); }) /
-                double(accumulation);
+    auto loss = train::causal_lm_loss_at_labels(output, batch.labels, front) / double(accumulation);
     loss.backward();
     timings.client_compute += since(start);
     return call({{"op", op::kBackward}, {"loss", loss.item<double>()}}, {to_wire("grad", output.grad())});

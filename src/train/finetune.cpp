@@ -17,9 +17,8 @@ FinetuneRun finetune(model::Transformer& model, const peft::MethodOptions& metho
   FinetuneRun run;
   run.adapters = peft::attach_method(model, method, gradients);
   run.adapters.set_training(true);
-  const HeadFn head = [&model](const at::Tensor& h) { return model.head(h); };
   auto loss = [&](const data::Batch& b) {
-    return causal_lm_loss_at_labels(run.adapters.hidden_states(model, b.input_ids, b.attention_mask), b.labels, head);
+    return causal_lm_loss_at_labels(run.adapters.hidden_states(model, b.input_ids, b.attention_mask), b.labels, model);
   };
   run.result = train_local(run.adapters.parameters(), loss, batches, options);
   run.adapters.set_training(false);

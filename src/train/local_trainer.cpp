@@ -80,8 +80,7 @@ int planned_steps(std::size_t batches_per_epoch, const TrainOptions& options) {
 LossFn causal_lm_objective(const model::Transformer& model) {
   return [&model](const data::Batch& b) {
     auto ctx = model::ForwardContext::for_tokens(b.input_ids, b.attention_mask);
-    return causal_lm_loss_at_labels(model.hidden_states(b.input_ids, ctx), b.labels,
-                                    [&model](const at::Tensor& h) { return model.head(h); });
+    return causal_lm_loss_at_labels(model.hidden_states(b.input_ids, ctx), b.labels, model);
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "model/transformer.h"
+
 namespace sg::train {
 
 at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
@@ -20,6 +22,10 @@ at::Tensor causal_lm_loss_at_labels(const at::Tensor& hidden, const at::Tensor& 
   auto logits = head(hidden.narrow(1, 0, T - 1).reshape({-1, D}).index_select(0, counted));
   return torch::nn::functional::cross_entropy(logits.to(at::promote_types(logits.scalar_type(), torch::kFloat32)),
                                               targets.index_select(0, counted));
+}
+
+at::Tensor causal_lm_loss_at_labels(const at::Tensor& hidden, const at::Tensor& labels, const model::Transformer& model) {
+  return causal_lm_loss_at_labels(hidden, labels, [&model](const at::Tensor& h) { return model.head(h); });
 }
 
 }  // namespace sg::train

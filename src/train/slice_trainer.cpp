@@ -22,11 +22,6 @@ struct SliceTrainer::Impl {
   Impl(const SliceTrainerOptions& o, model::Transformer m) : options(o), model(std::move(m)) {}
 
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
-    return finish(layers(hidden, attention_mask));
-  }
-
-  // The slice's layers alone (no head), with the activations and mask checked.
-  at::Tensor layers(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
     const auto& c = model.config();
     if (hidden.dim() != 3 || hidden.size(2) != c.hidden_size)
       throw std::invalid_argument("split step: activations have shape " + c10::str(hidden.sizes()) +
@@ -36,7 +31,7 @@ struct SliceTrainer::Impl {
                                   ", expected " + c10::str(hidden.sizes().slice(0, 2)));
     // Positions come from the mask alone; the token ids never reach the server.
     auto ctx = model::ForwardContext::for_tokens(attention_mask, attention_mask);
-    return model.forward_layers(hidden, options.cut_layer, c.num_layers, ctx);
+    return finish(model.forward_layers(hidden, options.cut_layer, c.num_layers, ctx));
   }
 
   // The head when the slice has it; u-shaped slices end at their last layer's output.
@@ -92,10 +87,9 @@ MicroStepResult SliceTrainer::train(const at::Tensor& hidden, const at::Tensor& 
     throw std::invalid_argument("split step: labels have shape " + c10::str(labels.sizes()) + ", expected " +
                                 c10::str(attention_mask.sizes()));
   return run_micro_step(*impl_->optimizer, impl_->options.optimizer.accumulation, impl_->options.seed, at,
-                        [&] {
-                          return causal_lm_loss_at_labels(impl_->layers(hidden, attention_mask), labels,
-                                                          [this](const at::Tensor& h) { return impl_->model.head(h); });
-                        });
+                        // The full head: this runs in the enclave, whose timing the host sees, and the head at
+                        // the labelled positions alone would take time in proportion to the client's labels.
+                        [&] { return causal_lm_loss(impl_->forward(hidden, attention_mask), labels); });
 }
 
 at::Tensor SliceTrainer::forward_to_client(const at::Tensor& hidden, const at::Tensor& attention_mask,
