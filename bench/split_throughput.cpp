@@ -15,6 +15,7 @@
 #include "slicing/plan.h"
 #include "split/client.h"
 #include "split/job.h"
+#include "split/model_digest.h"
 #include "tee/policy.h"
 #include "train/finetune.h"
 
@@ -68,14 +69,18 @@ nlohmann::json local_run(const Run& run, const split::SplitJob& job, const data:
 
 nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data::Dataset& dataset,
                          const model::Tokenizer& tokenizer, const std::string& sliceguard) {
+  const auto identity = crypto::SigningKeyPair::generate();   // the one enrolled client
+  auto enrolled = job;
+  enrolled.clients = {identity.public_key};
+  enrolled.model_digest = split::slice_digest(job.trainer);
   net::HostOptions host;
   host.enclave_binary = sliceguard;
   host.state_dir = (fs::temp_directory_path() / "sliceguard_bench_split").string();
-  host.job_json = job.to_json();
+  host.job_json = enrolled.to_json();
   host.relay.listen = "127.0.0.1:0";
   auto server = net::EnclaveHost::start(host);
   auto policy = tee::Policy::load(server->sim_client_policy());
-  auto remote = net::RemoteEnclave::connect({.server = server->address()}, policy.value());
+  auto remote = net::RemoteEnclave::connect({.server = server->address()}, policy.value(), &identity);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":)" + std::to_string(run.cut) + "}", "bench");
   split::SplitClient client(run.model_dir, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
   auto r = client.train(dataset, tokenizer, options_for(run), batching());

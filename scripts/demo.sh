@@ -50,19 +50,23 @@ echo '{"kind": "split", "cut_layer": 2}' > "$out/plan.json"
 # One shared schedule over both clients' steps (3 epochs of each shard in batches of 16).
 total=$(python3 -c "import math,sys; print(3 * sum(math.ceil(sum(1 for _ in open(f))/16) for f in sys.argv[1:]))" \
   "$out/shards/client0.jsonl" "$out/shards/client1.jsonl")
+# Each data owner makes an identity; the model owner enrolls their public keys: nobody else, the operator
+# included, can open a session with the enclave.
+for i in 0 1; do "$bin" identity --out "$out/ids/client$i.key" > /dev/null; done
 start_server "$out/server" --model "$model" --plan "$out/plan.json" --state-dir "$out/server" \
-  --method spf+lora --spf-density 0.1 --lr 3e-3 --warmup 10 --total-steps "$total" --seed 0
+  --method spf+lora --spf-density 0.1 --lr 3e-3 --warmup 10 --total-steps "$total" --seed 0 \
+  --enroll "$out/ids/client0.key.pub" --enroll "$out/ids/client1.key.pub"
 cat "$out/server.log"
 client=(--model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" --policy "$out/server/client-policy.json")
 for i in 0 1; do
-  "$bin" client "${client[@]}" --data "$out/shards/client$i.jsonl" --epochs 3 "${common[@]}" \
+  "$bin" client "${client[@]}" --identity "$out/ids/client$i.key" --data "$out/shards/client$i.jsonl" --epochs 3 "${common[@]}" \
     --summary "$out/client$i.json" 2> "$out/client$i.err" | sed "s/^/[client $i] /" &
   pids[$i]=$!
 done
 wait "${pids[0]}" "${pids[1]}"
 echo
 echo "== the split model, scored by client 0 (front here, the rest in the enclave)"
-"$bin" client "${client[@]}" --eval "$data/test.jsonl" --limit $limit --summary "$out/split_eval.json" 2> "$out/eval.err"
+"$bin" client "${client[@]}" --identity "$out/ids/client0.key" --eval "$data/test.jsonl" --limit $limit --summary "$out/split_eval.json" 2> "$out/eval.err"
 stop_server
 
 echo

@@ -28,10 +28,12 @@ for task in triage drug_indication severity disease_extraction clinical_qa; do
     --json "$out/$task.local.eval.json" > /dev/null
 
   rm -rf "$out/$task.server"
+  "$bin" identity --out "$out/client.key" > /dev/null
   # shellcheck disable=SC2086
-  start_server "$out/$task.server" --model "$model" --plan "$out/plan.json" --state-dir "$out/$task.server" $method
+  start_server "$out/$task.server" --model "$model" --plan "$out/plan.json" --state-dir "$out/$task.server" $method \
+    --enroll "$out/client.key.pub"
   # shellcheck disable=SC2086
-  "$bin" client --model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" \
+  "$bin" client --model "$model" --plan "$out/plan.json" --server "127.0.0.1:$port" --identity "$out/client.key" \
     --policy "$out/$task.server/client-policy.json" --data "$data/$task/train.jsonl" $schedule --seed "$seed" \
     --eval "$data/$task/test.jsonl" --summary "$out/$task.split.json" > "$out/$task.split.log" 2>&1
   stop_server

@@ -37,7 +37,7 @@ namespace sg::cli {
 namespace {
 
 struct ClientArgs {
-  std::string model_dir, plan_path, server, policy_path, data_path, summary_path;
+  std::string model_dir, plan_path, server, policy_path, data_path, summary_path, identity_path;
   std::vector<std::string> eval_paths;
   train::TrainOptions train;
   data::BatchOptions batching;
@@ -142,10 +142,12 @@ void run_client(ClientArgs args) {
   auto policy = tee::Policy::load(args.policy_path);
   if (!policy) throw std::runtime_error(policy.error().message);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
+  const auto identity = load_client_identity(args.identity_path);
 
-  auto enclave = net::RemoteEnclave::connect(connect_options(args), *policy);
+  auto enclave = net::RemoteEnclave::connect(connect_options(args), *policy, &identity);
   split::SplitClient client(args.model_dir, plan, [&](const crypto::Envelope& e) { return enclave->call(e); });
   const auto info = client.hello();
+  check_state_not_rewound(args.identity_path, crypto::to_hex(enclave->verified().measurement), info.state_generation);
   std::fprintf(stderr, "client: attested enclave %s (%s on layers [%d, L), %lld trainable parameters)\n",
                crypto::to_hex(enclave->verified().measurement).substr(0, 16).c_str(), info.method.c_str(),
                info.cut_layer, static_cast<long long>(info.trainable_parameters));
@@ -154,6 +156,9 @@ void run_client(ClientArgs args) {
   if (!args.data_path.empty()) {
     auto dataset = data::load_jsonl(args.data_path);
     auto result = client.train(dataset, *tokenizer, args.train, args.batching, args.resume);
+    // The newest state this client saw: a restart on an older sealed blob is refused next time.
+    check_state_not_rewound(args.identity_path, crypto::to_hex(enclave->verified().measurement),
+                            client.hello().state_generation);
     const auto& t = client.timings();
     summary.update({{"steps", result.steps}, {"tokens", result.tokens}, {"seconds", result.seconds},
                     {"tokens_per_second", result.tokens / std::max(result.seconds, 1e-9)},
@@ -189,6 +194,8 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--plan", args->plan_path, "Slice plan (JSON), the server's")->required()->check(CLI::ExistingFile);
   cmd->add_option("--server", args->server, "host:port of the server")->required();
   cmd->add_option("--policy", args->policy_path, "Attestation policy the server enclave must satisfy")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--identity", args->identity_path,
+                  "split: this client's identity key (sliceguard identity --out FILE), enrolled by the server");
   cmd->add_option("--data", args->data_path, "Training JSONL")->check(CLI::ExistingFile);
   cmd->add_option("--eval", args->eval_paths, "Evaluate the split model on these JSONL files (after training)")->check(CLI::ExistingFile);
   cmd->add_option("--summary", args->summary_path, "Write losses, throughput, timings and scores as JSON here");

@@ -2,6 +2,10 @@
 // and throws on runtime errors (main maps: usage error -> exit 2, runtime error -> exit 1).
 #pragma once
 
+#include <cstdint>
+#include <string>
+
+#include "crypto/signing.h"
 #include "tee/enclave_main.h"
 
 namespace CLI {
@@ -21,5 +25,12 @@ void add_merge_command(CLI::App& app);
 void add_enclave_command(CLI::App& app, tee::ServiceInstaller install = {});
 void add_server_command(CLI::App& app);
 void add_client_command(CLI::App& app);
+void add_identity_command(CLI::App& app);
+
+// The split client identity key at `path` (identity_command.cpp); throws, saying how to create one, when absent.
+crypto::SigningKeyPair load_client_identity(const std::string& path);
+// Refuses (throws) a server enclave whose sealed-state generation is older than the newest this client saw of
+// that measurement, and remembers the newest in `<identity_path>.seen.json`.
+void check_state_not_rewound(const std::string& identity_path, const std::string& measurement, uint64_t generation);
 
 }  // namespace sg::cli

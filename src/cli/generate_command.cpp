@@ -29,7 +29,7 @@ struct GenerateArgs {
   int threads = 0;
   std::string dtype = "fp32";
   bool split = false;
-  std::string server, plan_path, policy_path;
+  std::string server, plan_path, policy_path, identity_path;
 };
 
 // The split model: this process runs the plan's client slice, the attested enclave the rest.
@@ -44,7 +44,8 @@ SplitModel connect_split(const GenerateArgs& args) {
   auto policy = tee::Policy::load(args.policy_path);
   if (!policy) throw std::runtime_error(policy.error().message);
   SplitModel m;
-  m.enclave = net::RemoteEnclave::connect({.server = args.server}, *policy);
+  const auto identity = load_client_identity(args.identity_path);
+  m.enclave = net::RemoteEnclave::connect({.server = args.server}, *policy, &identity);
   m.client = std::make_unique<split::SplitClient>(args.model_dir, slicing::SlicePlan::load(args.plan_path),
                                                   [&e = *m.enclave](const crypto::Envelope& r) { return e.call(r); });
   m.client->hello();
@@ -110,6 +111,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--server", args->server, "--split: host:port of `sliceguard server`");
   cmd->add_option("--plan", args->plan_path, "--split: the server's slice plan")->check(CLI::ExistingFile);
   cmd->add_option("--policy", args->policy_path, "--split: attestation policy for the server enclave")->check(CLI::ExistingFile);
+  cmd->add_option("--identity", args->identity_path, "--split: this client's identity key (sliceguard identity), enrolled by the server");
   cmd->callback([args] { run_generate(*args); });
 }
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   sg::cli::add_enclave_command(app, install_enclave_services);
   sg::cli::add_server_command(app);
   sg::cli::add_client_command(app);
+  sg::cli::add_identity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

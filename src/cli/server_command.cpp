@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "cli/commands.h"
 #include "federated/job.h"
@@ -27,9 +28,11 @@
 #include "peft/methods.h"
 #include "slicing/plan.h"
 #include "split/job.h"
+#include "split/model_digest.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_main.h"
 #include "tee/enclave_process.h"
+#include "tee/signing_key_file.h"
 
 namespace sg::cli {
 namespace {
@@ -48,6 +51,7 @@ struct ServerArgs {
   double seal_every_seconds = 30;
   std::string mode = "sequential";
   std::string tls_cert, tls_key;
+  std::vector<std::string> enrolled;   // client public keys: hex or .pub files
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
@@ -107,10 +111,24 @@ std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing:
   trainer.method.spf.score = peft::parse_spf_score(args.spf_score);
   trainer.method.spf.seed = trainer.seed;
   args.job.parallel = args.mode == "parallel";
+  if (args.enrolled.empty())
+    throw CLI::ValidationError("--enroll", "a split or u-shaped server needs the public keys of its clients "
+                                           "(each made with `sliceguard identity --out FILE`; enroll FILE.pub)");
+  args.job.clients.clear();
+  for (const auto& key : args.enrolled) {
+    auto parsed = tee::read_verify_key(key);
+    if (!parsed) throw CLI::ValidationError("--enroll", parsed.error().message);
+    args.job.clients.push_back(*parsed);
+  }
+  args.job.model_digest = split::slice_digest(trainer);   // the enclave refuses any other weights
   return {args.job.to_json(), slicing::plan_kind_name(plan.kind) + " k=" + std::to_string(plan.cut_layer)};
 }
 
 void run_server(ServerArgs args) {
+  // Blocked before anything starts a thread (loading the slice for its digest starts LibTorch's), so that
+  // every thread inherits the mask and only the waiting thread below takes the signals.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   const auto plan = slicing::SlicePlan::load(args.plan_path);
   const bool federated = plan.kind == slicing::PlanKind::Federated;
   net::HostOptions host;
@@ -134,8 +152,6 @@ void run_server(ServerArgs args) {
     return;
   }
 
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto server = net::EnclaveHost::start(host);
   std::printf("server: enclave measurement %s\n", server->measurement_hex().c_str());
   if (!server->sim_client_policy().empty())
@@ -164,6 +180,11 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--listen", args->listen, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   cmd->add_option("--tee", args->tee, "TEE backend")->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir, "Enclave config, sim platform key, client policy")->capture_default_str();
+  cmd->add_option("--enroll", args->enrolled, "split: the clients allowed to use the enclave — their public keys "
+                                              "(FILE.pub of `sliceguard identity`, or 64 hex digits)");
+  cmd->add_option("--max-batch-tokens", args->job.max_batch_tokens,
+                  "split: most tokens (batch x sequence) per request; larger requests are refused unread")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--method", t.method.method, "lora | spf | spf+lora (on the server's layers)")
       ->check(CLI::IsMember({"lora", "spf", "spf+lora"}))->capture_default_str();
   cmd->add_option("--lora-r", t.method.lora.r, "LoRA rank")->check(CLI::PositiveNumber)->capture_default_str();

@@ -32,6 +32,7 @@ enum class PayloadKind : uint8_t {
   echo = 1,     // returned unchanged by the enclave: an end-to-end check of a session
   message = 2,  // an application message (format defined by the protocol using the session)
   tensor = 3,   // one chunk of a streamed tensor (tensor_payload.h)
+  close = 4,    // empty: the peer is done; the enclave acknowledges with an empty close and frees the session
 };
 
 struct FrameHeader {

@@ -10,9 +10,15 @@
 namespace sg::crypto {
 namespace {
 
-constexpr uint8_t kSealVersion = 1;
+constexpr uint8_t kSealVersion = 2;   // 2: the purpose is associated data
 constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+Bytes associated_data(ByteView purpose) {
+  Bytes ad{kSealVersion};
+  ad.insert(ad.end(), purpose.data, purpose.data + purpose.size);
+  return ad;
+}
 
 }  // namespace
 
@@ -33,17 +39,18 @@ SecretKey derive_sealing_key(const SecretKey& backend_secret, ByteView measureme
   return key;
 }
 
-Bytes seal(const SecretKey& sealing_key, ByteView plaintext) {
+Bytes seal(const SecretKey& sealing_key, ByteView plaintext, ByteView purpose) {
   Bytes blob(1 + kNonceBytes + plaintext.size + kTagBytes);
   blob[0] = kSealVersion;
   uint8_t* nonce = blob.data() + 1;
   randombytes_buf(nonce, kNonceBytes);
-  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, nullptr, plaintext.data, plaintext.size, blob.data(),
-                                             1, nullptr, nonce, sealing_key.data());
+  const Bytes ad = associated_data(purpose);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, nullptr, plaintext.data, plaintext.size, ad.data(),
+                                             ad.size(), nullptr, nonce, sealing_key.data());
   return blob;
 }
 
-Result<Bytes> unseal(const SecretKey& sealing_key, ByteView blob) {
+Result<Bytes> unseal(const SecretKey& sealing_key, ByteView blob, ByteView purpose) {
   if (blob.size < 1 + kNonceBytes + kTagBytes) {
     return fail(Errc::truncated, "sealed blob of " + std::to_string(blob.size) + " bytes is truncated");
   }
@@ -54,9 +61,11 @@ Result<Bytes> unseal(const SecretKey& sealing_key, ByteView blob) {
   const uint8_t* ciphertext = nonce + kNonceBytes;
   const std::size_t ciphertext_size = blob.size - 1 - kNonceBytes;
   Bytes plaintext(ciphertext_size - kTagBytes);
+  const Bytes ad = associated_data(purpose);
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plaintext.data(), nullptr, nullptr, ciphertext, ciphertext_size,
-                                                 blob.data, 1, nonce, sealing_key.data()) != 0) {
-    return fail(Errc::bad_tag, "sealed blob does not open: sealed by another enclave measurement or platform, or tampered");
+                                                 ad.data(), ad.size(), nonce, sealing_key.data()) != 0) {
+    return fail(Errc::bad_tag, "sealed blob does not open: sealed by another enclave measurement or platform, for "
+                               "another purpose, or tampered");
   }
   return plaintext;
 }

@@ -451,7 +451,7 @@ void install_client_adapter_service(tee::EnclaveRuntime& runtime, const tee::Enc
   auto job = ClientJob::parse(config.job, config.path);
   train::set_compute_threads(job.threads);
   auto service = std::make_shared<AdapterService>(std::move(job), runtime.attestation(), config.bytes, runtime.state());
-  split::serve_json_requests(runtime, [service](const crypto::SessionId&, const std::string& op, const json& control,
+  split::serve_json_requests(runtime, [service](const tee::Caller&, const std::string& op, const json& control,
                                                  const crypto::Envelope& request) {
     return service->handle(op, control, request);
   });

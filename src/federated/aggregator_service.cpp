@@ -169,13 +169,16 @@ void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::Enclave
   // Mutual attestation: only client enclaves the client policy admits may open a session.
   auto client_policy = tee::Policy::parse(job.client_policy, config.path + ": job field 'client_policy'").value();
   runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](
-                          const crypto::KxPublicKey& peer, tee::ByteView attestation, const crypto::KxPublicKey& own_key) {
-    return check_peer_attestation(attestation, client_policy, own, peer, own_key);
+                          const crypto::KxPublicKey& peer, tee::ByteView attestation,
+                          const crypto::KxPublicKey& own_key) -> tee::Result<crypto::Bytes> {
+    if (auto admitted = check_peer_attestation(attestation, client_policy, own, peer, own_key); !admitted)
+      return crypto::unexpected(admitted.error());
+    return crypto::Bytes{};   // client enclaves are told apart by session for now
   });
   auto service = std::make_shared<AggregatorService>(std::move(job), runtime.state());
-  split::serve_json_requests(runtime, [service](const crypto::SessionId& session, const std::string& op,
+  split::serve_json_requests(runtime, [service](const tee::Caller& caller, const std::string& op,
                                                  const json& control, const crypto::Envelope& request) {
-    return service->handle(session, op, control, request);
+    return service->handle(caller.session, op, control, request);
   });
 }
 

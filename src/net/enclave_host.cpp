@@ -29,9 +29,9 @@ std::string sim_platform_public_key(const HostOptions& o) {
   return key_hex;
 }
 
-// The measurement as the enclave reports it in evidence over a throwaway nonce. Verifiers never take it from
-// here: it only fills the development policy below (a production policy lists the measurement the operator
-// computed with `sliceguard server --measure` on a trusted machine).
+// The measurement as the enclave reports it in evidence over a throwaway nonce, for the operator's log only:
+// verifiers never take it from here (a production policy lists the measurement the operator computed with
+// `sliceguard server --measure` on a trusted machine; the sim development policy the one computed below).
 std::string reported_measurement(tee::EnclaveProcess& enclave) {
   const auto nonce = crypto::SecretKey::random(tee::kEvidenceNonceBytes);
   auto reply = enclave.get_evidence(crypto::ByteView(nonce.data(), nonce.size()));
@@ -49,6 +49,16 @@ std::string write_sim_policy(const HostOptions& o, const std::string& measuremen
   const auto path = (fs::path(o.state_dir) / "client-policy.json").string();
   std::ofstream(path) << policy.dump(2) << "\n";
   return path;
+}
+
+// sim: the measurement computed here from the binary and the config, as a verifier would: the development
+// policy names it, so even a host's own enclave is verified against what it should be, not what it reports.
+std::string expected_sim_measurement(const HostOptions& options, const std::string& config_path) {
+  std::ifstream in(config_path, std::ios::binary);
+  const crypto::Bytes config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto measurement = tee::sim_measurement(options.enclave_binary, config);
+  if (!measurement) throw std::runtime_error(measurement.error().message);
+  return crypto::to_hex(*measurement);
 }
 
 }  // namespace
@@ -93,8 +103,9 @@ EnclaveHost::~EnclaveHost() {
 LaunchedEnclave launch_enclave(const HostOptions& options) {
   LaunchedEnclave out;
   tee::EnclaveLaunch launch;
+  const auto config_path = write_enclave_config(options);
   launch.executable = options.enclave_binary;
-  launch.args = {"enclave", "--backend", options.backend, "--config", write_enclave_config(options)};
+  launch.args = {"enclave", "--backend", options.backend, "--config", config_path};
   launch.ready_timeout = options.ready_timeout;
   auto enclave = tee::EnclaveProcess::start(launch);
   if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);
@@ -109,7 +120,7 @@ LaunchedEnclave launch_enclave(const HostOptions& options) {
                                restored.error().message + "); a changed binary, job or platform key cannot open "
                                "it — move the file away to start fresh");
   }
-  if (options.backend == "sim") out.sim_policy = write_sim_policy(options, out.measurement);
+  if (options.backend == "sim") out.sim_policy = write_sim_policy(options, expected_sim_measurement(options, config_path));
   return out;
 }
 

@@ -101,8 +101,8 @@ tee::EnclaveDoor ServerConnection::door() {
     std::copy(reply.enclave_key().begin(), reply.enclave_key().end(), out.enclave_key.begin());
     return out;
   };
-  door.open_session = [this](const crypto::KxPublicKey& key) -> tee::Result<crypto::SessionId> {
-    return open_session(key, {});
+  door.open_session = [this](const crypto::KxPublicKey& key, tee::ByteView proof) -> tee::Result<crypto::SessionId> {
+    return open_session(key, proof);
   };
   return door;
 }
@@ -138,8 +138,15 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
   for (const auto& f : frames) out.emplace_back(f.begin(), f.end());
   if (!write_in_parts(*impl_->stream, std::move(out), std::size_t(impl_->options.max_message_bytes))) ended();
   std::vector<crypto::Bytes> reply;
+  uint64_t reply_bytes = 0;
   for (pb::Frames in; impl_->stream->Read(&in);) {
-    for (const auto& f : in.frame()) reply.push_back(view(f).to_bytes());
+    for (const auto& f : in.frame()) {
+      reply_bytes += f.size();
+      if (reply_bytes > impl_->options.max_reply_bytes)
+        fail(impl_->options, "a reply of more than " + std::to_string(impl_->options.max_reply_bytes) +
+                                 " bytes (max_reply_bytes) was cut off");
+      reply.push_back(view(f).to_bytes());
+    }
     if (!in.more()) return reply;
   }
   ended();
@@ -154,16 +161,26 @@ struct RemoteEnclave::Impl {
 };
 
 RemoteEnclave::RemoteEnclave(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-RemoteEnclave::~RemoteEnclave() = default;
+
+RemoteEnclave::~RemoteEnclave() {
+  crypto::Bytes frame;
+  if (!impl_->otp->seal_frame(crypto::PayloadKind::close, {}, frame)) return;
+  try {
+    (void)impl_->connection->exchange({frame});
+  } catch (const std::exception&) {   // the server is gone: its enclave frees the session when idle
+  }
+}
 
 const tee::VerifiedEnclave& RemoteEnclave::verified() const { return impl_->verified; }
 const ExchangeStats& RemoteEnclave::stats() const { return impl_->stats; }
 
-std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy) {
+std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& options, const tee::Policy& policy,
+                                                      const crypto::SigningKeyPair* identity) {
   auto impl = std::make_unique<Impl>();
   impl->connection = ServerConnection::open(options);
-  // Attest, then open: nothing but the nonce and our public key is sent before the evidence verifies.
-  auto session = tee::attest_and_open(impl->connection->door(), policy);
+  // Attest, then open: nothing but the nonce, our public key and our identity proof is sent before the
+  // evidence verifies.
+  auto session = tee::attest_and_open(impl->connection->door(), policy, identity);
   if (!session) fail(options, session.error().message);
   impl->verified = session->verified;
   impl->otp = std::move(session->channel);

@@ -20,6 +20,8 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::string tls_ca_path;   // PEM roots for a TLS server; empty = plaintext outer transport
   int max_message_bytes = kMaxGrpcMessageBytes;   // one gRPC message, both ways (message_parts.h)
+  // The most reply bytes one exchange may bring: a host that keeps sending `more` is cut off here.
+  uint64_t max_reply_bytes = uint64_t(16) << 30;
 };
 
 // What this end spent and moved, for benchmarks and the client's summary.
@@ -63,10 +65,12 @@ class ServerConnection {
 
 class RemoteEnclave {
  public:
-  // Connects, attests and opens a session. Throws std::runtime_error: unreachable server, evidence that fails
-  // the policy ("server at ADDR: evidence refused: ..."), a refused session.
-  static std::unique_ptr<RemoteEnclave> connect(const ConnectOptions& options, const tee::Policy& policy);
-  ~RemoteEnclave();
+  // Connects, attests and opens a session as the enrolled client `identity` (a split enclave admits no one
+  // else). Throws std::runtime_error: unreachable server, evidence that fails the policy ("server at ADDR:
+  // evidence refused: ..."), a refused session.
+  static std::unique_ptr<RemoteEnclave> connect(const ConnectOptions& options, const tee::Policy& policy,
+                                                const crypto::SigningKeyPair* identity);
+  ~RemoteEnclave();   // closes the session in the enclave (best effort: a server already gone is not an error)
 
   const tee::VerifiedEnclave& verified() const;
   // Sends one envelope and returns the enclave's reply envelope. Throws on transport failure (the server or

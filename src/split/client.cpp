@@ -93,7 +93,7 @@ ServerInfo SplitClient::hello() {
                              "\" but the server enclave serves a \"" + plan + "\" plan");
   ServerInfo info{r.at("cut_layer").get<int>(), r.at("hidden_size").get<int>(), r.at("method").get<std::string>(),
                   r.at("trainable_parameters").get<int64_t>(), r.at("steps_done").get<int>(),
-                  r.at("accumulation").get<int>()};
+                  r.at("accumulation").get<int>(), r.at("state_generation").get<uint64_t>()};
   const auto& config = impl_->front.config();
   if (info.cut_layer != impl_->plan.cut_layer)
     throw std::runtime_error(impl_->plan.source + ": cut_layer is " + std::to_string(impl_->plan.cut_layer) +

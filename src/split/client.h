@@ -33,6 +33,7 @@ struct ServerInfo {
   int64_t trainable_parameters = 0;
   int steps_done = 0;
   int accumulation = 1;   // micro-batches per optimiser step, from the server's job
+  uint64_t state_generation = 0;   // how often the enclave's state was sealed (tee::EnclaveRuntime)
 };
 
 // Where a split run's time goes, from the client's side.

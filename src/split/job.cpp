@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tee/signing_key_file.h"
+
 namespace sg::split {
 
 using nlohmann::json;
@@ -12,6 +14,8 @@ std::string SplitJob::to_json() const {
   const auto& t = trainer;
   const auto& m = t.method;
   const auto& o = t.optimizer;
+  std::vector<std::string> client_keys;
+  for (const auto& key : clients) client_keys.push_back(crypto::to_hex(key));
   return json{{"kind", "split"},          {"plan", t.head ? "split" : "u-shaped"}, {"model", t.model_dir},         {"cut_layer", t.cut_layer},
               {"method", m.method},       {"lora_r", m.lora.r},           {"lora_alpha", m.lora.alpha},
               {"lora_dropout", m.lora.dropout}, {"spf_density", m.spf.density},
@@ -19,7 +23,9 @@ std::string SplitJob::to_json() const {
               {"weight_decay", o.weight_decay}, {"warmup", o.warmup_steps}, {"max_grad_norm", o.max_grad_norm},
               {"accumulation", o.accumulation}, {"seed", t.seed},         {"total_steps", t.total_steps},
               {"threads", threads},               {"seal_every", seal_every},
-              {"mode", parallel ? "parallel" : "sequential"}, {"average_every", average_every}}
+              {"mode", parallel ? "parallel" : "sequential"}, {"average_every", average_every},
+              {"clients", client_keys},           {"model_digest", model_digest},
+              {"max_batch_tokens", max_batch_tokens}}
       .dump();
 }
 
@@ -27,7 +33,8 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   const JobReader j(json_text, source, "split", {"plan", "model", "cut_layer", "method", "lora_r", "lora_alpha",
                                               "lora_dropout", "spf_density", "spf_score", "lr", "weight_decay",
                                               "warmup", "max_grad_norm", "accumulation", "seed", "total_steps",
-                                              "threads", "seal_every", "mode", "average_every"});
+                                              "threads", "seal_every", "mode", "average_every", "clients",
+                                              "model_digest", "max_batch_tokens"});
   SplitJob job;
   auto& t = job.trainer;
   if (!j.has("model")) j.fail("model", "is required");
@@ -61,6 +68,20 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   j.read("average_every", job.average_every);
   if (job.average_every < 1) j.fail("average_every", "must be >= 1");
   if (job.threads < 1) j.fail("threads", "must be >= 1");
+  std::vector<std::string> client_keys;
+  j.read("clients", client_keys);
+  if (client_keys.empty())
+    j.fail("clients", "must list at least one enrolled client key (sliceguard server --enroll): without it "
+                      "anyone reaching the server, its operator included, could use the enclave");
+  for (const auto& hex : client_keys) {
+    auto key = tee::parse_verify_key_hex(hex, source + ": job field 'clients'");
+    if (!key) throw std::invalid_argument(key.error().message);
+    job.clients.push_back(*key);
+  }
+  j.read("model_digest", job.model_digest);
+  if (job.model_digest.size() != 64) j.fail("model_digest", "must be the 64-hex-digit digest of the server slice");
+  j.read("max_batch_tokens", job.max_batch_tokens);
+  if (job.max_batch_tokens < 1) j.fail("max_batch_tokens", "must be >= 1");
   return job;
 }
 

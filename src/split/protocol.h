@@ -4,7 +4,7 @@
 //   request                                    tensors                                  reply
 //   {"op":"hello"}                             -                                        {"plan","cut_layer","hidden_size","method",
 //                                                                                        "trainable_parameters","steps_done",
-//                                                                                        "accumulation"}
+//                                                                                        "accumulation","state_generation"}
 //   {"op":"begin","total_steps":N}             -                                        {"total_steps","steps_done"}
 //   {"op":"train","epoch":e,"index":i}         hidden F32 (B,T,D), attention_mask I64   {"loss","stepped","step","lr",
 //                                                                                        "compute_seconds"}

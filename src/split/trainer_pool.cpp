@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <random>
+#include <stdexcept>
+
+#include "split/model_digest.h"
 
 namespace sg::split {
 namespace {
@@ -13,7 +16,19 @@ constexpr const char* kGeneration = "split.generation";
 
 TrainerPool::TrainerPool(SplitJob job, tee::TrustedState& state)
     : job_(std::move(job)), state_(state), run_(std::random_device{}()) {
-  if (!job_.parallel) shared_ = std::make_unique<train::SliceTrainer>(job_.trainer);
+  (job_.parallel ? first_copy_ : shared_) = make_trainer();
+}
+
+std::unique_ptr<train::SliceTrainer> TrainerPool::make_trainer() const {
+  auto options = job_.trainer;
+  options.on_loaded = [this](const model::Transformer& slice) {
+    const auto digest = slice_digest(slice, job_.trainer.model_dir);
+    if (digest != job_.model_digest)
+      throw std::runtime_error(job_.trainer.model_dir + ": the server slice loaded has digest " + digest +
+                               ", but the measured job's model_digest is " + job_.model_digest +
+                               ": the model files changed since the job was written");
+  };
+  return std::make_unique<train::SliceTrainer>(options);
 }
 
 void TrainerPool::restore_if_changed() {
@@ -26,18 +41,18 @@ void TrainerPool::restore_if_changed() {
     shared_->restore(snapshot);
     spdlog::info("split job: restored the sealed trainer at step {}", shared_->steps_done());
   } else {
-    for (auto& [session, copy] : copies_) copy->restore(snapshot);
+    for (auto& [client, copy] : copies_) copy->restore(snapshot);
     restored_ = std::move(snapshot);
     spdlog::info("split job: restored the sealed averaged state for new client copies");
   }
 }
 
-train::SliceTrainer& TrainerPool::for_session(const crypto::SessionId& session) {
+train::SliceTrainer& TrainerPool::for_client(const crypto::Bytes& identity) {
   restore_if_changed();
   if (shared_) return *shared_;
-  auto& copy = copies_[session];
+  auto& copy = copies_[identity];
   if (!copy) {
-    copy = std::make_unique<train::SliceTrainer>(job_.trainer);   // seeded: the same start for every copy
+    copy = first_copy_ ? std::move(first_copy_) : make_trainer();   // seeded: the same start for every copy
     if (!restored_.empty()) copy->restore(restored_);
   }
   return *copy;
@@ -46,7 +61,7 @@ train::SliceTrainer& TrainerPool::for_session(const crypto::SessionId& session) 
 void TrainerPool::average() {
   torch::NoGradGuard no_grad;
   std::vector<std::vector<at::Tensor>> params;
-  for (auto& [session, copy] : copies_) params.push_back(copy->parameters());
+  for (auto& [client, copy] : copies_) params.push_back(copy->parameters());
   for (std::size_t i = 0; i < params.front().size(); ++i) {
     std::vector<at::Tensor> same;
     for (auto& p : params) same.push_back(p[i]);

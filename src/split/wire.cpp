@@ -51,18 +51,28 @@ crypto::Envelope json_reply(const nlohmann::json& control, std::vector<crypto::T
   return {control.dump(), std::move(tensors)};
 }
 
-void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle) {
-  tee::serve_envelopes(runtime, [handle = std::move(handle)](const crypto::SessionId& session,
+namespace {
+
+crypto::Envelope padded(crypto::Envelope reply) {
+  const std::size_t size = reply.control.size();
+  reply.control.resize((size / kReplyControlQuantum + 1) * kReplyControlQuantum, ' ');
+  return reply;
+}
+
+}  // namespace
+
+void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle, tee::EnvelopeLimits limits) {
+  tee::serve_envelopes(runtime, [handle = std::move(handle)](const tee::Caller& caller,
                                                              crypto::Envelope request) -> tee::Result<crypto::Envelope> {
     try {
       const auto control = nlohmann::json::parse(request.control, nullptr, /*allow_exceptions=*/false);
       if (!control.is_object() || !control.contains("op") || !control["op"].is_string())
         throw std::invalid_argument("request control is not a JSON object with a string 'op'");
-      return handle(session, control["op"].get<std::string>(), control, request);
+      return padded(handle(caller, control["op"].get<std::string>(), control, request));
     } catch (const std::exception& e) {
-      return json_reply({{"error", e.what()}});
+      return padded(json_reply({{"error", e.what()}}));
     }
-  });
+  }, limits);
 }
 
 }  // namespace sg::split

@@ -12,9 +12,7 @@
 
 #include "crypto/envelope.h"
 
-namespace sg::tee {
-class EnclaveRuntime;
-}
+#include "tee/envelope_service.h"
 
 namespace sg::split {
 
@@ -36,9 +34,12 @@ nlohmann::json call_enclave(const Transport& transport, const std::string& peer,
 // control object plus tensors. serve_json_requests installs `handle` for every session on `runtime`; anything it
 // throws (and a malformed control) becomes the sealed reply {"error": message}, which call_enclave turns back
 // into an exception for the peer.
-using JsonHandler = std::function<crypto::Envelope(const crypto::SessionId& session, const std::string& op,
+// Every reply's control is padded with spaces to a multiple of kReplyControlQuantum bytes, so replies of one op
+// and shape have one length whatever their numbers say (a NaN loss, "stepped": false, an error text that fits).
+inline constexpr std::size_t kReplyControlQuantum = 512;
+using JsonHandler = std::function<crypto::Envelope(const tee::Caller& caller, const std::string& op,
                                                    const nlohmann::json& control, const crypto::Envelope& request)>;
-void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle);
+void serve_json_requests(tee::EnclaveRuntime& runtime, JsonHandler handle, tee::EnvelopeLimits limits = {});
 crypto::Envelope json_reply(const nlohmann::json& control, std::vector<crypto::Tensor> tensors = {});
 
 }  // namespace sg::split

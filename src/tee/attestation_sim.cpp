@@ -1,17 +1,9 @@
 #include "tee/attestation_sim.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include "crypto/sealing.h"
-#include "tee/unique_fd.h"
+#include "tee/signing_key_file.h"
 
 namespace sg::tee {
 namespace {
@@ -25,57 +17,10 @@ Bytes signed_message(const Evidence& e) {
   return msg;
 }
 
-crypto::Unexpected<Error> key_error(const std::string& path, const std::string& what) {
-  return fail(Errc::config, "sim platform key " + path + ": " + what);
-}
-
-Result<crypto::SigningKeyPair> read_platform_key(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return key_error(path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return key_error(path, "not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 0777));
-    return key_error(path, std::string("is accessible by group or others (mode ") + mode + "); chmod 600 it");
-  }
-  crypto::SecretKey seed(crypto::kSigningSeedBytes);
-  if (st.st_size != off_t(seed.size()) || ::read(fd.get(), seed.data(), seed.size()) != ssize_t(seed.size())) {
-    return key_error(path, "must hold exactly " + std::to_string(seed.size()) + " bytes");
-  }
-  return crypto::SigningKeyPair::from_seed(seed);
-}
-
-// Writes a fresh key to a private temp file and publishes it with link(2), which fails if another process
-// published one first: concurrent enclaves agree on a single key and never read a half-written file.
-Status create_platform_key(const std::string& path) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const auto pair = crypto::SigningKeyPair::generate();
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) return key_error(tmp, std::strerror(errno));
-    const crypto::SecretKey seed = pair.seed();
-    if (::write(fd.get(), seed.data(), seed.size()) != ssize_t(seed.size()) || ::fsync(fd.get()) != 0) {
-      ::unlink(tmp.c_str());
-      return key_error(tmp, std::strerror(errno));
-    }
-  }
-  const bool published = ::link(tmp.c_str(), path.c_str()) == 0;
-  const int link_errno = errno;
-  ::unlink(tmp.c_str());
-  if (!published && link_errno != EEXIST) return key_error(path, std::strerror(link_errno));
-  if (published) std::ofstream(path + ".pub") << crypto::to_hex(pair.public_key) << "\n";
-  return {};
-}
-
 }  // namespace
 
 Result<crypto::SigningKeyPair> load_or_create_platform_key(const std::string& path) {
-  if (::access(path.c_str(), F_OK) != 0) {
-    if (auto created = create_platform_key(path); !created) return crypto::unexpected(created.error());
-  }
-  return read_platform_key(path);
+  return load_or_create_signing_key(path, "sim platform key");
 }
 
 Result<crypto::Digest32> sim_code_digest(const std::string& binary_path) {

@@ -1,11 +1,13 @@
 #include "tee/attested_session.h"
 
 #include "crypto/secret_key.h"
+#include "tee/client_identity.h"
 #include "tee/evidence.h"
 
 namespace sg::tee {
 
-Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& policy) {
+Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& policy,
+                                        const crypto::SigningKeyPair* identity) {
   const auto nonce = crypto::SecretKey::random(kEvidenceNonceBytes);
   const ByteView nonce_view(nonce.data(), nonce.size());
   auto reply = door.get_evidence(nonce_view);
@@ -19,7 +21,8 @@ Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& p
   auto mine = crypto::KxKeyPair::generate();
   auto keys = crypto::derive_session_keys(crypto::Role::client, mine, reply->enclave_key);
   if (!keys) return fail(Errc::evidence, "enclave key unusable: " + keys.error().message);
-  auto opened = door.open_session(mine.public_key);
+  const Bytes proof = identity ? prove_identity(*identity, reply->enclave_key, mine.public_key) : Bytes();
+  auto opened = door.open_session(mine.public_key, proof);
   if (!opened) return crypto::unexpected(opened.error());
   if (*opened != keys->id) return fail(Errc::protocol, "the enclave opened a different session than the handshake derives");
   return AttestedSession{*verified, std::make_unique<crypto::OtpChannel>(std::move(*keys))};

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "crypto/otp_channel.h"
+#include "crypto/signing.h"
 #include "tee/messages.h"
 #include "tee/policy.h"
 #include "tee/verifier.h"
@@ -16,7 +17,8 @@ namespace sg::tee {
 
 struct EnclaveDoor {
   std::function<Result<EvidenceReply>(ByteView nonce)> get_evidence;
-  std::function<Result<crypto::SessionId>(const crypto::KxPublicKey& our_key)> open_session;
+  // `proof`: what the enclave's admission checks (an enrolled client's identity proof), or empty.
+  std::function<Result<crypto::SessionId>(const crypto::KxPublicKey& our_key, ByteView proof)> open_session;
 };
 
 struct AttestedSession {
@@ -24,7 +26,9 @@ struct AttestedSession {
   std::unique_ptr<crypto::OtpChannel> channel;
 };
 
-// Errc::evidence / policy / unsupported when the enclave is refused; the door's own errors pass through.
-[[nodiscard]] Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& policy);
+// Errc::evidence / policy / unsupported when the enclave is refused; the door's own errors pass through. With
+// `identity`, the session is opened as that enrolled client (tee/client_identity.h).
+[[nodiscard]] Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& policy,
+                                                      const crypto::SigningKeyPair* identity = nullptr);
 
 }  // namespace sg::tee

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
+#include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <sodium.h>
@@ -11,8 +13,6 @@
 
 namespace sg::tee {
 namespace {
-
-constexpr std::size_t kMaxSessions = 1024;
 
 Message reply(MsgType type, Bytes payload = {}) { return Message{type, std::move(payload)}; }
 
@@ -23,9 +23,14 @@ Status expect_empty(ByteView payload, MsgType type) {
   return {};
 }
 
-Bytes serialize_state(const TrustedState& state) {
+// What the runtime's sealed blobs are for (crypto::seal's associated data); the key already binds the
+// measurement, and with it the job.
+constexpr std::string_view kStatePurpose = "sliceguard-enclave-state-v1";
+
+Bytes serialize_state(uint64_t generation, const TrustedState& state) {
   Bytes out;
   crypto::ByteWriter w(out);
+  w.u64(generation);
   w.u32(uint32_t(state.size()));
   for (const auto& [name, value] : state) {
     w.bytes32(ByteView(name));
@@ -35,10 +40,11 @@ Bytes serialize_state(const TrustedState& state) {
 }
 
 // The blob authenticated under the sealing key, so only a malformed *own* blob could fail here.
-Result<TrustedState> parse_state(ByteView bytes) {
+Result<std::pair<uint64_t, TrustedState>> parse_state(ByteView bytes) {
   crypto::ByteReader r(bytes);
+  uint64_t generation = 0;
   uint32_t count = 0;
-  if (!r.u32(count)) return rejected("sealed state is malformed");
+  if (!r.u64(generation) || !r.u32(count)) return rejected("sealed state is malformed");
   TrustedState state;
   for (uint32_t i = 0; i < count; ++i) {
     ByteView name, value;
@@ -46,7 +52,7 @@ Result<TrustedState> parse_state(ByteView bytes) {
     state[std::string(reinterpret_cast<const char*>(name.data), name.size)] = value.to_bytes();
   }
   if (r.remaining() != 0) return rejected("sealed state has trailing bytes");
-  return state;
+  return std::make_pair(generation, std::move(state));
 }
 
 }  // namespace
@@ -89,6 +95,11 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
   frames_.add(crypto::PayloadKind::echo, [](EnclaveSession&, ByteView plaintext) -> Result<std::vector<OutgoingPayload>> {
     return std::vector<OutgoingPayload>{{crypto::PayloadKind::echo, plaintext.to_bytes()}};
+  });
+  frames_.add(crypto::PayloadKind::close, [this](EnclaveSession& session, ByteView plaintext) -> Result<std::vector<OutgoingPayload>> {
+    if (plaintext.size != 0) return rejected("a close frame carries no payload");
+    closing_ = session.channel.session_id();
+    return std::vector<OutgoingPayload>{{crypto::PayloadKind::close, {}}};
   });
 }
 
@@ -172,24 +183,56 @@ Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
 }
 
 Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
-  crypto::KxPublicKey peer{};
-  if (payload.size < peer.size()) return rejected("open_session needs a 32-byte X25519 public key");
-  std::copy(payload.data, payload.data + peer.size(), peer.begin());
-  const ByteView attestation(payload.data + peer.size(), payload.size - peer.size());
-  if (admission_) {
-    if (auto admitted = admission_(peer, attestation, kx_.public_key); !admitted)
-      return rejected("peer refused: " + admitted.error().message);
-  } else if (attestation.size != 0) {
-    return rejected("open_session: this enclave takes a 32-byte key and no peer attestation");
+  crypto::KxPublicKey peer_key{};
+  if (payload.size < peer_key.size()) return rejected("open_session needs a 32-byte X25519 public key");
+  std::copy(payload.data, payload.data + peer_key.size(), peer_key.begin());
+  const ByteView proof(payload.data + peer_key.size(), payload.size - peer_key.size());
+  Bytes peer;
+  if (admission_) {   // before anything is allocated for the session
+    auto admitted = admission_(peer_key, proof, kx_.public_key);
+    if (!admitted) return rejected("peer refused: " + admitted.error().message);
+    peer = std::move(*admitted);
+  } else if (proof.size != 0) {
+    return rejected("open_session: this enclave takes a 32-byte key and no peer proof");
   }
-  auto keys = crypto::derive_session_keys(crypto::Role::server, kx_, peer);
+  auto keys = crypto::derive_session_keys(crypto::Role::server, kx_, peer_key);
   if (!keys) return rejected(keys.error().message);
   const crypto::SessionId id = keys->id;
   // Re-opening a live session would reset its counters and let old frames replay.
   if (sessions_.count(id)) return rejected("session " + crypto::to_hex(id) + " is already open");
-  if (sessions_.size() >= kMaxSessions) return rejected("too many open sessions");
-  sessions_.emplace(id, EnclaveSession{crypto::OtpChannel(std::move(*keys))});
+  if (!make_room_for(peer))
+    return rejected("too many open sessions (" + std::to_string(sessions_.size()) + ", none idle for " +
+                    std::to_string(limits_.idle.count()) + " ms)");
+  sessions_.emplace(id, EnclaveSession{crypto::OtpChannel(std::move(*keys)), std::move(peer),
+                                       std::chrono::steady_clock::now()});
+  ++sessions_opened_;
   return reply(MsgType::session_opened, Bytes(id.begin(), id.end()));
+}
+
+bool EnclaveRuntime::make_room_for(const Bytes& peer) {
+  auto least_recent = [&](auto&& eligible) {
+    auto found = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+      if (eligible(it->second) && (found == sessions_.end() || it->second.last_used < found->second.last_used)) found = it;
+    return found;
+  };
+  if (!peer.empty()) {
+    const auto held = std::count_if(sessions_.begin(), sessions_.end(), [&](const auto& s) { return s.second.peer == peer; });
+    if (std::size_t(held) >= limits_.per_peer)
+      close_session(least_recent([&](const EnclaveSession& s) { return s.peer == peer; })->first);
+  }
+  const auto idle_since = std::chrono::steady_clock::now() - limits_.idle;
+  while (sessions_.size() >= limits_.max_sessions) {
+    auto idle = least_recent([&](const EnclaveSession& s) { return s.last_used <= idle_since; });
+    if (idle == sessions_.end()) return false;
+    close_session(idle->first);
+  }
+  return true;
+}
+
+void EnclaveRuntime::close_session(const crypto::SessionId& id) {
+  if (sessions_.erase(id) == 0) return;
+  for (const auto& listener : closed_listeners_) listener(id);
 }
 
 Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteView>& frames) {
@@ -200,6 +243,8 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   crypto::OtpChannel& channel = session->second.channel;
   auto opened = channel.open_frames_in_place(frames);   // every frame must belong to this session
   if (!opened) return rejected(opened.error().message);
+  session->second.last_used = std::chrono::steady_clock::now();
+  closing_.reset();
 
   std::vector<OutgoingPayload> outgoing;
   Status handled;
@@ -233,6 +278,7 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   auto layout = layout_frame_lists(sizes, max_reply_bytes_);
   auto sealed = channel.seal_frames(specs, layout.slots, plaintexts);
   if (!sealed) return rejected(sealed.error().message);
+  if (closing_) close_session(*std::exchange(closing_, std::nullopt));
   return reply_in_parts(MsgType::frames_more, MsgType::frames, std::move(layout.lists));
 }
 
@@ -241,7 +287,8 @@ Result<Message> EnclaveRuntime::on_seal_state() {
     if (value.size() > UINT32_MAX) return rejected("trusted state '" + name + "' is over 4 GiB: it cannot be sealed");
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
-  const Bytes blob = crypto::seal(*key, serialize_state(state_));
+  const Bytes blob = crypto::seal(*key, serialize_state(state_generation_ + 1, state_), kStatePurpose);
+  ++state_generation_;
   if (const std::size_t needed = (blob.size() + max_reply_bytes_ - 1) / max_reply_bytes_; needed > kMaxParts)
     return rejected("sealed state of " + std::to_string(blob.size()) + " bytes needs " + std::to_string(needed) +
                     " parts of " + std::to_string(max_reply_bytes_) + " bytes; at most " + std::to_string(kMaxParts) +
@@ -257,14 +304,17 @@ Result<Message> EnclaveRuntime::on_seal_state() {
 Result<Message> EnclaveRuntime::on_unseal_state(ByteView last_part) {
   Bytes joined = std::exchange(unseal_parts_, Bytes());
   unseal_part_count_ = 0;
+  // Restoring is for start-up only: swapping the state under live sessions would let the host rewind a round
+  // and replay it with other inputs.
+  if (sessions_opened_ != 0) return rejected("unseal_state is refused once a session has opened; restart the enclave to restore sealed state");
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
   if (!joined.empty()) joined.insert(joined.end(), last_part.data, last_part.data + last_part.size);
-  auto plaintext = crypto::unseal(*key, joined.empty() ? last_part : ByteView(joined));
+  auto plaintext = crypto::unseal(*key, joined.empty() ? last_part : ByteView(joined), kStatePurpose);
   if (!plaintext) return rejected(plaintext.error().message);
   auto state = parse_state(*plaintext);
   if (!state) return crypto::unexpected(state.error());
-  state_ = std::move(*state);
+  std::tie(state_generation_, state_) = std::move(*state);
   return reply(MsgType::ok);
 }
 

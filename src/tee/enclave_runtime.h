@@ -7,10 +7,12 @@
 // the built-in `echo` handler returns a payload unchanged, an end-to-end check of a session.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,14 @@ namespace sg::tee {
 
 struct EnclaveSession {
   crypto::OtpChannel channel;
+  Bytes peer;   // the identity admission established for it (empty where the enclave admits any peer)
+  std::chrono::steady_clock::time_point last_used;
+};
+
+// Who sent a request: its session and the identity its peer proved when opening it.
+struct Caller {
+  crypto::SessionId session;
+  ByteView peer;
 };
 
 // A plaintext the enclave wants to send to a session's peer; the runtime seals it.
@@ -37,10 +47,20 @@ using MessageHandler = std::function<Result<Message>(crypto::MutableByteView pay
 // Handles one authenticated, decrypted frame payload of `session`.
 using FrameHandler = std::function<Result<std::vector<OutgoingPayload>>(EnclaveSession& session, ByteView plaintext)>;
 
-// Decides whether a peer may open a session: its X25519 key, the attestation it sent (may be empty) and this
-// enclave's own session key (the freshness a peer's evidence binds). An error refuses the session.
-using PeerAdmission = std::function<Status(const crypto::KxPublicKey& peer_key, ByteView attestation,
-                                           const crypto::KxPublicKey& own_key)>;
+// Decides whether a peer may open a session: its X25519 key, the proof it sent (attestation or identity; may be
+// empty) and this enclave's own session key (the freshness a proof binds). Returns the peer's identity, which
+// the session keeps (EnclaveSession::peer); an error refuses the session before anything is allocated for it.
+using PeerAdmission = std::function<Result<Bytes>(const crypto::KxPublicKey& peer_key, ByteView proof,
+                                                  const crypto::KxPublicKey& own_key)>;
+
+// How many sessions stay open. A peer identity holds at most `per_peer` sessions: opening one more closes its
+// least recently used one (a restarted client gets in again). When the enclave holds `max_sessions`, sessions
+// idle for `idle` are closed to make room; if none is, the new session is refused.
+struct SessionLimits {
+  std::size_t max_sessions = 1024;
+  std::size_t per_peer = 4;   // for identified peers only
+  std::chrono::milliseconds idle{std::chrono::minutes(10)};
+};
 
 // The enclave's trusted state: named blobs that handlers keep and seal_state persists.
 using TrustedState = std::map<std::string, Bytes>;
@@ -52,9 +72,17 @@ class EnclaveRuntime {
   HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
   HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
   TrustedState& state() { return state_; }
+  // How many times this state has been sealed, across restarts (0: never). A peer that remembers the value it
+  // saw can tell a rewound state (an older blob restored) from the latest.
+  uint64_t state_generation() const { return state_generation_; }
   AttestationBackend& attestation() { return *backend_; }
   // Admit only peers `admission` accepts (default: any peer; the peer then attests the enclave, not vice versa).
   void admit_peers(PeerAdmission admission) { admission_ = std::move(admission); }
+  void limit_sessions(SessionLimits limits) { limits_ = limits; }
+  // Called with every session that closes (a close frame from its peer, eviction), so services free its state.
+  void on_session_closed(std::function<void(const crypto::SessionId&)> listener) {
+    closed_listeners_.push_back(std::move(listener));
+  }
 
   // Sends hello, then answers requests until `stop` or until the host closes the channel. A malformed,
   // oversize or unknown request gets an error reply and the loop goes on.
@@ -64,6 +92,9 @@ class EnclaveRuntime {
   Result<Message> dispatch(Message& request);
   Result<Message> on_get_evidence(ByteView nonce);
   Result<Message> on_open_session(ByteView payload);
+  // Makes room for a session of `peer` within the limits; false when the enclave is full of live sessions.
+  bool make_room_for(const Bytes& peer);
+  void close_session(const crypto::SessionId& id);
   // A frame list: consecutive frames of one session, opened as one batch (all or nothing); each
   // plaintext goes to its handler in order and every reply payload is sealed into one reply.
   Result<Message> on_frames(const std::vector<crypto::MutableByteView>& frames);
@@ -84,6 +115,9 @@ class EnclaveRuntime {
   std::map<crypto::SessionId, EnclaveSession> sessions_;
   TrustedState state_;
   PeerAdmission admission_;
+  SessionLimits limits_;
+  std::vector<std::function<void(const crypto::SessionId&)>> closed_listeners_;
+  std::optional<crypto::SessionId> closing_;   // set by a close frame, done once its reply is sealed
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
   std::size_t max_reply_bytes_ = 0;   // what one message through the ring can carry
@@ -95,6 +129,8 @@ class EnclaveRuntime {
   Bytes unseal_parts_;               // a sealed blob's parts so far (unseal_state_more)
   std::size_t unseal_part_count_ = 0;
   uint64_t requests_served_ = 0;
+  uint64_t sessions_opened_ = 0;
+  uint64_t state_generation_ = 0;
   bool stopping_ = false;
 };
 

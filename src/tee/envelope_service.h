@@ -10,11 +10,19 @@
 
 namespace sg::tee {
 
-// Returns the reply to one request envelope of `session`. Protocol-level failures belong in the reply (the
+// Returns the reply to one request envelope of `caller`. Protocol-level failures belong in the reply (the
 // peer must learn them, the host must not); an error result is reported to the host as a rejected frame.
-using EnvelopeHandler = std::function<Result<crypto::Envelope>(const crypto::SessionId& session, crypto::Envelope request)>;
+using EnvelopeHandler = std::function<Result<crypto::Envelope>(const Caller& caller, crypto::Envelope request)>;
 
-// Installs the frame handlers for PayloadKind::tensor and PayloadKind::message on `runtime`.
-void serve_envelopes(EnclaveRuntime& runtime, EnvelopeHandler handler);
+// What one request envelope may carry; a tensor announced larger is refused by its first chunk, before any
+// memory is reserved for it.
+struct EnvelopeLimits {
+  uint64_t max_tensor_bytes = uint64_t(4) << 30;
+  std::size_t max_tensors = 64;
+};
+
+// Installs the frame handlers for PayloadKind::tensor and PayloadKind::message on `runtime`; a session's partial
+// envelope is dropped when the session closes.
+void serve_envelopes(EnclaveRuntime& runtime, EnvelopeHandler handler, EnvelopeLimits limits = {});
 
 }  // namespace sg::tee

@@ -4,7 +4,7 @@ namespace sg::tee {
 
 Result<std::unique_ptr<LocalSession>> LocalSession::open(EnclaveProcess& enclave, const Policy& policy) {
   EnclaveDoor door{[&](ByteView nonce) { return enclave.get_evidence(nonce); },
-                   [&](const crypto::KxPublicKey& key) { return enclave.open_session(key); }};
+                   [&](const crypto::KxPublicKey& key, ByteView proof) { return enclave.open_session(key, proof); }};
   auto session = attest_and_open(door, policy);
   if (!session) return crypto::unexpected(session.error());
   return std::unique_ptr<LocalSession>(new LocalSession(enclave, std::move(*session)));

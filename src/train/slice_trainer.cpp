@@ -49,7 +49,9 @@ model::Transformer load_server_slice(const SliceTrainerOptions& options) {
   spec.first_layer = options.cut_layer;
   spec.end_layer = config.num_layers;
   spec.head = options.head;
-  return model::Transformer::load(options.model_dir, spec);
+  auto slice = model::Transformer::load(options.model_dir, spec);
+  if (options.on_loaded) options.on_loaded(slice);
+  return slice;
 }
 }  // namespace
 

@@ -7,6 +7,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 
 namespace sg::model {
 struct KvCache;
+class Transformer;
 }
 
 namespace sg::train {
@@ -29,6 +31,9 @@ struct SliceTrainerOptions {
   OptimizerOptions optimizer;     // its total_steps is replaced by the run's length
   int total_steps = 0;            // the schedule's length; 0 = set by the first begin()
   uint64_t seed = 0;              // adapter init and dropout draws, as `sliceguard finetune --seed`
+  // Called with the slice as loaded, before any adapter touches it (the enclave checks its digest here); what
+  // it throws fails the construction.
+  std::function<void(const model::Transformer&)> on_loaded;
 };
 
 class SliceTrainer {

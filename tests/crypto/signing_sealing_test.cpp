@@ -8,6 +8,7 @@ namespace sg::crypto {
 namespace {
 
 const Bytes kMeasurementA(32, 0xAA), kMeasurementB(32, 0xBB);
+const ByteView kPurpose("sliceguard-test-state");
 
 TEST(Signing, SignatureVerifies) {
   const auto signer = SigningKeyPair::generate();
@@ -40,40 +41,49 @@ TEST(Signing, KeyPairRecreatedFromItsSeed) {
 TEST(Sealing, SealUnsealRoundTrip) {
   const SecretKey secret = SecretKey::random(32);
   const Bytes state = {1, 2, 3, 4, 5};
-  const Bytes blob = seal(derive_sealing_key(secret, kMeasurementA), state);
-  auto opened = unseal(derive_sealing_key(secret, kMeasurementA), blob);
+  const Bytes blob = seal(derive_sealing_key(secret, kMeasurementA), state, kPurpose);
+  auto opened = unseal(derive_sealing_key(secret, kMeasurementA), blob, kPurpose);
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_EQ(*opened, state);
 }
 
 TEST(Sealing, UnsealUnderAnotherMeasurementFails) {
   const SecretKey secret = SecretKey::random(32);
-  const Bytes blob = seal(derive_sealing_key(secret, kMeasurementA), Bytes{1, 2, 3});
-  auto opened = unseal(derive_sealing_key(secret, kMeasurementB), blob);
+  const Bytes blob = seal(derive_sealing_key(secret, kMeasurementA), Bytes{1, 2, 3}, kPurpose);
+  auto opened = unseal(derive_sealing_key(secret, kMeasurementB), blob, kPurpose);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, Errc::bad_tag);
 }
 
 TEST(Sealing, UnsealOnAnotherPlatformFails) {
-  const Bytes blob = seal(derive_sealing_key(SecretKey::random(32), kMeasurementA), Bytes{1, 2, 3});
-  EXPECT_FALSE(unseal(derive_sealing_key(SecretKey::random(32), kMeasurementA), blob));
+  const Bytes blob = seal(derive_sealing_key(SecretKey::random(32), kMeasurementA), Bytes{1, 2, 3}, kPurpose);
+  EXPECT_FALSE(unseal(derive_sealing_key(SecretKey::random(32), kMeasurementA), blob, kPurpose));
 }
 
 TEST(Sealing, TamperedTruncatedOrForeignVersionBlobRejected) {
   const SecretKey key = derive_sealing_key(SecretKey::random(16), kMeasurementA);
-  const Bytes blob = seal(key, Bytes(100, 7));
+  const Bytes blob = seal(key, Bytes(100, 7), kPurpose);
   Bytes tampered = blob;
   tampered[40] ^= 1;
-  EXPECT_EQ(unseal(key, tampered).error().code, Errc::bad_tag);
-  EXPECT_EQ(unseal(key, ByteView(blob.data(), 30)).error().code, Errc::truncated);
+  EXPECT_EQ(unseal(key, tampered, kPurpose).error().code, Errc::bad_tag);
+  EXPECT_EQ(unseal(key, ByteView(blob.data(), 30), kPurpose).error().code, Errc::truncated);
   Bytes versioned = blob;
   versioned[0] = 9;
-  EXPECT_EQ(unseal(key, versioned).error().code, Errc::wrong_version);
+  EXPECT_EQ(unseal(key, versioned, kPurpose).error().code, Errc::wrong_version);
+}
+
+TEST(Sealing, BlobSealedForOnePurposeDoesNotOpenForAnother) {
+  const SecretKey key = derive_sealing_key(SecretKey::random(32), kMeasurementA);
+  const Bytes blob = seal(key, Bytes{1, 2, 3}, kPurpose);
+  auto opened = unseal(key, blob, ByteView("another purpose"));
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Errc::bad_tag);
+  EXPECT_TRUE(unseal(key, blob, kPurpose));
 }
 
 TEST(Sealing, EachSealUsesAFreshNonce) {
   const SecretKey key = derive_sealing_key(SecretKey::random(32), kMeasurementA);
-  EXPECT_NE(seal(key, Bytes(10)), seal(key, Bytes(10)));
+  EXPECT_NE(seal(key, Bytes(10), kPurpose), seal(key, Bytes(10), kPurpose));
 }
 
 TEST(SecretKey, MoveTransfersAndEmptiesTheSource) {

@@ -202,6 +202,44 @@ TEST(FederatedClient, BackwardUsesTheInputItCarriesNotAStoredActivation) {
   EXPECT_TRUE(torch::equal(recomputed, reference));
 }
 
+// The stated limit of Method 1 (docs/THREAT_MODEL.md, "query access"): the client's host chooses what its
+// enclave's `forward` multiplies, so one call with an identity batch returns the adapter's effective weights
+// s·(B·A)^T, with which the host computes the adapter's answer to any input itself. If this ever fails, the
+// limit changed and the threat model must say so.
+TEST(FederatedClient, TheHostReadsTheAdaptersEffectiveWeightsWithAnIdentityBatch) {
+  ClientJob one_module = job();
+  one_module.lora.target_modules = {"q_proj"};
+  one_module.optimizer.warmup_steps = 0;
+  auto model = model::Transformer::load(kModel);
+  std::vector<nlohmann::json> modules;
+  for (const auto& m : model.linear_modules())
+    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)},
+                       {"out", m.linear->weight.size(0)}});
+  const std::string name = "model.layers.0.self_attn.q_proj";
+  const int64_t d = model.config().hidden_size;
+  torch::manual_seed(2);
+  const auto x = torch::randn({2, 5, d}), grad = torch::randn({2, 5, d}), probe = torch::randn({3, 7, d});
+  ClientEnclave client(one_module);
+  auto call = [&](nlohmann::json control, std::vector<crypto::Tensor> tensors) {
+    return client.transport()({control.dump(), std::move(tensors)});
+  };
+  call({{"op", "init"}, {"modules", modules}}, {});
+  call({{"op", "begin"}, {"total_steps", 1}}, {});
+  call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
+  call({{"op", "forward"}, {"call", 0}, {"modules", {name}}, {"train", true}}, {split::to_wire("x", x)});
+  call({{"op", "backward"}, {"call", 0}, {"modules", {name}}}, {split::to_wire("x", x), split::to_wire(name, grad)});
+  call({{"op", "step"}, {"loss", 1.0}}, {});   // B is off zero: the adapter now changes the model
+  auto ask = [&](const at::Tensor& input, int call_index) {
+    const auto reply = call({{"op", "forward"}, {"call", call_index}, {"modules", {name}}, {"train", false}},
+                            {split::to_wire("x", input)});
+    return split::from_wire(reply, name, torch::kFloat32, 3);
+  };
+  const auto weights = ask(torch::eye(d).view({1, d, d}), 1)[0];   // s·(B·A)^T, (d_in, d_out)
+  ASSERT_GT(weights.abs().max().item<float>(), 0.f);
+  const auto answer = ask(probe, 2);
+  EXPECT_LT((torch::matmul(probe, weights) - answer).abs().max().item<float>(), 1e-5f);
+}
+
 class FederatedClientPrefix : public testing::TestWithParam<bool> {};   // with / without prefix_projection
 
 TEST_P(FederatedClientPrefix, LocalStepsWithThePrefixInTheEnclaveEqualLocalPTuning) {

@@ -220,7 +220,7 @@ TEST(Federation, TheServerEnclaveAdmitsOnlyClientEnclavesItsPolicyAllows) {
   const auto policy = tee::Policy::load(server.host->sim_client_policy()).value();
   net::ConnectOptions connect;
   connect.server = server.host->address();
-  EXPECT_THROW((void)net::RemoteEnclave::connect(connect, policy), std::runtime_error);
+  EXPECT_THROW((void)net::RemoteEnclave::connect(connect, policy, nullptr), std::runtime_error);
 }
 
 TEST(Federation, ARoundClosesWithoutAClientThatDied) {

@@ -7,6 +7,9 @@
 #   tls_outer_transport              a TLS server: a client trusting its certificate trains, a plaintext one fails
 #   restart_resumes_sealed_state     the server is killed (SIGKILL) after 6 steps and restarted; the client
 #                                    resumes from the sealed step 6, and steps 7-10 equal an uninterrupted run's
+#   unenrolled_client_refused        a client whose key the server did not enroll exits 1 and opens no session
+#   rewound_state_refused            the operator restarts the server on an older sealed blob; a client that saw
+#                                    a newer generation refuses to go on
 set -uo pipefail
 bin=$1
 case_name=$2
@@ -23,7 +26,12 @@ fail() { echo "FAIL: $*"; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && 
 
 echo '{"kind": "split", "cut_layer": 2}' > "$tmp/plan.json"
 
-server_args=(--model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/state" --method spf+lora --lr 3e-3)
+# Every client below has its own identity; the server enrolls them all (but not "stranger").
+names=(victim c0 c1 c2 after gen strict tls plain first resumed fresh again stranger)
+for name in "${names[@]}"; do "$bin" identity --out "$tmp/id/$name.key" > /dev/null || fail "identity $name"; done
+enroll=()
+for name in "${names[@]}"; do [ "$name" != stranger ] && enroll+=(--enroll "$tmp/id/$name.key.pub"); done
+server_args=(--model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/state" --method spf+lora --lr 3e-3 "${enroll[@]}")
 start_server() {
   "$bin" server "${server_args[@]}" --listen 127.0.0.1:0 --record-relay "$tmp/relay.bin" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
@@ -39,7 +47,7 @@ start_server() {
 client() {   # client NAME POLICY args...
   local name=$1 policy=$2; shift 2
   "$bin" client --model "$model" --plan "$tmp/plan.json" --server "127.0.0.1:$port" --policy "$policy" \
-    --summary "$tmp/$name.json" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+    --identity "$tmp/id/$name.key" --summary "$tmp/$name.json" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
 }
 
 case $case_name in
@@ -71,7 +79,7 @@ case $case_name in
     client after "$tmp/state/client-policy.json" --eval "$root/data/medical/triage/test.jsonl" --limit 4 \
       || fail "the server stopped serving after a client was killed"
     "$bin" generate --split --server "127.0.0.1:$port" --plan "$tmp/plan.json" --policy "$tmp/state/client-policy.json" \
-      --model "$model" --prompt "Chest pain radiating to the left arm." --max-new-tokens 8 > "$tmp/gen.out" 2> "$tmp/gen.err" \
+      --identity "$tmp/id/gen.key" --model "$model" --prompt "Chest pain radiating to the left arm." --max-new-tokens 8 > "$tmp/gen.out" 2> "$tmp/gen.err" \
       || fail "generate --split"
     grep -q "Chest pain" "$tmp/gen.out" && grep -q "tokens/s" "$tmp/gen.err" || fail "generate --split printed nothing"
     [ -s "$tmp/relay.bin" ] || fail "the relay record is empty"
@@ -122,6 +130,28 @@ print(f"max |loss difference| interrupted vs uninterrupted: {worst:.2e}")
 assert worst < 1e-5
 PY
     ;;
+  unenrolled_client_refused)
+    start_server
+    client stranger "$tmp/state/client-policy.json" --data "$root/data/medical/triage/train.jsonl" --max-steps 2
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "an unenrolled client exited $rc, expected 1"
+    grep -q "is not enrolled in this job" "$tmp/stranger.err" || fail "the error does not say the key is not enrolled"
+    [ ! -s "$tmp/relay.bin" ] || fail "frames were relayed for an unenrolled client"
+    "$bin" server --model "$model" --plan "$tmp/plan.json" --state-dir "$tmp/no-enroll" --measure > /dev/null 2> "$tmp/no-enroll.err"
+    [ $? -eq 2 ] && grep -q -- "--enroll" "$tmp/no-enroll.err" || fail "a split server without --enroll was not refused" ;;
+  rewound_state_refused)
+    server_args+=(--seal-every-steps 2 --seal-every-seconds 0 --total-steps 20)
+    train=(--data "$root/data/medical/severity/train.jsonl" --batch-size 8)
+    start_server
+    client first "$tmp/state/client-policy.json" "${train[@]}" --max-steps 2 || fail "first run"
+    cp "$tmp/state/sealed_state.bin" "$tmp/old_state.bin"
+    client again "$tmp/state/client-policy.json" "${train[@]}" --max-steps 6 --resume || fail "second run"
+    kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+    cp "$tmp/old_state.bin" "$tmp/state/sealed_state.bin"   # the operator rolls the state back
+    start_server
+    client again "$tmp/state/client-policy.json" "${train[@]}" --max-steps 8 --resume
+    [ $? -eq 1 ] || fail "a client went on with a rewound server state"
+    grep -q "rewinding the training" "$tmp/again.err" || fail "the error does not say the state was rewound" ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
 echo "ok: $case_name"

@@ -23,10 +23,13 @@
 #include "slicing/plan.h"
 #include "split/client.h"
 #include "split/job.h"
+#include "split/model_digest.h"
 #include "split/wire.h"
 #include "tee/attested_session.h"
+#include "tee/client_identity.h"
 #include "tee/enclave_process.h"
 #include "tee/policy.h"
+#include "tensor/safetensors.h"
 #include "tensor/torch_bridge.h"
 #include "tee/temp_dir.h"
 #include "train/finetune.h"
@@ -68,17 +71,21 @@ std::string client_only_checkpoint(const TempDir& dir, const slicing::SlicePlan&
 }
 
 // A running split server (net::EnclaveHost: enclave process + relay) whose tap records every frame the host
-// relays, both directions.
+// relays, both directions. Its job enrolls three client identities and pins the slice's digest.
 struct SplitServer {
   TempDir dir;
   std::mutex mutex;
   std::vector<crypto::Bytes> relayed;
+  std::vector<crypto::SigningKeyPair> clients;
   std::unique_ptr<net::EnclaveHost> host;
   std::string policy_allowing_sim;
 
   int max_message_bytes;   // one gRPC message, both ways
 
-  explicit SplitServer(const SplitJob& job, int max_message = net::kMaxGrpcMessageBytes) : max_message_bytes(max_message) {
+  explicit SplitServer(SplitJob job, int max_message = net::kMaxGrpcMessageBytes) : max_message_bytes(max_message) {
+    for (int i = 0; i < 3; ++i) clients.push_back(crypto::SigningKeyPair::generate());
+    for (const auto& c : clients) job.clients.push_back(c.public_key);
+    if (job.model_digest.empty()) job.model_digest = slice_digest(job.trainer);
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = dir.path() + "/server";
@@ -96,14 +103,16 @@ struct SplitServer {
   std::string address() const { return host->address(); }
   tee::EnclaveProcess& enclave() { return host->enclave(); }
 
-  std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path) {
+  // A session as enrolled client `client`.
+  std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path, std::size_t client = 0) {
     auto policy = tee::Policy::load(policy_path);
     if (!policy) throw std::runtime_error(policy.error().message);
     net::ConnectOptions connect;
     connect.server = address();
     connect.max_message_bytes = max_message_bytes;
-    return net::RemoteEnclave::connect(connect, *policy);
+    return net::RemoteEnclave::connect(connect, *policy, &clients.at(client));
   }
+  tee::Policy policy() const { return tee::Policy::load(policy_allowing_sim).value(); }
 
   bool relayed_contains(const crypto::Bytes& needle) {
     std::lock_guard lock(mutex);
@@ -317,8 +326,6 @@ TEST(SplitSecurity, RelayRefusesBytesThatCannotBeFrames) {
   EXPECT_NE(remote->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos);
 }
 
-// SplitFed: each client session trains its own copy; every `average_every` steps of a copy, all copies get
-// the average. Two clients on different data diverge after one step each and agree again after the average.
 // The enclave answers only a complete envelope, so a client that completes one in a message marked `more` (here:
 // two envelopes' frames sent as one, over several small messages) is refused rather than have the host hold
 // replies until a last message that may never come.
@@ -328,9 +335,7 @@ TEST(SplitSecurity, RelayRefusesAnEnvelopeCompletedInsideAnother) {
   options.server = server.address();
   options.max_message_bytes = server.max_message_bytes;
   auto connection = net::ServerConnection::open(options);
-  auto policy = tee::Policy::load(server.policy_allowing_sim);
-  ASSERT_TRUE(policy) << policy.error().message;
-  auto session = tee::attest_and_open(connection->door(), *policy);
+  auto session = tee::attest_and_open(connection->door(), server.policy(), &server.clients[0]);
   ASSERT_TRUE(session) << session.error().message;
   // A small envelope, then one of 376 KiB whose chunk frames are too large to share its message.
   auto first = crypto::seal_envelope(*session->channel, {R"({"op":"hello"})", {}});
@@ -347,6 +352,8 @@ TEST(SplitSecurity, RelayRefusesAnEnvelopeCompletedInsideAnother) {
   }
 }
 
+// SplitFed: each enrolled client trains its own copy; every `average_every` steps of a copy, all copies get
+// the average. Two clients on different data diverge after one step each and agree again after the average.
 TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
   auto job = job_for("lora");
   job.parallel = true;
@@ -358,8 +365,8 @@ TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
   auto data_a = small_dataset();
   auto data_b = data::load_jsonl(std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl");
   data_b.examples.resize(48);
-  auto remote_a = server.connect(server.policy_allowing_sim);
-  auto remote_b = server.connect(server.policy_allowing_sim);
+  auto remote_a = server.connect(server.policy_allowing_sim, 0);   // two clients: two copies
+  auto remote_b = server.connect(server.policy_allowing_sim, 1);
   SplitClient a(kModel, plan, [&](const crypto::Envelope& e) { return remote_a->call(e); });
   SplitClient b(kModel, plan, [&](const crypto::Envelope& e) { return remote_b->call(e); });
   auto one_step = run_options();
@@ -444,11 +451,149 @@ TEST(SplitSecurity, DeadServerIsAClearError) {
   ASSERT_TRUE(policy);
   try {
     net::ConnectOptions options{.server = address, .connect_timeout = std::chrono::milliseconds(1500)};
-    net::RemoteEnclave::connect(options, *policy);
+    const auto identity = crypto::SigningKeyPair::generate();
+    net::RemoteEnclave::connect(options, *policy, &identity);
     FAIL() << "connected to a server that is not running";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos) << e.what();
   }
+}
+
+// The operator owns the base weights; a session of its own would let it send chosen activations and read the
+// adapters trained on the clients' data. It can attest the enclave like anyone, but no session opens without an
+// enrolled client's proof over this very handshake: none, an unenrolled key's, or a client's proof replayed for
+// another session key are all refused, and nothing is opened.
+TEST(SplitSecurity, OperatorCannotOpenASession) {
+  SplitServer server(job_for("lora"));
+  auto connection = net::ServerConnection::open({.server = server.address()});
+  const auto operator_key = crypto::SigningKeyPair::generate();
+  for (const crypto::SigningKeyPair* identity : {static_cast<const crypto::SigningKeyPair*>(nullptr), &operator_key}) {
+    try {
+      (void)tee::attest_and_open(connection->door(), server.policy(), identity);
+      ADD_FAILURE() << "the enclave opened a session " << (identity ? "for an unenrolled key" : "without a proof");
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(identity ? "is not enrolled in this job" : "identity proof (96 bytes"),
+                std::string::npos) << e.what();
+    }
+  }
+  // A proof an enrolled client made for its own session key, replayed with the operator's.
+  const auto evidence = connection->door().get_evidence(crypto::Bytes(tee::kEvidenceNonceBytes, 1)).value();
+  const auto client_kx = crypto::KxKeyPair::generate(), operator_kx = crypto::KxKeyPair::generate();
+  const auto proof = tee::prove_identity(server.clients[0], evidence.enclave_key, client_kx.public_key);
+  EXPECT_THROW(connection->open_session(operator_kx.public_key, proof), std::runtime_error);
+  EXPECT_EQ(server.enclave().health()->sessions, 0u);
+  EXPECT_NE(server.connect(server.policy_allowing_sim)->call({R"({"op":"hello"})", {}}).control.find("cut_layer"),
+            std::string::npos);
+}
+
+// Sessions cost the enclave memory, so only proofs open them: 1,025 unauthenticated OpenSession calls (more than
+// the enclave ever holds) leave no session behind and an enrolled client still gets in. A client holds at most
+// four sessions (its oldest closes when it opens a fifth), and a session closes when its client is done.
+TEST(SplitSecurity, SessionsAreOnlyForEnrolledClientsAndBoundedPerClient) {
+  SplitServer server(job_for("lora"));
+  auto connection = net::ServerConnection::open({.server = server.address()});
+  for (int i = 0; i < 1025; ++i)
+    EXPECT_THROW(connection->open_session(crypto::KxKeyPair::generate().public_key, {}), std::runtime_error) << i;
+  EXPECT_EQ(server.enclave().health()->sessions, 0u);
+
+  std::vector<std::unique_ptr<net::RemoteEnclave>> remotes;
+  for (int i = 0; i < 5; ++i) remotes.push_back(server.connect(server.policy_allowing_sim, 0));
+  EXPECT_EQ(server.enclave().health()->sessions, 4u);
+  EXPECT_THROW(remotes.front()->call({R"({"op":"hello"})", {}}), std::runtime_error);   // closed for the fifth
+  for (std::size_t i = 1; i < remotes.size(); ++i)
+    EXPECT_NE(remotes[i]->call({R"({"op":"hello"})", {}}).control.find("cut_layer"), std::string::npos) << i;
+  auto other = server.connect(server.policy_allowing_sim, 1);   // another client is not affected
+  EXPECT_EQ(server.enclave().health()->sessions, 5u);
+  remotes.clear();
+  other.reset();
+  EXPECT_EQ(server.enclave().health()->sessions, 0u);
+}
+
+// The first chunk of a tensor announces its size: one beyond what the job's max_batch_tokens allows is refused
+// there, before the enclave reserves anything for the 1 GiB it announces, and the session goes on.
+TEST(SplitSecurity, OversizeTensorIsRefusedByItsFirstChunk) {
+  auto job = job_for("lora");
+  job.max_batch_tokens = 64;   // (64 tokens x 256) float32 = 64 KiB per tensor
+  SplitServer server(job);
+  auto connection = net::ServerConnection::open({.server = server.address()});
+  auto session = tee::attest_and_open(connection->door(), server.policy(), &server.clients[0]);
+  ASSERT_TRUE(session) << session.error().message;
+  const crypto::TensorMeta meta{"hidden", "F32", {1, 1 << 20, 256}};
+  const uint64_t announced = uint64_t(1) << 30;
+  auto chunks = crypto::plan_tensor_chunks(meta, announced, crypto::kDefaultTensorChunkBytes, session->channel->max_payload());
+  ASSERT_TRUE(chunks) << chunks.error().message;
+  const crypto::Bytes first_data(chunks->front().data_bytes, 1);   // only the first chunk is ever built
+  crypto::Bytes payload, frame;
+  crypto::append_tensor_chunk(meta, crypto::ByteView(first_data.data(), announced), chunks->front(), payload);
+  ASSERT_TRUE(session->channel->seal_frame(crypto::PayloadKind::tensor, payload, frame));
+  try {
+    connection->exchange({frame});
+    FAIL() << "the enclave took the first chunk of a 1 GiB tensor";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the receiver's limit of 65536"), std::string::npos) << e.what();
+  }
+  auto reply = crypto::seal_envelope(*session->channel, {R"({"op":"hello"})", {}});
+  ASSERT_TRUE(reply);
+  const auto answer = connection->exchange(*reply);
+  std::vector<crypto::ByteView> frames(answer.begin(), answer.end());
+  auto opened = crypto::open_envelope(*session->channel, frames);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_NE(opened->control.find("cut_layer"), std::string::npos);
+}
+
+// The measured job pins the digest of the slice's weights: the operator cannot hand the enclave other weights
+// (one flipped byte of a server-side layer) under the same measurement; the enclave refuses to start.
+TEST(SplitSecurity, AFlippedByteInTheSliceWeightsIsRefused) {
+  TempDir dir;
+  const fs::path model = fs::path(dir.path()) / "model";
+  fs::copy(kModel, model, fs::copy_options::recursive);
+  auto job = job_for("lora");
+  job.model_digest = slice_digest(job.trainer);   // of the genuine weights
+  job.trainer.model_dir = model.string();
+  EXPECT_EQ(slice_digest(job.trainer), job.model_digest);   // positive control: a copy is the same model
+
+  const auto weights = (model / "model.safetensors").string();
+  std::string bytes;
+  {
+    auto file = tensor::SafetensorsFile::open(weights);
+    const auto& view = file->at("model.layers." + std::to_string(kCut) + ".self_attn.q_proj.weight");
+    const std::string needle(reinterpret_cast<const char*>(view.data), 64);
+    std::ifstream in(weights, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+    const auto at = bytes.find(needle);
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + 5] ^= 0x01;
+  }
+  std::ofstream(weights, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    SplitServer server(job);
+    FAIL() << "the enclave started on weights that do not match the job's model_digest";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot start the enclave"), std::string::npos) << e.what();
+  }
+}
+
+// A reply's length must not depend on what the step computed: a non-finite loss (null in JSON) and a normal
+// one give sealed replies of the same size.
+TEST(SplitSecurity, AStepWithANanLossHasTheReplyLengthOfANormalOne) {
+  SplitServer server(job_for("lora"));
+  auto remote = server.connect(server.policy_allowing_sim);
+  ASSERT_EQ(remote->call({R"({"op":"begin","total_steps":4})", {}}).control.find("error"), std::string::npos);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto batch = train::shuffled_epochs(small_dataset(), *tokenizer, batching())(0).front();
+  const auto shape = std::vector<int64_t>{batch.input_ids.size(0), batch.input_ids.size(1), 256};
+  auto step = [&](const at::Tensor& hidden, int index) {
+    const auto before = remote->stats().bytes_received;
+    const auto reply = remote->call({R"({"op":"train","epoch":0,"index":)" + std::to_string(index) + "}",
+                                     {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
+                                      to_wire("labels", batch.labels)}});
+    return std::make_pair(reply.control, remote->stats().bytes_received - before);
+  };
+  const auto [normal, normal_bytes] = step(torch::randn(shape), 0);
+  const auto [nan, nan_bytes] = step(torch::full(shape, std::nan("")), 1);
+  ASSERT_NE(nan.find("\"loss\":null"), std::string::npos) << nan;         // positive control: the replies differ
+  ASSERT_EQ(normal.find("\"loss\":null"), std::string::npos) << normal;
+  EXPECT_EQ(nan_bytes, normal_bytes);
 }
 
 }  // namespace

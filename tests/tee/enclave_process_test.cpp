@@ -325,7 +325,7 @@ TEST_F(EnclaveProcessTest, RingReferenceOutsideTheRingRejected) {
 TEST_F(EnclaveProcessTest, MalformedRequestPayloadsRejected) {
   expect_rejected(status_of(enclave_->get_evidence(Bytes(5))), "32-byte nonce");
   expect_rejected(status_of(enclave_->exchange_frame(Bytes(3))), "shorter than header");
-  expect_rejected(enclave_->unseal_state(Bytes(100, 1)), "does not open");
+  expect_rejected(enclave_->unseal_state(Bytes(100, 2)), "does not open");   // version byte 2, the rest garbage
   expect_still_healthy();
 }
 
@@ -377,6 +377,18 @@ TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
   expect_rejected(enclave_->unseal_state(*blob), "sealed by another enclave measurement");
 }
 
+// The host cannot swap the state of a running enclave (rewinding a round to replay it with other inputs):
+// once a session has opened, unseal_state is refused and the state stays; at the next start it is accepted.
+TEST_F(EnclaveProcessTest, UnsealIntoARunningEnclaveIsRefused) {
+  auto blob = enclave_->seal_state();
+  ASSERT_TRUE(blob) << blob.error().message;
+  crypto::OtpChannel client = attest_and_open_session();
+  expect_rejected(enclave_->unseal_state(*blob), "refused once a session has opened");
+  expect_still_healthy();
+  ASSERT_TRUE(enclave_->restart());
+  EXPECT_TRUE(enclave_->unseal_state(*blob));
+}
+
 // Sends one `message` frame to the test host's service and returns its echo replies' payloads, joined.
 Bytes ask_test_service(EnclaveProcess& enclave, crypto::OtpChannel& client, const Bytes& request) {
   Bytes frame;
@@ -423,6 +435,7 @@ TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
 
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
+  ASSERT_TRUE(enclave_->restart());   // sealed state is restored at start only, before any session
   const std::size_t part = enclave_->max_frame_list_bytes();
   ASSERT_GT(blob->size(), part);
   auto send_first_part = [&] {

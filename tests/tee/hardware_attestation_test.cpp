@@ -99,7 +99,7 @@ TEST(GramineBackend, ProducesEvidenceThroughDevAttestationAndSealsWithItsKey) {
   EXPECT_EQ(evidence->report_data, rd);
   auto key = (*backend)->sealing_key();
   ASSERT_TRUE(key) << key.error().message;
-  EXPECT_TRUE(crypto::unseal(*key, crypto::seal(*key, Bytes{1})));
+  EXPECT_TRUE(crypto::unseal(*key, crypto::seal(*key, Bytes{1}, ByteView("test")), ByteView("test")));
 }
 
 TEST(GramineBackend, VerificationFailsClosedWithoutQuoteVerificationLibrary) {

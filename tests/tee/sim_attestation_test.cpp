@@ -118,9 +118,9 @@ TEST_F(SimAttestation, AnotherConfigIsAnotherMeasurementAndCannotUnseal) {
   auto other = SimBackend::create(*other_config);
   ASSERT_TRUE(other);
   EXPECT_NE((*other)->measurement(), backend_->measurement());
-  const Bytes blob = crypto::seal(backend_->sealing_key().value(), Bytes{1, 2, 3});
-  EXPECT_TRUE(crypto::unseal(backend_->sealing_key().value(), blob));
-  EXPECT_FALSE(crypto::unseal((*other)->sealing_key().value(), blob));
+  const Bytes blob = crypto::seal(backend_->sealing_key().value(), Bytes{1, 2, 3}, ByteView("test"));
+  EXPECT_TRUE(crypto::unseal(backend_->sealing_key().value(), blob, ByteView("test")));
+  EXPECT_FALSE(crypto::unseal((*other)->sealing_key().value(), blob, ByteView("test")));
 }
 
 TEST(EvidenceParser, StrictAboutFieldsAndSizes) {
