@@ -76,15 +76,20 @@ echo
 echo "== federated: 3 non-IID clients, LoRA in each client's enclave, FedAvg in the server enclave"
 echo '{"kind": "federated"}' > "$out/federated.json"
 "$bin" data partition --data "$data/train.jsonl" --clients 3 --alpha 1.0 --seed 0 --out "$out/fed_shards"
+# Each client machine has its own (sim) platform; the server admits enclaves on those platforms only.
+platforms=()
+for i in 0 1 2; do
+  "$bin" identity --out "$out/fed_client$i/sim_platform.key" > /dev/null
+  platforms+=(--sim-client-platform "$out/fed_client$i/sim_platform.key.pub")
+done
 start_server "$out/fed_server" --plan "$out/federated.json" --state-dir "$out/fed_server" --rounds 3 \
-  --clients-per-round 3
+  --clients-per-round 3 "${platforms[@]}"
 cat "$out/fed_server.log"
 for i in 0 1 2; do
   eval_args=()
   [ "$i" = 0 ] && eval_args=(--eval "$data/test.jsonl" --limit $limit)
   "$bin" client --plan "$out/federated.json" --model "$model" --server "127.0.0.1:$port" \
-    --policy "$out/fed_server/client-policy.json" --sim-platform-key "$out/fed_server/sim_platform.key" \
-    --state-dir "$out/fed_client$i" --data "$out/fed_shards/client$i.jsonl" --lr 3e-3 --warmup 10 --epochs 3 \
+    --policy "$out/fed_server/client-policy.json" --state-dir "$out/fed_client$i" --data "$out/fed_shards/client$i.jsonl" --lr 3e-3 --warmup 10 --epochs 3 \
     --threads 1 "${common[@]}" "${eval_args[@]}" --summary "$out/fed_client$i.json" 2> "$out/fed_client$i.err" |
     sed "s/^/[client $i] /" &
   pids[$i]=$!

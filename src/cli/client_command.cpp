@@ -218,7 +218,8 @@ void add_client_command(CLI::App& app) {
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config, sim key and sealed state")->capture_default_str();
   cmd->add_option("--sim-platform-key", args->sim_platform_key,
-                  "federated, sim: the platform key file (the server's, to run on the same simulated platform)");
+                  "federated, sim: this client machine's platform key file (default <state-dir>/sim_platform.key; "
+                  "the server lists its .pub with --sim-client-platform)");
   cmd->add_option("--method", job.method, "federated: lora | ptuning (P-tuning v2's prefix in the enclave)")
       ->check(CLI::IsMember({"lora", "ptuning"}))->capture_default_str();
   cmd->add_option("--virtual-tokens", job.prefix.num_virtual_tokens, "federated, ptuning: prefix length")
@@ -234,6 +235,9 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--max-grad-norm", job.optimizer.max_grad_norm, "federated: gradient clipping (0 = off)")->capture_default_str();
   cmd->add_option("--grad-accum", job.optimizer.accumulation, "federated: micro-batches per optimiser step")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--min-participants", job.min_participants,
+                  "federated, secure aggregation: mask this client's update only among at least this many")
+      ->capture_default_str();
   cmd->add_option("--enclave-threads", job.threads, "federated: LibTorch threads in the client enclave")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args] { run_client(*args); });

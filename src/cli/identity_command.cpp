@@ -1,6 +1,7 @@
-// `sliceguard identity --out FILE`: a data owner's identity for split fine-tuning — an Ed25519 key (FILE, mode
-// 0600) and its public half (FILE.pub), which the server operator enrolls (`sliceguard server --enroll
-// FILE.pub`) before starting the enclave. Run again, it prints the existing key's public half.
+// `sliceguard identity --out FILE`: an Ed25519 key file (FILE, mode 0600) and its public half (FILE.pub); run
+// again, it prints the existing key's public half. A data owner's identity for split fine-tuning, which the
+// server operator enrolls (`sliceguard server --enroll FILE.pub`); or, made as <state-dir>/sim_platform.key, a
+// federated client machine's sim platform, which a sim server admits with --sim-client-platform FILE.pub.
 #include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
@@ -47,8 +48,8 @@ void check_state_not_rewound(const std::string& identity_path, const std::string
 }
 
 void add_identity_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("identity", "Create (or show) a client identity key for split fine-tuning; the "
-                                             "server enrolls its public half with --enroll");
+  auto* cmd = app.add_subcommand("identity", "Create (or show) an Ed25519 key file: a split client's identity (the "
+                                             "server's --enroll) or a sim platform key (--sim-client-platform)");
   auto out = std::make_shared<std::string>();
   cmd->add_option("--out", *out, "Key file to create (its public key goes to FILE.pub)")->required();
   cmd->callback([out] {

@@ -52,6 +52,7 @@ struct ServerArgs {
   std::string mode = "sequential";
   std::string tls_cert, tls_key;
   std::vector<std::string> enrolled;   // client public keys: hex or .pub files
+  std::vector<std::string> sim_client_platforms;   // federated, sim: the clients' platform public keys
 };
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
@@ -94,12 +95,22 @@ std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing:
     if (args.federated_job.rounds.quorum == 0) args.federated_job.rounds.quorum = args.federated_job.rounds.clients_per_round;
     if (!args.client_policy_path.empty()) {
       args.federated_job.client_policy = read_text(args.client_policy_path);
-    } else if (args.tee == "sim") {   // development: client enclaves running this binary on this sim platform
-      args.federated_job.client_policy = net::sim_peer_policy(host);
+    } else if (args.tee == "sim") {   // development: client enclaves running this binary on the listed platforms
+      std::vector<std::string> platforms;
+      for (const auto& key : args.sim_client_platforms) {
+        auto parsed = tee::read_verify_key(key);
+        if (!parsed) throw CLI::ValidationError("--sim-client-platform", parsed.error().message);
+        platforms.push_back(crypto::to_hex(*parsed));
+      }
+      if (platforms.empty())
+        throw CLI::ValidationError("--sim-client-platform", "a federated sim server needs the public keys of its clients' "
+                                                            "sim platforms (each client's <state-dir>/sim_platform.key.pub), "
+                                                            "or a --client-policy");
+      args.federated_job.client_policy = net::sim_peer_policy(host, platforms);
     } else {
       throw CLI::ValidationError("server", "--client-policy is required for a federated plan with --tee " + args.tee);
     }
-    federated::ServerJob::parse(args.federated_job.to_json(), "--rounds/--clients-per-round/--quorum");   // validates
+    federated::ServerJob::parse(args.federated_job.to_json(), "--rounds/--clients-per-round/--quorum/--min-participants");
     return {args.federated_job.to_json(), "federated"};
   }
   if (args.model_dir.empty()) throw CLI::ValidationError("server", "--model is required for split and u-shaped plans");
@@ -225,11 +236,17 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--clients", args->federated_job.clients,
                   "federated: clients expected; more than --clients-per-round draws each round's clients at random")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--min-participants", args->federated_job.min_participants,
+                  "federated, secure aggregation: the smallest participant set (--quorum must reach it)")
+      ->capture_default_str();
   cmd->add_flag("--secure-aggregation", args->federated_job.secure_aggregation,
                "federated: pairwise-mask secure aggregation (the enclave learns only each round's sum)");
   cmd->add_option("--client-policy", args->client_policy_path,
-                  "federated: which client enclaves may join (default with sim: this binary on this sim platform)")
+                  "federated: which client enclaves may join (default with sim: this binary on the --sim-client-platform keys)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--sim-client-platform", args->sim_client_platforms,
+                  "federated, sim: the client machines' sim platform public keys (hex or .pub files) whose enclaves "
+                  "may join (default client policy: this binary on those platforms)");
   cmd->add_option("--round-timeout", args->round_timeout_seconds, "federated: seconds after a round's first submission")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");

@@ -17,6 +17,7 @@
 #include "crypto/key_exchange.h"
 #include "crypto/otp_channel.h"
 #include "crypto/secret_key.h"
+#include "crypto/signing.h"
 #include "model/layers.h"
 #include "model/transformer.h"
 #include "split/wire.h"
@@ -54,6 +55,7 @@ class AdapterService {
     if (op == op::kPrefixBackward) return prefix_backward(request, control);
     if (op == op::kMicro) {
       train::seed_batch(job_.seed, {control.at("epoch").get<int>(), control.at("index").get<std::size_t>()});
+      micro_counted_ = false;
       return split::json_reply(json::object());
     }
     if (op == op::kBegin) {
@@ -165,8 +167,32 @@ class AdapterService {
     server_ = std::make_unique<crypto::OtpChannel>(std::move(keys));
     spdlog::info("federated client: server enclave {} attested", crypto::to_hex(verified->measurement).substr(0, 16));
     // Our half of the mutual attestation: evidence over our session key and the server enclave's key.
-    auto attestation = make_peer_attestation(attestation_, own_config_, mine.public_key, server_key).value();
+    auto attestation =
+        make_peer_attestation(attestation_, own_config_, mine.public_key, server_key, identity().public_key).value();
     return split::json_reply({{"client_key", crypto::to_hex(mine.public_key)}, {"attestation", attestation}});
+  }
+
+  // This enclave's long-term identity: made at its first start, kept in the trusted state (sealed with it), so
+  // a restarted client is the same client to the aggregator.
+  crypto::SigningKeyPair identity() {
+    auto& seed = state_[kIdentity];
+    if (seed.empty()) {
+      const auto fresh = crypto::SigningKeyPair::generate().seed();
+      seed.assign(fresh.data(), fresh.data() + fresh.size());
+    }
+    return crypto::SigningKeyPair::from_seed(crypto::SecretKey::copy_of(seed));
+  }
+
+  // FedAvg's weight of this client: the examples this enclave trained on since the last global adapter, counted
+  // by the first backward of each micro-batch (its rows), so a host can raise it only by training on more.
+  void count_examples(int64_t rows) {
+    if (micro_counted_) return;
+    examples_ += rows;
+    micro_counted_ = true;
+  }
+  int64_t round_examples() const {
+    if (examples_ < 1) throw std::invalid_argument("submit without a trained example since the last global adapter");
+    return examples_;
   }
 
   // Seals a request for the server enclave; a "submit" carries this enclave's adapter. The host gets only frames.
@@ -175,13 +201,20 @@ class AdapterService {
     json request = control.at("request");
     std::vector<crypto::Tensor> tensors;
     const auto what = request.at("op").get<std::string>();
-    if (what == op::kJoin) {   // a fresh mask key per attempt: two attempts' masks never combine
+    if (what == op::kJoin) {   // a fresh mask key per round, signed by this enclave's identity
+      const int round = request.at("round").get<int>();
+      refuse_a_second_mask(round);
       mask_key_ = std::make_unique<crypto::KxKeyPair>(crypto::KxKeyPair::generate());
-      request["mask_key"] = crypto::to_hex(mask_key_->public_key);
-    } else if (what == op::kSubmit && request.value("masked", false)) {
-      tensors.push_back(masked_update(request));
+      mask_round_ = round;
+      mine_ = announce_mask_key(identity(), mask_key_->public_key, round);
+      request["announcement"] = to_json(mine_);
     } else if (what == op::kSubmit) {
-      for (const auto& [name, tensor] : held_tensors()) tensors.push_back(to_wire(name, tensor));
+      request["samples"] = round_examples();   // what this enclave trained on, not what the host says
+      if (request.value("masked", false)) {
+        tensors.push_back(masked_update(request));
+      } else {
+        for (const auto& [name, tensor] : held_tensors()) tensors.push_back(to_wire(name, tensor));
+      }
     }
     auto frames = crypto::seal_envelope(*server_, {request.dump(), std::move(tensors)}).value();
     std::vector<crypto::Tensor> out;
@@ -208,24 +241,35 @@ class AdapterService {
       installed_global_ = true;
       save();   // a round ended here: what a restarted client continues from
     }
-    if (control.value("fixed", false)) {   // secure aggregation: this attempt's participants
-      mask_attempt_ = control.at("attempt").get<int>();
-      mask_peers_.clear();
-      for (const auto& hex : control.at("keys")) {
-        const auto bytes = crypto::from_hex(hex.get<std::string>());
-        crypto::KxPublicKey key{};
-        if (!bytes || bytes->size() != key.size()) throw std::invalid_argument("the server sent a malformed mask key");
-        std::copy(bytes->begin(), bytes->end(), key.begin());
-        mask_peers_.push_back(key);
-      }
-      control.erase("keys");   // the host needs only the attempt
+    if (control.value("fixed", false)) {   // secure aggregation: the round's participants, checked
+      if (!mask_key_) throw std::invalid_argument("a participant set before this client joined");
+      std::vector<MaskKeyAnnouncement> set;
+      for (const auto& a : control.at("participants")) set.push_back(announcement_from_json(a));
+      mask_peers_ = checked_participants(set, mine_, mask_round_, job_.min_participants);
+      control.erase("participants");   // the host needs only that the set is fixed
     }
+    if (control.value("closed", false)) examples_ = 0;   // a round ended (with or without this client)
     return split::json_reply(control);
   }
 
-  // This enclave's update n * (A, B), in fixed point, masked against every other participant of the attempt.
+  // One masked update per round, ever (the last round masked is in the trusted state, sealed with it): two
+  // masked sums of one round over different sets would give the server the difference, one client's update.
+  void refuse_a_second_mask(int round) {
+    const auto& last = state_[kMaskedRound];
+    if (!last.empty() && std::string(last.begin(), last.end()) == std::to_string(round))
+      throw std::invalid_argument("this client enclave already masked its update for round " + std::to_string(round) +
+                                  "; it masks one per round (a second sum would reveal a participant's update)");
+  }
+
+  // This enclave's update n * (A, B), in fixed point, masked against every other participant of the round.
   crypto::Tensor masked_update(json& request) {
     if (!mask_key_ || mask_peers_.empty()) throw std::invalid_argument("masked submit before join and peers");
+    const int round = request.at("round").get<int>();
+    if (round != mask_round_) throw std::invalid_argument("masked submit for another round than this client joined");
+    refuse_a_second_mask(round);
+    const std::string masked_round = std::to_string(round);
+    state_[kMaskedRound] = crypto::Bytes(masked_round.begin(), masked_round.end());
+    const crypto::KxKeyPair mask_key = std::move(*std::exchange(mask_key_, nullptr));   // consumed: masks nothing else
     std::vector<float> values;
     json layout = json::array();
     for (const auto& [name, param] : held_tensors()) {
@@ -233,10 +277,8 @@ class AdapterService {
       values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
       layout.push_back({name, param.sizes().vec()});
     }
-    const int round = request.at("round").get<int>();
     const auto encoded = encode_weighted(values, double(request.at("samples").get<int64_t>()), int(mask_peers_.size()));
-    const auto masked = mask_update(encoded, *mask_key_, mask_peers_, (uint64_t(round) << 32) | uint32_t(mask_attempt_));
-    request["attempt"] = mask_attempt_;
+    const auto masked = mask_update(encoded, mask_key, mask_peers_, uint64_t(round) << 32);
     request["layout"] = layout;
     auto words = torch::empty({int64_t(masked.size())}, torch::kInt32);
     std::memcpy(words.data_ptr<int32_t>(), masked.data(), masked.size() * sizeof(uint32_t));
@@ -264,6 +306,8 @@ class AdapterService {
   // enclave when the client rejoins (the newest global), never from the seal.
 
   static constexpr const char* kSnapshot = "federated-client";
+  static constexpr const char* kIdentity = "federated-client.identity";
+  static constexpr const char* kMaskedRound = "federated-client.masked-round";
 
   void save() {
     if (!optimizer_) return;
@@ -335,6 +379,7 @@ class AdapterService {
 
   crypto::Envelope prefix_backward(const crypto::Envelope& request, const json& control) {
     auto q = tensor(request, "q", 4).requires_grad_(true);
+    count_examples(q.size(0));
     auto d_out = tensor(request, "d_out", 4), d_lse = tensor(request, "d_lse", 3);
     torch::AutoGradMode grad_mode(true);
     const auto part = prefix_attention(control.at("layer").get<int>(), q);
@@ -384,6 +429,7 @@ class AdapterService {
       if (t.meta.name != "x" && std::find(call.modules.begin(), call.modules.end(), t.meta.name) == call.modules.end())
         throw std::invalid_argument("gradient for module '" + t.meta.name + "' not in this call");
     auto x = input(request).requires_grad_(true);
+    count_examples(x.size(0));
     if (x.sizes() != at::IntArrayRef(call.input_shape))
       throw std::invalid_argument("backward of call " + std::to_string(id) + " brings x of shape " +
                                   c10::str(x.sizes()) + ", its forward's was " + c10::str(call.input_shape));
@@ -433,6 +479,8 @@ class AdapterService {
   tee::Bytes own_config_;   // this enclave's config file, as measured: shown to the server enclave
   tee::TrustedState& state_;   // sealed by the host (save / restore_if_sealed)
   bool installed_global_ = false;
+  int64_t examples_ = 0;        // trained since the last global adapter (FedAvg weight)
+  bool micro_counted_ = true;   // the current micro-batch's rows are in examples_
   std::optional<peft::Lora> lora_;       // the job's method: LoRA ...
   std::optional<peft::Prefix> prefix_;   // ... or P-tuning v2's prefix
   std::optional<train::Optimizer> optimizer_;
@@ -440,9 +488,10 @@ class AdapterService {
   std::map<int64_t, Call> pending_;   // forward calls awaiting their backward, this micro-step
   crypto::Bytes nonce_;                          // sent with server_hello, consumed by server_connect
   std::unique_ptr<crypto::OtpChannel> server_;   // the session with the server enclave
-  std::unique_ptr<crypto::KxKeyPair> mask_key_;  // secure aggregation: this attempt's mask key ...
-  std::vector<crypto::KxPublicKey> mask_peers_;  // ... and every participant's, this one's included
-  int mask_attempt_ = 0;
+  std::unique_ptr<crypto::KxKeyPair> mask_key_;  // secure aggregation: this round's mask key ...
+  MaskKeyAnnouncement mine_;                     // ... as announced, signed by this enclave's identity
+  int mask_round_ = -1;
+  std::vector<crypto::KxPublicKey> mask_peers_;  // every participant's, this one's included
 };
 
 }  // namespace

@@ -58,6 +58,9 @@ class RoundAggregator final : public Rounds {
   // differ from the round's first submission (or the global adapter).
   void submit(const std::string& client, int round, int64_t samples, NamedTensors adapter, Clock::time_point now);
 
+  // Whether `client` has a submission in the open round.
+  bool submitted(const std::string& client) const { return submissions_.count(client) != 0; }
+
   bool maybe_close(Clock::time_point now) override;
   const NamedTensors* global_after(int round) const override;
   int contributors() const override { return int(last_contributors_.size()); }

@@ -24,7 +24,8 @@ namespace {
 using nlohmann::json;
 constexpr const char* kSnapshot = "federated.aggregator";
 
-std::string client_name(const crypto::SessionId& session) { return crypto::to_hex({session.data(), session.size()}); }
+// A client is its enclave's attested identity key (peer_attestation.h): the same across its sessions.
+std::string client_name(const tee::Caller& caller) { return crypto::to_hex(caller.peer); }
 
 class AggregatorService {
  public:
@@ -41,11 +42,11 @@ class AggregatorService {
     }
   }
 
-  crypto::Envelope handle(const crypto::SessionId& session, const std::string& op, const json& control,
+  crypto::Envelope handle(const tee::Caller& caller, const std::string& op, const json& control,
                           const crypto::Envelope& request) {
     restore_if_unsealed();
     const auto now = Clock::now();
-    const auto client = client_name(session);
+    const auto client = client_name(caller);
     // A client that finishes its local steps after its round closed (timeout) goes on with the next round.
     if ((op == op::kSubmit || op == op::kJoin) && control.at("round").get<int>() < rounds_->open_round())
       return split::json_reply({{"accepted", false}, {"joined", false}, {"late", true}});
@@ -56,15 +57,15 @@ class AggregatorService {
     if ((op == op::kSubmit || op == op::kJoin) && sampler_.selected(client, control.at("round").get<int>(), now) != true)
       throw std::invalid_argument("this client was not drawn for round " + std::to_string(control.at("round").get<int>()));
     if (op == op::kSubmit) return masked_ ? submit_masked(client, request, control, now) : submit(client, request, control, now);
-    if (op == op::kFetch) return fetch(client, control.at("round").get<int>(), now);
+    if (op == op::kFetch) return fetch(control.at("round").get<int>(), now);
     if (op == op::kStatus) {
       sampler_.register_client(client, now);
       close_if_due(now);
       return split::json_reply({{"open_round", rounds_->open_round()}, {"rounds", rounds_->options().rounds},
                                 {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr}});
     }
-    if (masked_ && op == op::kJoin) return join(client, control, now);
-    if (masked_ && op == op::kPeers) return peers(client, control.at("round").get<int>(), now);
+    if (masked_ && op == op::kJoin) return join(caller, control, now);
+    if (masked_ && op == op::kPeers) return peers(control.at("round").get<int>(), now);
     throw std::invalid_argument("unknown op '" + op + "'" + (masked_ ? "" : " (secure aggregation is off)"));
   }
 
@@ -75,28 +76,34 @@ class AggregatorService {
     for (const auto& t : request.tensors)
       adapter[t.meta.name] = split::from_wire(request, t.meta.name, torch::kFloat32, int64_t(t.meta.shape.size()));
     const int round = control.at("round").get<int>();
-    plain_->submit(client, round, control.at("samples").get<int64_t>(), std::move(adapter), now);
+    // A client that reconnects (after its restart or ours) and submits again is counted once: its first.
+    if (round == plain_->open_round() && plain_->submitted(client))
+      return split::json_reply({{"accepted", true}, {"round", round}, {"already_counted", true}});
+    const auto samples = control.at("samples").get<int64_t>();
+    plain_->submit(client, round, samples, std::move(adapter), now);
     spdlog::info("federated server: round {}: adapter {} received", round, client.substr(0, 8));
     close_if_due(now);
     save();
-    return split::json_reply({{"accepted", true}, {"round", round}});
+    return split::json_reply({{"accepted", true}, {"round", round}, {"samples", samples}});
   }
 
-  crypto::Envelope join(const std::string& client, const json& control, Clock::time_point now) {
-    const auto key_bytes = crypto::from_hex(control.at("mask_key").get<std::string>());
-    crypto::KxPublicKey key{};
-    if (!key_bytes || key_bytes->size() != key.size()) throw std::invalid_argument("join needs a 32-byte hex mask_key");
-    std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
-    return split::json_reply({{"joined", masked_->join(client, control.at("round").get<int>(), key, now)}});
+  // The announcement must be signed by the identity this session attested: nobody joins under another's key.
+  crypto::Envelope join(const tee::Caller& caller, const json& control, Clock::time_point now) {
+    const int round = control.at("round").get<int>();
+    const auto announcement = announcement_from_json(control.at("announcement"));
+    if (!std::equal(announcement.identity.begin(), announcement.identity.end(), caller.peer.data, caller.peer.data + caller.peer.size) ||
+        !signed_by_its_identity(announcement, round))
+      throw std::invalid_argument("join: the mask key is not signed by this client's attested identity for round " +
+                                  std::to_string(round));
+    return split::json_reply({{"joined", masked_->join(client_name(caller), round, announcement, now)}});
   }
 
-  crypto::Envelope peers(const std::string& client, int round, Clock::time_point now) {
+  crypto::Envelope peers(int round, Clock::time_point now) {
     const auto set = masked_->participants(round, now);
-    if (masked_->must_rejoin(client, round)) return split::json_reply({{"fixed", false}, {"rejoin", true}});
     if (!set) return split::json_reply({{"fixed", false}});
-    json keys = json::array();
-    for (const auto& k : set->second) keys.push_back(crypto::to_hex(crypto::ByteView(k.data(), k.size())));
-    return split::json_reply({{"fixed", true}, {"attempt", set->first}, {"keys", keys}});
+    json participants = json::array();
+    for (const auto& a : *set) participants.push_back(to_json(a));
+    return split::json_reply({{"fixed", true}, {"participants", participants}});
   }
 
   crypto::Envelope submit_masked(const std::string& client, const crypto::Envelope& request, const json& control,
@@ -108,22 +115,18 @@ class AggregatorService {
     std::vector<TensorSlot> layout;
     for (const auto& slot : control.at("layout"))
       layout.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
-    masked_->submit(client, round, control.at("attempt").get<int>(), control.at("samples").get<int64_t>(),
-                    std::move(masked), std::move(layout), now);
+    const auto samples = control.at("samples").get<int64_t>();
+    masked_->submit(client, round, samples, std::move(masked), std::move(layout), now);
     spdlog::info("federated server: round {}: masked update {} received", round, client.substr(0, 8));
     close_if_due(now);
     save();
-    return split::json_reply({{"accepted", true}, {"round", round}});
+    return split::json_reply({{"accepted", true}, {"round", round}, {"samples", samples}});
   }
 
-  crypto::Envelope fetch(const std::string& client, int round, Clock::time_point now) {
+  crypto::Envelope fetch(int round, Clock::time_point now) {
     close_if_due(now);
     const NamedTensors* global = rounds_->global_after(round);
-    if (!global) {
-      json reply = {{"closed", false}, {"open_round", rounds_->open_round()}};
-      if (masked_ && masked_->must_rejoin(client, round)) reply["rejoin"] = true;
-      return split::json_reply(reply);
-    }
+    if (!global) return split::json_reply({{"closed", false}, {"open_round", rounds_->open_round()}});
     std::vector<crypto::Tensor> tensors;
     for (const auto& [name, t] : *global) tensors.push_back(split::to_wire(name, t));
     return split::json_reply({{"closed", true}, {"round", rounds_->open_round() - 1},
@@ -133,8 +136,12 @@ class AggregatorService {
 
   void close_if_due(Clock::time_point now) {
     if (!rounds_->maybe_close(now)) return;
-    spdlog::info("federated server: round {} closed: {}FedAvg over {} clients", rounds_->open_round() - 1,
-                 masked_ ? "secure " : "", rounds_->contributors());
+    if (rounds_->contributors() == 0)
+      spdlog::warn("federated server: round {} closed without an aggregate: a participant of its set dropped out",
+                   rounds_->open_round() - 1);
+    else
+      spdlog::info("federated server: round {} closed: {}FedAvg over {} clients", rounds_->open_round() - 1,
+                   masked_ ? "secure " : "", rounds_->contributors());
     save();
   }
 
@@ -171,14 +178,14 @@ void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::Enclave
   runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](
                           const crypto::KxPublicKey& peer, tee::ByteView attestation,
                           const crypto::KxPublicKey& own_key) -> tee::Result<crypto::Bytes> {
-    if (auto admitted = check_peer_attestation(attestation, client_policy, own, peer, own_key); !admitted)
-      return crypto::unexpected(admitted.error());
-    return crypto::Bytes{};   // client enclaves are told apart by session for now
+    auto identity = check_peer_attestation(attestation, client_policy, own, peer, own_key);
+    if (!identity) return crypto::unexpected(identity.error());
+    return crypto::Bytes(identity->begin(), identity->end());   // submissions are counted by it
   });
   auto service = std::make_shared<AggregatorService>(std::move(job), runtime.state());
   split::serve_json_requests(runtime, [service](const tee::Caller& caller, const std::string& op,
                                                  const json& control, const crypto::Envelope& request) {
-    return service->handle(caller.session, op, control, request);
+    return service->handle(caller, op, control, request);
   });
 }
 

@@ -23,9 +23,55 @@ json call_client_enclave(const RemoteAdapter& adapter, const json& control, std:
   return split::call_enclave(adapter.transport(), kClientEnclave, control, std::move(tensors), reply);
 }
 
-// One request to the server enclave, sealed and opened by the client enclave; returns the server's reply
-// control (a reply with the global adapter has already been installed in the client enclave).
-json call_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request) {
+// Polls `request` until `done` accepts a reply; throws when `what` takes longer than the round wait.
+template <class Done>
+json poll_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request, Done done,
+                 const FederationOptions& o, const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + o.round_wait;
+  for (;;) {
+    auto reply = call_server(adapter, link, request);
+    if (done(reply)) return reply;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error(what + " did not happen within " + std::to_string(o.round_wait.count()) + " ms");
+    std::this_thread::sleep_for(o.poll_every);
+  }
+}
+
+// Waits until `round` has closed on the server (its global adapter, when it has one, is then installed in the
+// client enclave) and returns the clients averaged (0: it closed without an aggregate).
+int wait_for_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
+  const auto reply = poll_server(
+      adapter, link, {{"op", op::kFetch}, {"round", round}}, [](const json& r) { return r.at("closed").get<bool>(); },
+      o, "the close of round " + std::to_string(round));
+  return reply.at("contributors").get<int>();
+}
+
+// Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
+// by joining, waiting for the participant set and submitting the masked update once. Returns the clients
+// averaged (0: the round closed without this client, which came too late, or — secure aggregation, a
+// participant dropped out — without an aggregate; it goes on from the adapter it holds).
+int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int round, int64_t samples, bool secure,
+                    const FederationOptions& o) {
+  if (!secure) {
+    const auto reply = call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
+    const auto closed = wait_for_round(adapter, link, round, o);
+    return reply.at("accepted").get<bool>() ? closed : 0;   // late: the round closed without this client
+  }
+  if (!call_server(adapter, link, {{"op", op::kJoin}, {"round", round}}).at("joined").get<bool>()) {
+    wait_for_round(adapter, link, round, o);   // too late for this round's set
+    return 0;
+  }
+  poll_server(adapter, link, {{"op", op::kPeers}, {"round", round}}, [](const json& r) { return r.at("fixed").get<bool>(); },
+              o, "round " + std::to_string(round) + "'s participant set");
+  call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
+  const int contributors = wait_for_round(adapter, link, round, o);
+  if (contributors == 0) spdlog::warn("federated client: round {} closed without an aggregate (a participant dropped out)", round);
+  return contributors;
+}
+
+}  // namespace
+
+nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request) {
   crypto::Envelope sealed;
   call_client_enclave(adapter, {{"op", op::kToServer}, {"request", request}}, {}, &sealed);
   std::vector<crypto::Bytes> frames;
@@ -41,62 +87,6 @@ json call_server(const RemoteAdapter& adapter, const ServerLink& link, const jso
                              reply["server_error"].get<std::string>());
   return reply;
 }
-
-// Polls `request` until `done` accepts a reply; throws when `what` takes longer than the round wait.
-template <class Done>
-json poll_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request, Done done,
-                 const FederationOptions& o, const std::string& what) {
-  const auto deadline = std::chrono::steady_clock::now() + o.round_wait;
-  for (;;) {
-    auto reply = call_server(adapter, link, request);
-    if (done(reply)) return reply;
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error(what + " did not happen within " + std::to_string(o.round_wait.count()) + " ms");
-    std::this_thread::sleep_for(o.poll_every);
-  }
-}
-
-// Waits until `round` has closed on the server (its global adapter is then installed in the client enclave)
-// and returns the clients averaged; nullopt when secure aggregation abandoned this client's attempt.
-std::optional<int> wait_for_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
-  const auto reply = poll_server(
-      adapter, link, {{"op", op::kFetch}, {"round", round}},
-      [](const json& r) { return r.at("closed").get<bool>() || r.value("rejoin", false); }, o,
-      "the close of round " + std::to_string(round));
-  if (!reply.at("closed").get<bool>()) return std::nullopt;
-  return reply.at("contributors").get<int>();
-}
-
-// Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
-// by joining an attempt, waiting for its participant set and submitting the masked update — again with fresh
-// keys if a participant died and the attempt was abandoned. Returns the clients averaged (0: the round
-// closed without this client, which came too late; it goes on from the round's global adapter).
-int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int round, int64_t samples, bool secure,
-                    const FederationOptions& o) {
-  if (!secure) {
-    const auto reply = call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
-    const auto closed = wait_for_round(adapter, link, round, o).value();
-    return reply.at("accepted").get<bool>() ? closed : 0;   // late: the round closed without this client
-  }
-  for (;;) {
-    if (!call_server(adapter, link, {{"op", op::kJoin}, {"round", round}}).at("joined").get<bool>()) {
-      const auto closed = wait_for_round(adapter, link, round, o);   // too late for this round's set
-      if (closed) return 0;
-      continue;
-    }
-    const auto set = poll_server(
-        adapter, link, {{"op", op::kPeers}, {"round", round}},
-        [](const json& r) { return r.at("fixed").get<bool>() || r.value("rejoin", false); }, o,
-        "round " + std::to_string(round) + "'s participant set");
-    if (set.at("fixed").get<bool>()) {
-      call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
-      if (const auto closed = wait_for_round(adapter, link, round, o)) return *closed;
-    }
-    spdlog::warn("federated client: round {}: a participant dropped out, joining again", round);
-  }
-}
-
-}  // namespace
 
 void connect_to_server(RemoteAdapter& adapter, const ServerLink& link) {
   const auto hello = call_client_enclave(adapter, {{"op", op::kServerHello}});
@@ -153,7 +143,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
                                    [](const json& r) { return r.at("decided").get<bool>(); }, federation,
                                    "round " + std::to_string(round) + "'s client draw");
     if (!drawn.at("selected").get<bool>()) {   // not drawn: skip this round's steps, go on from its global adapter
-      out.contributors.push_back(wait_for_round(adapter, link, round, federation).value_or(0));
+      out.contributors.push_back(wait_for_round(adapter, link, round, federation));
       spdlog::info("federated client: not drawn for round {} of {}", round + 1, out.rounds);
       if (federation.after_round) federation.after_round(round);
       continue;

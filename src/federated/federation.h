@@ -11,6 +11,8 @@
 // round this is exactly local LoRA training.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <functional>
 #include <vector>
@@ -74,6 +76,11 @@ struct FederationResult {
 // which the server enclave checks against its client policy before opening. Throws std::runtime_error naming
 // the refusal (evidence, policy, unreachable server).
 void connect_to_server(RemoteAdapter& adapter, const ServerLink& link);
+
+// One request to the server enclave, sealed and opened by the client enclave (which adds what only it may say:
+// its adapter, its mask key, its own sample count); returns the reply's control. Throws std::runtime_error
+// when the server enclave refuses.
+nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const nlohmann::json& request);
 
 // The server enclave's round state, asked through the client enclave's session.
 ServerStatus server_status(const RemoteAdapter& adapter, const ServerLink& link);

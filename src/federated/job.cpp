@@ -27,7 +27,7 @@ std::string ClientJob::to_json() const {
               {"target_modules", lora.target_modules}, {"lr", optimizer.lr},
               {"weight_decay", optimizer.weight_decay}, {"warmup", optimizer.warmup_steps},
               {"max_grad_norm", optimizer.max_grad_norm}, {"accumulation", optimizer.accumulation},
-              {"seed", seed},                {"threads", threads}};
+              {"seed", seed},                {"threads", threads}, {"min_participants", min_participants}};
   if (method == "ptuning") {
     j["num_virtual_tokens"] = prefix.num_virtual_tokens;
     j["prefix_projection"] = prefix.prefix_projection;
@@ -40,7 +40,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   const split::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                                               "num_virtual_tokens", "prefix_projection", "lr",
                                               "weight_decay", "warmup", "max_grad_norm", "accumulation", "seed",
-                                              "threads", "server_policy"});
+                                              "threads", "server_policy", "min_participants"});
   ClientJob job;
   j.read("method", job.method);
   if (job.method != "lora" && job.method != "ptuning") j.fail("method", "must be \"lora\" or \"ptuning\"");
@@ -57,6 +57,8 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   j.read("seed", job.seed);
   j.read("threads", job.threads);
   if (job.threads < 1) j.fail("threads", "must be >= 1");
+  j.read("min_participants", job.min_participants);
+  if (job.min_participants < 2) j.fail("min_participants", "must be >= 2 (a sum of one is the update itself)");
   job.server_policy = read_policy(j, "server_policy", source);
   return job;
 }
@@ -64,7 +66,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
 std::string ServerJob::to_json() const {
   json j{{"kind", "federated-server"}, {"rounds", rounds.rounds}, {"clients_per_round", rounds.clients_per_round},
          {"quorum", rounds.quorum}, {"round_timeout_ms", rounds.round_timeout.count()}, {"threads", threads},
-         {"secure_aggregation", secure_aggregation}};
+         {"secure_aggregation", secure_aggregation}, {"min_participants", min_participants}};
   if (clients > 0) j["clients"] = clients;
   if (!client_policy.empty()) j["client_policy"] = json::parse(client_policy);
   return j.dump();
@@ -73,7 +75,7 @@ std::string ServerJob::to_json() const {
 ServerJob ServerJob::parse(const std::string& json_text, const std::string& source) {
   const split::JobReader j(json_text, source, "federated-server",
                            {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy",
-                            "secure_aggregation", "clients"});
+                            "secure_aggregation", "clients", "min_participants"});
   ServerJob job;
   j.read("rounds", job.rounds.rounds);
   j.read("clients_per_round", job.rounds.clients_per_round);
@@ -93,6 +95,11 @@ ServerJob ServerJob::parse(const std::string& json_text, const std::string& sour
   if (timeout_ms < 1) j.fail("round_timeout_ms", "must be >= 1");
   if (job.clients < job.rounds.clients_per_round) j.fail("clients", "must be >= clients_per_round");
   if (job.threads < 1) j.fail("threads", "must be >= 1");
+  j.read("min_participants", job.min_participants);
+  if (job.min_participants < 2) j.fail("min_participants", "must be >= 2 (a sum of one is the update itself)");
+  if (job.secure_aggregation && job.rounds.quorum < job.min_participants)
+    j.fail("quorum", "is " + std::to_string(job.rounds.quorum) + "; with secure aggregation it must be at least "
+                     "min_participants (" + std::to_string(job.min_participants) + "): a smaller sum reveals too much");
   job.client_policy = read_policy(j, "client_policy", source);
   if (job.client_policy.empty()) j.fail("client_policy", "is required (mutual attestation: which client enclaves may join)");
   return job;

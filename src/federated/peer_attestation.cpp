@@ -12,30 +12,47 @@ namespace sg::federated {
 
 using nlohmann::json;
 
+namespace {
+
+// What the evidence's report data binds besides the client's session key.
+crypto::Bytes bound_nonce(const crypto::KxPublicKey& server_key, const crypto::VerifyKey& identity) {
+  crypto::Bytes nonce(server_key.begin(), server_key.end());
+  nonce.insert(nonce.end(), identity.begin(), identity.end());
+  return nonce;
+}
+
+}  // namespace
+
 tee::Result<std::string> make_peer_attestation(tee::AttestationBackend& backend, tee::ByteView own_config,
                                                const crypto::KxPublicKey& own_key,
-                                               const crypto::KxPublicKey& server_key) {
-  auto evidence = backend.attest(tee::report_data_for(own_key, tee::ByteView(server_key.data(), server_key.size())));
+                                               const crypto::KxPublicKey& server_key,
+                                               const crypto::VerifyKey& identity) {
+  auto evidence = backend.attest(tee::report_data_for(own_key, bound_nonce(server_key, identity)));
   if (!evidence) return crypto::unexpected(evidence.error());
-  return json{{"evidence", crypto::to_hex(tee::serialize_evidence(*evidence))}, {"config", crypto::to_hex(own_config)}}
+  return json{{"evidence", crypto::to_hex(tee::serialize_evidence(*evidence))}, {"config", crypto::to_hex(own_config)},
+              {"identity", crypto::to_hex(identity)}}
       .dump();
 }
 
-tee::Status check_peer_attestation(tee::ByteView attestation, const tee::Policy& client_policy,
+tee::Result<crypto::VerifyKey> check_peer_attestation(tee::ByteView attestation, const tee::Policy& client_policy,
                                    const tee::Bytes& own_measurement, const crypto::KxPublicKey& peer_key,
                                    const crypto::KxPublicKey& own_key) {
   const auto blob = json::parse(std::string_view(reinterpret_cast<const char*>(attestation.data), attestation.size),
                                 nullptr, /*allow_exceptions=*/false);
-  if (!blob.is_object() || !blob.contains("evidence") || !blob.contains("config") || !blob["evidence"].is_string() ||
-      !blob["config"].is_string())
-    return tee::fail(tee::Errc::evidence, "no client attestation {\"evidence\", \"config\"} (mutual attestation is required)");
+  auto text = [&](const char* field) { return blob.is_object() && blob.contains(field) && blob[field].is_string(); };
+  if (!text("evidence") || !text("config") || !text("identity"))
+    return tee::fail(tee::Errc::evidence,
+                     "no client attestation {\"evidence\", \"config\", \"identity\"} (mutual attestation is required)");
   const auto evidence_bytes = crypto::from_hex(blob["evidence"].get<std::string>());
   const auto config = crypto::from_hex(blob["config"].get<std::string>());
-  if (!evidence_bytes || !config) return tee::fail(tee::Errc::evidence, "client attestation fields are not hex");
+  const auto identity_bytes = crypto::from_hex(blob["identity"].get<std::string>());
+  crypto::VerifyKey identity{};
+  if (!evidence_bytes || !config || !identity_bytes || identity_bytes->size() != identity.size())
+    return tee::fail(tee::Errc::evidence, "client attestation fields are not hex (identity: 32 bytes)");
+  std::copy(identity_bytes->begin(), identity_bytes->end(), identity.begin());
   auto evidence = tee::parse_evidence(*evidence_bytes);
   if (!evidence) return crypto::unexpected(evidence.error());
-  auto verified = tee::verify_peer_evidence(*evidence, *config, client_policy,
-                                            tee::ByteView(own_key.data(), own_key.size()), peer_key);
+  auto verified = tee::verify_peer_evidence(*evidence, *config, client_policy, bound_nonce(own_key, identity), peer_key);
   if (!verified) return crypto::unexpected(verified.error());
   // The config is now known to be the one the client enclave runs: inspect its job.
   const auto config_json = json::parse(config->begin(), config->end(), nullptr, /*allow_exceptions=*/false);
@@ -52,7 +69,7 @@ tee::Status check_peer_attestation(tee::ByteView attestation, const tee::Policy&
   } catch (const std::exception& e) {
     return tee::fail(tee::Errc::policy, e.what());
   }
-  return {};
+  return identity;
 }
 
 }  // namespace sg::federated

@@ -1,10 +1,13 @@
 // Method 1's mutual attestation (DESIGN §7 step 1), the half the server enclave checks. A client enclave that
 // opens a session with the server enclave shows
 //
-//   {"evidence": hex (tee/evidence.h), "config": hex (the client enclave's config file, as measured)}
+//   {"evidence": hex (tee/evidence.h), "config": hex (the client enclave's config file, as measured),
+//    "identity": hex (the client enclave's long-term Ed25519 key, kept in its sealed state)}
 //
-// whose evidence binds the client enclave's session key and the server enclave's own key (fresh per server
-// enclave run). The server enclave admits it when the evidence passes its client policy as a peer that runs
+// whose evidence binds the client enclave's session key, the server enclave's own key (fresh per server
+// enclave run) and the identity key (report data nonce = server key || identity), so the identity is the
+// enclave's own: the aggregator counts submissions by it, and a client that reconnects — after its own restart
+// or the server's — is the same client. The server enclave admits it when the evidence passes its client policy as a peer that runs
 // allowed code with exactly that config (tee::verify_peer_evidence), and that config's job is a
 // federated-client whose server_policy admits this server enclave's measurement: the adapter a client sends
 // can only have come from an enclave that would send it nowhere else but to enclaves its owner allowed.
@@ -13,6 +16,7 @@
 #include <string>
 
 #include "crypto/key_exchange.h"
+#include "crypto/signing.h"
 #include "tee/attestation.h"
 #include "tee/policy.h"
 
@@ -20,10 +24,12 @@ namespace sg::federated {
 
 [[nodiscard]] tee::Result<std::string> make_peer_attestation(tee::AttestationBackend& backend, tee::ByteView own_config,
                                                              const crypto::KxPublicKey& own_key,
-                                                             const crypto::KxPublicKey& server_key);
+                                                             const crypto::KxPublicKey& server_key,
+                                                             const crypto::VerifyKey& identity);
 
-// Errc::evidence / policy / unsupported / protocol naming what failed.
-[[nodiscard]] tee::Status check_peer_attestation(tee::ByteView attestation, const tee::Policy& client_policy,
+// The client enclave's identity key once everything checks; Errc::evidence / policy / unsupported / protocol
+// naming what failed.
+[[nodiscard]] tee::Result<crypto::VerifyKey> check_peer_attestation(tee::ByteView attestation, const tee::Policy& client_policy,
                                                  const tee::Bytes& own_measurement,
                                                  const crypto::KxPublicKey& peer_key,
                                                  const crypto::KxPublicKey& own_key);

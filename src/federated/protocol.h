@@ -39,22 +39,26 @@
 //                                                       adapter installs it
 //
 //   client enclave -> server enclave (aggregator_service.h)     reply
-//   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r}, or
-//                                                                {"accepted":false,"late":true} once r closed
+//   {"op":"submit","round":r,"samples":n} + the adapter          {"accepted":true,"round":r,"samples":n}, or
+//     (the client enclave writes n: the examples it trained on)  {"accepted":false,"late":true} once r closed;
+//                                                                a second submission of one client (identity)
+//                                                                in a round is {"already_counted":true}
 //   {"op":"fetch","round":r}                                     {"closed":true,"round":r,"contributors":k}
-//                                                                + the global adapter, or {"closed":false}
+//                                                                + the global adapter (none when the round
+//                                                                closed without an aggregate), or {"closed":false}
 //   {"op":"status"}  (registers the client for sampling)         {"open_round","rounds","finished",
 //                                                                 "secure_aggregation"}
 //   {"op":"selected","round":r}                                  {"decided":bool,"selected":bool}: whether this
 //                                                                client trains in round r (client_sampler.h)
 // With secure aggregation (masked_rounds.h) a round's submission is three steps instead of "submit":
-//   {"op":"join","round":r,"mask_key":hex}  (the client enclave adds a fresh key)   {"joined":bool}
-//   {"op":"peers","round":r}                                     {"fixed":true,"attempt":a,"keys":[hex...]} or
-//                                                                {"fixed":false[,"rejoin":true]}; the client
-//                                                                enclave keeps the keys
-//   {"op":"submit","round":r,"samples":n,"masked":true}          {"accepted":true}; the client enclave adds
-//    + "attempt", "layout" and the tensor "masked" (I32 words)    its masked fixed-point update
-//   "peers" and "fetch" may answer "rejoin": the client's attempt was abandoned (a participant died): join again.
+//   {"op":"join","round":r,"announcement":{identity,mask_key,   {"joined":bool}
+//     signature}}  (the client enclave adds a fresh key, signed)
+//   {"op":"peers","round":r}                                     {"fixed":true,"participants":[announcement...]}
+//                                                                or {"fixed":false}; the client enclave checks
+//                                                                the set and keeps the keys
+//   {"op":"submit","round":r,"samples":n,"masked":true}          {"accepted":true,"samples":n}; the client
+//    + "layout" and the tensor "masked" (I32 words)              enclave adds its masked fixed-point update,
+//                                                                once per round
 #pragma once
 
 namespace sg::federated::op {

@@ -5,14 +5,22 @@
 // sum_i n_i x_i (to 2^-kFractionBits per participant) — never one participant's update.
 //
 // Overflow: a participant refuses to encode when |n_i x_i| * participants could leave the int32 range, which
-// bounds the sum too. This is the arithmetic and its tests; the round protocol does not use it yet (participant
-// set agreement and Bonawitz-style dropout recovery are not built).
+// bounds the sum too.
+//
+// Mask keys travel signed: each participant signs "sliceguard-mask-key-v1" || round || mask key with its identity
+// key (the client enclave's attested Ed25519 key, federated/peer_attestation.h), and every participant checks the
+// whole set before masking (checked_participants), so an aggregator cannot swap an honest participant's key for
+// its own. It can still present identities of its own making: the other participants know no list of honest
+// identities, which is why each client's job sets a minimum set size. masked_rounds.h runs the rounds.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/key_exchange.h"
+#include "crypto/signing.h"
 
 namespace sg::federated {
 
@@ -28,5 +36,26 @@ std::vector<uint32_t> mask_update(std::vector<uint32_t> encoded, const crypto::K
 
 // The aggregator: sums masked updates mod 2^32 and decodes sum_i n_i x_i / total_weight.
 std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& masked, double total_weight);
+
+// A participant's mask key for a round, signed by its identity key.
+struct MaskKeyAnnouncement {
+  crypto::VerifyKey identity{};
+  crypto::KxPublicKey mask_key{};
+  crypto::Signature signature{};
+};
+
+MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key, int round);
+// Whether the announcement's signature is its identity's over (round, mask key).
+bool signed_by_its_identity(const MaskKeyAnnouncement& announcement, int round);
+
+// A round's participant set as a participant must see it before masking: every announcement signed by its
+// identity for this round, identities and keys distinct, `mine` among them, at least `min_participants`.
+// Returns the mask keys, sorted; throws std::invalid_argument naming what is wrong.
+std::vector<crypto::KxPublicKey> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
+                                                      const MaskKeyAnnouncement& mine, int round, int min_participants);
+
+nlohmann::json to_json(const MaskKeyAnnouncement& announcement);
+// Throws std::invalid_argument for a malformed announcement.
+MaskKeyAnnouncement announcement_from_json(const nlohmann::json& j);
 
 }  // namespace sg::federated

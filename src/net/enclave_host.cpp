@@ -63,16 +63,15 @@ std::string expected_sim_measurement(const HostOptions& options, const std::stri
 
 }  // namespace
 
-std::string sim_peer_policy(const HostOptions& options) {
-  fs::create_directories(options.state_dir);
-  if (auto key = tee::load_or_create_platform_key(sim_key_path(options)); !key)
-    throw std::runtime_error(key.error().message);
+std::string sim_peer_policy(const HostOptions& options, const std::vector<std::string>& peer_platform_keys) {
+  if (peer_platform_keys.empty())
+    throw std::runtime_error("a sim client policy needs the client platforms' public keys (--sim-client-platform)");
   auto code = tee::sim_code_digest(options.enclave_binary);
   if (!code) throw std::runtime_error(code.error().message);
   return nlohmann::json{{"allowed_backends", {"sim"}},
                         {"allowed_code", {crypto::to_hex(crypto::ByteView(code->data(), code->size()))}},
                         {"allow_sim", true},
-                        {"sim_platform_keys", {sim_platform_public_key(options)}}}
+                        {"sim_platform_keys", peer_platform_keys}}
       .dump();
 }
 

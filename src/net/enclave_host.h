@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "net/relay_server.h"
 
@@ -63,9 +64,10 @@ LaunchedEnclave launch_enclave(const HostOptions& options);
 void persist_sealed_state(tee::EnclaveProcess& enclave, const std::string& path);
 
 // sim: a policy (JSON text) admitting peer enclaves that run this enclave binary, with any config the verifier
-// inspects (allowed_code), on the sim platform of `options` (its key is created when absent). What a
-// development Method 1 server lists as its client policy. Throws std::runtime_error.
-std::string sim_peer_policy(const HostOptions& options);
+// inspects (allowed_code), on the sim platforms whose public keys are given (hex) — the client machines; never
+// this host's own platform, whose private key the operator alone holds. What a development Method 1 server
+// lists as its client policy. Throws std::runtime_error (no platform given, a malformed key).
+std::string sim_peer_policy(const HostOptions& options, const std::vector<std::string>& peer_platform_keys);
 
 // Writes the enclave config for `options` into its state dir; returns the path.
 std::string write_enclave_config(const HostOptions& options);

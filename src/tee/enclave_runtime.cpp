@@ -200,6 +200,8 @@ Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
   const crypto::SessionId id = keys->id;
   // Re-opening a live session would reset its counters and let old frames replay.
   if (sessions_.count(id)) return rejected("session " + crypto::to_hex(id) + " is already open");
+  // Nor may a closed one come back: its recorded open_session and frames would replay into fresh counters.
+  if (closed_.count(id)) return rejected("session " + crypto::to_hex(id) + " was closed; open one with a fresh key");
   if (!make_room_for(peer))
     return rejected("too many open sessions (" + std::to_string(sessions_.size()) + ", none idle for " +
                     std::to_string(limits_.idle.count()) + " ms)");
@@ -232,6 +234,7 @@ bool EnclaveRuntime::make_room_for(const Bytes& peer) {
 
 void EnclaveRuntime::close_session(const crypto::SessionId& id) {
   if (sessions_.erase(id) == 0) return;
+  closed_.insert(id);
   for (const auto& listener : closed_listeners_) listener(id);
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,7 @@ class EnclaveRuntime {
   std::unique_ptr<AttestationBackend> backend_;
   crypto::KxKeyPair kx_;
   std::map<crypto::SessionId, EnclaveSession> sessions_;
+  std::set<crypto::SessionId> closed_;   // never reopened (16 bytes each, for the process's life)
   TrustedState state_;
   PeerAdmission admission_;
   SessionLimits limits_;

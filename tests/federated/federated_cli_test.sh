@@ -8,8 +8,14 @@
 #   client_policy_refuses_other_code a server whose client policy admits other enclave code: the client exits 1
 #                                    naming the refusal
 #   prefix_clients_secure_aggregation 2 clients with P-tuning's prefix in their enclaves (--method ptuning), 2
-#                                    rounds with secure aggregation: both end with the same global prefix, so
+#                                    rounds with secure aggregation (both sides lowered to --min-participants 2,
+#                                    which the defaults refuse): both end with the same global prefix, so
 #                                    scoring and generating on the same test examples gives the same results
+#   unlisted_platform_refused        a client enclave on a sim platform the server did not list exits 1; a
+#                                    server without client platforms (or a client policy) refuses to start
+#
+# Every client runs on its own sim platform (<state-dir>/sim_platform.key, made before the server starts); the
+# server admits the platforms it lists with --sim-client-platform and never hands its own key to anyone.
 set -uo pipefail
 bin=$1
 case_name=$2
@@ -22,17 +28,22 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; for f in "$tmp"/*.log "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done; exit 1; }
 
 echo '{"kind": "federated"}' > "$tmp/plan.json"
+platforms=()
+for name in victim c0 c1 refused p0 p1 listed; do
+  "$bin" identity --out "$tmp/$name/sim_platform.key" > /dev/null || fail "platform key for $name"
+  platforms+=(--sim-client-platform "$tmp/$name/sim_platform.key.pub")
+done
 client() {   # client NAME args...
   local name=$1; shift
   "$bin" client --model "$model" --plan "$tmp/plan.json" --server "127.0.0.1:$port" \
-    --policy "$tmp/state/client-policy.json" --sim-platform-key "$tmp/state/sim_platform.key" \
-    --state-dir "$tmp/$name" --summary "$tmp/$name.json" --threads 1 "$@" > "$tmp/$name.log" 2> "$tmp/$name.err"
+    --policy "$tmp/state/client-policy.json" --state-dir "$tmp/$name" --summary "$tmp/$name.json" --threads 1 \
+    "$@" > "$tmp/$name.log" 2> "$tmp/$name.err"
 }
 
 case $case_name in
   three_clients_and_a_killed_one)
     start_server "$tmp/server" --plan "$tmp/plan.json" --state-dir "$tmp/state" --rounds 2 --clients-per-round 3 \
-      --quorum 2 --round-timeout 4 || fail "server did not start"
+      --quorum 2 --round-timeout 4 "${platforms[@]}" || fail "server did not start"
     grep -q "NOT a security boundary" "$tmp/server.err" || fail "the sim server did not warn that it is not a security boundary"
     "$bin" data partition --data "$root/data/medical/triage/train.jsonl" --clients 3 --alpha 0.5 --seed 0 \
       --out "$tmp/shards" > /dev/null || fail "partition"
@@ -68,12 +79,12 @@ PY
     ;;
   prefix_clients_secure_aggregation)
     start_server "$tmp/server" --plan "$tmp/plan.json" --state-dir "$tmp/state" --rounds 2 --clients-per-round 2 \
-      --secure-aggregation || fail "server did not start"
+      --secure-aggregation --min-participants 2 "${platforms[@]}" || fail "server did not start"
     head -n 20 "$root/data/medical/triage/test.jsonl" > "$tmp/triage.jsonl"
     cp "$root/data/medical/triage/task.json" "$tmp/task.json"
     head -n 3 "$root/data/medical/clinical_qa/test.jsonl" > "$tmp/qa.jsonl"
     for i in 0 1; do
-      client "p$i" --method ptuning --virtual-tokens 4 --prefix-projection --lr 1e-2 \
+      client "p$i" --method ptuning --virtual-tokens 4 --prefix-projection --lr 1e-2 --min-participants 2 \
         --data "$root/data/medical/triage/train.jsonl" --max-steps 4 --batch-size 8 --seed "$i" \
         --eval "$tmp/triage.jsonl" --eval "$tmp/qa.jsonl" --max-new-tokens 8 &
       pids[$i]=$!
@@ -88,6 +99,17 @@ for s in (a, b):
     assert [e["examples"] for e in s["eval"]] == [20, 3], s["eval"]
 assert [(e["score"], e["perplexity"]) for e in a["eval"]] == [(e["score"], e["perplexity"]) for e in b["eval"]], (a["eval"], b["eval"])
 PY
+    ;;
+  unlisted_platform_refused)
+    start_server "$tmp/server" --plan "$tmp/plan.json" --state-dir "$tmp/state" \
+      --sim-client-platform "$tmp/listed/sim_platform.key.pub" || fail "server did not start"
+    client refused --data "$root/data/medical/triage/train.jsonl" --max-steps 2
+    rc=$?
+    [ "$rc" = 1 ] || fail "a client on an unlisted platform exited $rc, expected 1"
+    grep -q "peer refused" "$tmp/refused.err" || fail "the refusal does not say the server enclave refused the peer"
+    stop_server
+    "$bin" server --plan "$tmp/plan.json" --state-dir "$tmp/none" --measure > /dev/null 2> "$tmp/none.err"
+    [ $? = 2 ] && grep -q -- "--sim-client-platform" "$tmp/none.err" || fail "a sim server without client platforms started"
     ;;
   *)
     fail "unknown case $case_name"

@@ -23,6 +23,7 @@
 #include "peft/methods.h"
 #include "split/wire.h"
 #include "tee/enclave_process.h"
+#include "tee/attestation_sim.h"
 #include "tee/local_session.h"
 #include "federated/fixtures.h"
 #include "tee/temp_dir.h"
@@ -55,7 +56,7 @@ struct Server {
 
   // The client policy admits client enclaves running this build on this (sim) platform, unless given.
   explicit Server(const RoundOptions& rounds, const std::string& state_dir = "", std::string client_policy = "",
-                  bool secure_aggregation = false, int clients = 0) {
+                  bool secure_aggregation = false, int clients = 0, int min_participants = 3) {
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
     options.state_dir = state_dir.empty() ? dir.path() + "/server" : state_dir;
@@ -63,7 +64,14 @@ struct Server {
     job.rounds = rounds;
     job.secure_aggregation = secure_aggregation;
     job.clients = clients;
-    job.client_policy = client_policy.empty() ? net::sim_peer_policy(options) : client_policy;
+    job.min_participants = min_participants;
+    // The client machine's platform, not the server's; beside the state dir, so a restarted server (same state
+    // dir) admits the same client platform.
+    client_platform_key = (std::filesystem::path(options.state_dir).parent_path() / "client_platform.key").string();
+    const auto client_platform = tee::load_or_create_platform_key(client_platform_key).value();
+    job.client_policy = client_policy.empty()
+                            ? net::sim_peer_policy(options, {crypto::to_hex(client_platform.public_key)})
+                            : client_policy;
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
     options.relay.seal_path = options.state_dir + "/sealed_state.bin";
@@ -73,9 +81,8 @@ struct Server {
       relayed.push_back(frame.to_bytes());
     };
     host = net::EnclaveHost::start(options);
-    platform_key = options.state_dir + "/sim_platform.key";
   }
-  std::string platform_key;   // the client enclaves run on the same sim platform
+  std::string client_platform_key;   // the sim platform the test's client enclaves run on
 };
 
 // A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
@@ -104,7 +111,7 @@ struct Client {
     own.state_dir = state_dir.empty() ? dir.path() : state_dir;
     own.relay.seal_path = own.state_dir + "/sealed_state.bin";   // restored at launch when present
     own.job_json = job.to_json();
-    own.sim_platform_key = server.platform_key;
+    own.sim_platform_key = server.client_platform_key;
     enclave = net::launch_enclave(own);
     seal_path = own.relay.seal_path;
     session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
@@ -258,20 +265,20 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
     return model.forward(ids, ctx);
   };
   auto global_logits = [&](bool secure) {
-    Server server(rounds(2, 2, 2), "", "", secure);
+    Server server(rounds(2, 3, 3), "", "", secure);
     std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+    for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
     std::vector<std::thread> threads;
-    std::vector<FederationResult> results(2);
-    for (int i = 0; i < 2; ++i) {
+    std::vector<FederationResult> results(3);
+    for (int i = 0; i < 3; ++i) {
       threads.emplace_back([&, i] {
         auto& c = *clients[i];
         connect_to_server(*c.adapter, c.link);
-        results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 24, 24), *tokenizer, options(4), batching());
+        results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(4), batching());
       });
     }
     for (auto& t : threads) t.join();
-    for (const auto& r : results) EXPECT_EQ(r.contributors, (std::vector<int>{2, 2}));
+    for (const auto& r : results) EXPECT_EQ(r.contributors, (std::vector<int>{3, 3}));
     EXPECT_EQ(server_status(*clients[0]->adapter, clients[0]->link).secure_aggregation, secure);
     return logits(clients[1]->model);   // the global adapter, in client 1's enclave
   };
@@ -281,6 +288,55 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
   EXPECT_LT(gap, 1e-3);
   const double moved = (plain - logits(model::Transformer::load(kModel))).abs().max().item<double>();
   EXPECT_GT(moved, 10 * gap) << "the federation must have moved the adapter away from its zero-B start";
+}
+
+// A server that fixes a set of two — the victim and one enclave of its own — would learn the victim's update
+// from the sum minus its own. Each client enclave's job sets the minimum (3 by default), so both refuse to mask.
+TEST(Federation, ASybilPairIsRefusedByTheClientEnclaves) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  Server server(rounds(1, 2, 2), "", "", /*secure_aggregation=*/true, 0, /*min_participants=*/2);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      auto& c = *clients[i];
+      connect_to_server(*c.adapter, c.link);
+      try {
+        run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
+      } catch (const std::runtime_error& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_NE(e.find("masks its update only among at least 3"), std::string::npos) << e;
+}
+
+// After its masked update for a round, a client enclave masks nothing more for that round: an aggregator that
+// declares a dropout and asks the survivors to join again cannot get a second sum to difference with the first.
+TEST(Federation, AClientEnclaveMasksOneUpdatePerRound) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  Server server(rounds(1, 3, 3), "", "", /*secure_aggregation=*/true);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      auto& c = *clients[i];
+      connect_to_server(*c.adapter, c.link);
+      run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto& victim = *clients[0];
+  try {
+    call_server(*victim.adapter, victim.link, {{"op", "join"}, {"round", 0}});
+    FAIL() << "a client enclave joined round 0 again after masking its update for it";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("already masked its update for round 0"), std::string::npos) << e.what();
+  }
 }
 
 // Three clients, two drawn per round: every round averages exactly two, and the third skips its steps.
@@ -329,6 +385,47 @@ TEST(Federation, ARestartedServerEnclaveContinuesFromItsSealedState) {
   EXPECT_EQ(r.first_round, 1);
   EXPECT_EQ(r.local.steps, 2);
   EXPECT_TRUE(server_status(*c.adapter, c.link).finished);
+}
+
+// FedAvg weighs a client by the examples its enclave trained on: the enclave writes the sample count into the
+// submission itself, so a host that claims a million examples is not believed.
+TEST(Federation, TheSampleCountIsWhatTheClientEnclaveTrainedOn) {
+  Server server(rounds(1, 2, 2));
+  Client c(client_job(server.host->sim_client_policy()), server);
+  connect_to_server(*c.adapter, c.link);
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto local = train_local_steps(c.model, *c.adapter,
+                                       train::shuffled_epochs(dataset(0, 32), *tokenizer, batching()), options(2));
+  ASSERT_GT(local.examples, 0);
+  const auto reply = call_server(*c.adapter, c.link, {{"op", "submit"}, {"round", 0}, {"samples", 1000000}});
+  EXPECT_EQ(reply.at("samples").get<int64_t>(), local.examples);
+}
+
+// The aggregator counts a client by its enclave's attested identity, not by its session: a client that submits,
+// loses the server to a restart mid-round, reconnects and submits again is counted once, so a round of two
+// clients stays open until a second client comes (counting sessions, it closed on the same client twice).
+TEST(Federation, AServerRestartMidRoundCountsEachClientOnce) {
+  TempDir state;
+  const std::string state_dir = state.path() + "/server";
+  auto tokenizer = model::Tokenizer::load(kModel);
+  const auto data = dataset(0, 32);
+  FederationOptions short_wait;   // nobody else comes: give up waiting for the round to close
+  short_wait.poll_every = std::chrono::milliseconds(100);
+  short_wait.round_wait = std::chrono::milliseconds(1500);
+  auto server = std::make_unique<Server>(rounds(1, 2, 2), state_dir);
+  Client a(client_job(server->host->sim_client_policy()), *server);
+  connect_to_server(*a.adapter, a.link);
+  EXPECT_THROW(run_federation(a.model, *a.adapter, a.link, data, *tokenizer, options(2), batching(), short_wait),
+               std::runtime_error);
+  server.reset();   // mid-round: a's submission is in the sealed state
+  Server restarted(rounds(1, 2, 2), state_dir);
+  a.connection = net::ServerConnection::open({.server = restarted.host->address()});
+  a.link = link_over(*a.connection);
+  connect_to_server(*a.adapter, a.link);   // a new session, the same enclave identity
+  EXPECT_EQ(server_status(*a.adapter, a.link).open_round, 0);
+  EXPECT_THROW(run_federation(a.model, *a.adapter, a.link, data, *tokenizer, options(2), batching(), short_wait),
+               std::runtime_error);
+  EXPECT_EQ(server_status(*a.adapter, a.link).open_round, 0) << "one client closed a round of two";
 }
 
 // A client whose process (host and enclave) dies after round 0 comes back with its sealed state: its AdamW

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "crypto/pairwise_mask.h"
+#include "crypto/signing.h"
 #include "federated/secure_aggregation.h"
 
 namespace sg::federated {
@@ -90,6 +91,47 @@ TEST(SecureAggregation, RefusesOverflowAndStrangers) {
   EXPECT_THROW(encode_weighted({std::nanf("")}, 1.0, 1), std::overflow_error);
   Participant a, b, stranger;
   EXPECT_THROW(mask_update({1, 2, 3}, stranger.keys, {a.keys.public_key, b.keys.public_key}, 0), std::invalid_argument);
+}
+
+// What a participant checks of the set the server shows it before masking: every mask key signed by its identity
+// for this round, its own announcement unchanged, no repeated identity, and at least its job's minimum. Each
+// check refuses a way an aggregator could learn one update from a sum.
+TEST(SecureAggregation, AParticipantChecksTheSetBeforeMasking) {
+  std::vector<crypto::SigningKeyPair> ids;
+  std::vector<MaskKeyAnnouncement> set;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(crypto::SigningKeyPair::generate());
+    set.push_back(announce_mask_key(ids.back(), crypto::KxKeyPair::generate().public_key, 4));
+  }
+  const auto mine = set[0];
+  auto refused = [&](std::vector<MaskKeyAnnouncement> shown, int min, const std::string& why) {
+    try {
+      (void)checked_participants(shown, mine, 4, min);
+      ADD_FAILURE() << "accepted a set that " << why;
+    } catch (const std::invalid_argument& e) {
+      SCOPED_TRACE(why);
+      EXPECT_NE(std::string(e.what()).find("secure aggregation"), std::string::npos) << e.what();
+    }
+  };
+  EXPECT_EQ(checked_participants(set, mine, 4, 3).size(), 3u);   // positive control
+  refused(set, 4, "is below the minimum");
+  refused({set[0], set[1]}, 3, "is {victim, one other} (a Sybil pair)");
+  auto unsigned_key = set;
+  unsigned_key[1].signature = {};
+  refused(unsigned_key, 3, "carries an unsigned mask key");
+  auto swapped = set;
+  swapped[2].mask_key = crypto::KxKeyPair::generate().public_key;   // the aggregator's key under a client's identity
+  refused(swapped, 3, "carries a key its identity did not sign");
+  auto other_round = set;
+  other_round[1] = announce_mask_key(ids[1], set[1].mask_key, 3);
+  refused(other_round, 3, "carries a key signed for another round");
+  auto mine_replaced = set;
+  mine_replaced[0] = announce_mask_key(ids[0], crypto::KxKeyPair::generate().public_key, 4);
+  refused(mine_replaced, 3, "shows this client with another key");
+  refused({set[1], set[2], announce_mask_key(ids[1], crypto::KxKeyPair::generate().public_key, 4)}, 3,
+          "leaves this client out");
+  refused({set[0], set[1], announce_mask_key(ids[1], crypto::KxKeyPair::generate().public_key, 4)}, 3,
+          "repeats an identity");
 }
 
 }  // namespace

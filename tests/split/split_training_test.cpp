@@ -509,6 +509,34 @@ TEST(SplitSecurity, SessionsAreOnlyForEnrolledClientsAndBoundedPerClient) {
   EXPECT_EQ(server.enclave().health()->sessions, 0u);
 }
 
+// A closed session stays closed: the host that recorded a client's OpenSession (its key and proof) cannot
+// replay it to reopen the session, which would accept the client's recorded frames again from counter 1.
+TEST(SplitSecurity, AClosedSessionCannotBeReopenedToReplayItsFrames) {
+  SplitServer server(job_for("lora"));
+  auto connection = net::ServerConnection::open({.server = server.address()});
+  crypto::KxPublicKey recorded_key{};
+  crypto::Bytes recorded_proof;
+  auto door = connection->door();
+  auto open = door.open_session;
+  door.open_session = [&](const crypto::KxPublicKey& key, tee::ByteView proof) {
+    recorded_key = key;
+    recorded_proof = proof.to_bytes();
+    return open(key, proof);
+  };
+  auto session = tee::attest_and_open(door, server.policy(), &server.clients[0]);
+  ASSERT_TRUE(session) << session.error().message;
+  crypto::Bytes close;
+  ASSERT_TRUE(session->channel->seal_frame(crypto::PayloadKind::close, {}, close));
+  ASSERT_EQ(connection->exchange({close}).size(), 1u);   // acknowledged
+  EXPECT_EQ(server.enclave().health()->sessions, 0u);
+  try {
+    connection->open_session(recorded_key, recorded_proof);
+    FAIL() << "a closed session was reopened from its recorded OpenSession";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("was closed"), std::string::npos) << e.what();
+  }
+}
+
 // The first chunk of a tensor announces its size: one beyond what the job's max_batch_tokens allows is refused
 // there, before the enclave reserves anything for the 1 GiB it announces, and the session goes on.
 TEST(SplitSecurity, OversizeTensorIsRefusedByItsFirstChunk) {
