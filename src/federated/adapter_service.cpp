@@ -249,7 +249,22 @@ class AdapterService {
       control.erase("participants");   // the host needs only that the set is fixed
     }
     if (control.value("closed", false)) examples_ = 0;   // a round ended (with or without this client)
+    if (control.contains("state_generation")) refuse_a_rewound_server(control.at("state_generation").get<uint64_t>());
     return split::json_reply(control);
+  }
+
+  // The server enclave's sealed state must not go back: this enclave keeps the newest generation it saw (in its
+  // own sealed state) and refuses an older one — an operator that restored an old aggregator blob to replay a
+  // round with other participants.
+  void refuse_a_rewound_server(uint64_t generation) {
+    auto& seen = state_[kServerGeneration];
+    const uint64_t newest = seen.empty() ? 0 : std::stoull(std::string(seen.begin(), seen.end()));
+    if (generation < newest)
+      throw std::invalid_argument("the server enclave's state is generation " + std::to_string(generation) +
+                                  ", older than generation " + std::to_string(newest) + " this client saw: its "
+                                  "host restored an older sealed state or started it afresh; refusing to go on");
+    const std::string text = std::to_string(generation);
+    seen.assign(text.begin(), text.end());
   }
 
   // One masked update per round, ever (the last round masked is in the trusted state, sealed with it): two
@@ -308,6 +323,7 @@ class AdapterService {
   static constexpr const char* kSnapshot = "federated-client";
   static constexpr const char* kIdentity = "federated-client.identity";
   static constexpr const char* kMaskedRound = "federated-client.masked-round";
+  static constexpr const char* kServerGeneration = "federated-client.server-generation";
 
   void save() {
     if (!optimizer_) return;

@@ -29,10 +29,10 @@ std::string client_name(const tee::Caller& caller) { return crypto::to_hex(calle
 
 class AggregatorService {
  public:
-  AggregatorService(ServerJob job, tee::TrustedState& state)
+  AggregatorService(ServerJob job, const tee::EnclaveRuntime& runtime, tee::TrustedState& state)
       : sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
                  job.rounds.round_timeout),
-        state_(state) {
+        runtime_(runtime), state_(state) {
     if (job.secure_aggregation) {
       masked_ = std::make_unique<MaskedRounds>(job.rounds);
       rounds_ = masked_.get();
@@ -62,7 +62,8 @@ class AggregatorService {
       sampler_.register_client(client, now);
       close_if_due(now);
       return split::json_reply({{"open_round", rounds_->open_round()}, {"rounds", rounds_->options().rounds},
-                                {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr}});
+                                {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr},
+                                {"state_generation", runtime_.state_generation()}});
     }
     if (masked_ && op == op::kJoin) return join(caller, control, now);
     if (masked_ && op == op::kPeers) return peers(control.at("round").get<int>(), now);
@@ -164,6 +165,7 @@ class AggregatorService {
   std::unique_ptr<RoundAggregator> plain_;
   std::unique_ptr<MaskedRounds> masked_;
   Rounds* rounds_ = nullptr;
+  const tee::EnclaveRuntime& runtime_;   // for the sealed state's generation, which clients check
   tee::TrustedState& state_;
   crypto::Bytes saved_;
 };
@@ -182,7 +184,7 @@ void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::Enclave
     if (!identity) return crypto::unexpected(identity.error());
     return crypto::Bytes(identity->begin(), identity->end());   // submissions are counted by it
   });
-  auto service = std::make_shared<AggregatorService>(std::move(job), runtime.state());
+  auto service = std::make_shared<AggregatorService>(std::move(job), runtime, runtime.state());
   split::serve_json_requests(runtime, [service](const tee::Caller& caller, const std::string& op,
                                                  const json& control, const crypto::Envelope& request) {
     return service->handle(caller, op, control, request);

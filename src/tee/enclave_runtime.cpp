@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "crypto/sealing.h"
 
 namespace sg::tee {
@@ -290,8 +291,17 @@ Result<Message> EnclaveRuntime::on_seal_state() {
     if (value.size() > UINT32_MAX) return rejected("trusted state '" + name + "' is over 4 GiB: it cannot be sealed");
   auto key = backend_->sealing_key();
   if (!key) return crypto::unexpected(key.error());
-  const Bytes blob = crypto::seal(*key, serialize_state(state_generation_ + 1, state_), kStatePurpose);
-  ++state_generation_;
+  // The generation counts changes, not seals: a host that seals an old state again and again cannot count it
+  // past a generation a client saw.
+  Bytes plaintext = serialize_state(0, state_);
+  const auto digest = crypto::blake2b_512({ByteView(plaintext.data() + 8, plaintext.size() - 8)});
+  if (digest != sealed_digest_) {
+    ++state_generation_;
+    sealed_digest_ = digest;
+  }
+  for (int i = 0; i < 8; ++i) plaintext[std::size_t(i)] = uint8_t(state_generation_ >> (8 * i));
+  const Bytes blob = crypto::seal(*key, plaintext, kStatePurpose);
+  sodium_memzero(plaintext.data(), plaintext.size());
   if (const std::size_t needed = (blob.size() + max_reply_bytes_ - 1) / max_reply_bytes_; needed > kMaxParts)
     return rejected("sealed state of " + std::to_string(blob.size()) + " bytes needs " + std::to_string(needed) +
                     " parts of " + std::to_string(max_reply_bytes_) + " bytes; at most " + std::to_string(kMaxParts) +
@@ -318,6 +328,7 @@ Result<Message> EnclaveRuntime::on_unseal_state(ByteView last_part) {
   auto state = parse_state(*plaintext);
   if (!state) return crypto::unexpected(state.error());
   std::tie(state_generation_, state_) = std::move(*state);
+  sealed_digest_ = crypto::blake2b_512({ByteView(plaintext->data() + 8, plaintext->size() - 8)});
   return reply(MsgType::ok);
 }
 

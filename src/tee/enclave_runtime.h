@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "crypto/otp_channel.h"
 #include "tee/attestation.h"
 #include "tee/handler_registry.h"
@@ -73,8 +74,8 @@ class EnclaveRuntime {
   HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
   HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
   TrustedState& state() { return state_; }
-  // How many times this state has been sealed, across restarts (0: never). A peer that remembers the value it
-  // saw can tell a rewound state (an older blob restored) from the latest.
+  // How many times this state was sealed with a change since the seal before, across restarts (0: never). A
+  // peer that remembers the value it saw can tell a rewound state (an older blob restored) from the latest.
   uint64_t state_generation() const { return state_generation_; }
   AttestationBackend& attestation() { return *backend_; }
   // Admit only peers `admission` accepts (default: any peer; the peer then attests the enclave, not vice versa).
@@ -133,6 +134,7 @@ class EnclaveRuntime {
   uint64_t requests_served_ = 0;
   uint64_t sessions_opened_ = 0;
   uint64_t state_generation_ = 0;
+  crypto::Digest64 sealed_digest_{};   // of the state as last sealed or unsealed
   bool stopping_ = false;
 };
 
