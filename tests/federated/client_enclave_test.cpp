@@ -166,36 +166,60 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   EXPECT_THROW(model.checkpoint_tensors(), std::logic_error);
 }
 
+// A client enclave adapting only layer 0's q_proj, driven op by op as its host would.
+struct QProjEnclave {
+  static constexpr const char* kName = "model.layers.0.self_attn.q_proj";
+  ClientEnclave client;
+
+  static ClientJob one_module() {
+    ClientJob j = job();
+    j.lora.target_modules = {"q_proj"};
+    j.optimizer.warmup_steps = 0;
+    return j;
+  }
+
+  explicit QProjEnclave(const model::Transformer& model) : client(one_module()) {
+    std::vector<nlohmann::json> modules;
+    for (const auto& m : model.linear_modules())
+      modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)},
+                         {"out", m.linear->weight.size(0)}});
+    call({{"op", "init"}, {"modules", modules}}, {});
+    call({{"op", "begin"}, {"total_steps", 1}}, {});
+  }
+
+  crypto::Envelope call(const nlohmann::json& control, std::vector<crypto::Tensor> tensors) {
+    return client.transport()({control.dump(), std::move(tensors)});
+  }
+
+  // One optimiser step: forward on `forward_input`, backward bringing `backward_input` and `grad`.
+  void step(const at::Tensor& forward_input, const at::Tensor& backward_input, const at::Tensor& grad) {
+    call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
+    call({{"op", "forward"}, {"call", 0}, {"modules", {kName}}, {"train", true}}, {split::to_wire("x", forward_input)});
+    call({{"op", "backward"}, {"call", 0}, {"modules", {kName}}},
+         {split::to_wire("x", backward_input), split::to_wire(kName, grad)});
+    call({{"op", "step"}, {"loss", 1.0}}, {});
+  }
+
+  // The adapter's output for `input` (an inference forward, numbered `call_index`).
+  at::Tensor answer(const at::Tensor& input, int call_index) {
+    const auto reply = call({{"op", "forward"}, {"call", call_index}, {"modules", {kName}}, {"train", false}},
+                            {split::to_wire("x", input)});
+    return split::from_wire(reply, kName, torch::kFloat32, 3);
+  }
+};
+
 // The enclave keeps no activations between a forward and its backward: the gradients come from the input the
 // backward brings. Two enclaves run forward on different inputs and backward on the same one; after a step
 // their adapters answer a third input identically. (Were the forward's input kept, B's gradient would differ.)
 TEST(FederatedClient, BackwardUsesTheInputItCarriesNotAStoredActivation) {
-  ClientJob one_module = job();
-  one_module.lora.target_modules = {"q_proj"};
-  one_module.optimizer.warmup_steps = 0;
   auto model = model::Transformer::load(kModel);
-  std::vector<nlohmann::json> modules;
-  for (const auto& m : model.linear_modules())
-    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)},
-                       {"out", m.linear->weight.size(0)}});
-  const std::string name = "model.layers.0.self_attn.q_proj";
   torch::manual_seed(1);
   const auto x1 = torch::randn({2, 5, model.config().hidden_size}), x2 = torch::randn_like(x1),
              x3 = torch::randn_like(x1), grad = torch::randn({2, 5, model.config().hidden_size});
-
   auto answer_after_step = [&](const at::Tensor& forward_input) {
-    ClientEnclave client(one_module);
-    auto call = [&](nlohmann::json control, std::vector<crypto::Tensor> tensors) {
-      return client.transport()({control.dump(), std::move(tensors)});
-    };
-    call({{"op", "init"}, {"modules", modules}}, {});
-    call({{"op", "begin"}, {"total_steps", 1}}, {});
-    call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
-    call({{"op", "forward"}, {"call", 0}, {"modules", {name}}, {"train", true}}, {split::to_wire("x", forward_input)});
-    call({{"op", "backward"}, {"call", 0}, {"modules", {name}}}, {split::to_wire("x", x2), split::to_wire(name, grad)});
-    call({{"op", "step"}, {"loss", 1.0}}, {});
-    const auto reply = call({{"op", "forward"}, {"call", 1}, {"modules", {name}}, {"train", false}}, {split::to_wire("x", x3)});
-    return split::from_wire(reply, name, torch::kFloat32, 3);
+    QProjEnclave enclave(model);
+    enclave.step(forward_input, x2, grad);
+    return enclave.answer(x3, 1);
   };
   const auto recomputed = answer_after_step(x1), reference = answer_after_step(x2);
   ASSERT_GT(reference.abs().max().item<float>(), 0.f);   // the step moved B off zero
@@ -207,36 +231,15 @@ TEST(FederatedClient, BackwardUsesTheInputItCarriesNotAStoredActivation) {
 // s·(B·A)^T, with which the host computes the adapter's answer to any input itself. If this ever fails, the
 // limit changed and the threat model must say so.
 TEST(FederatedClient, TheHostReadsTheAdaptersEffectiveWeightsWithAnIdentityBatch) {
-  ClientJob one_module = job();
-  one_module.lora.target_modules = {"q_proj"};
-  one_module.optimizer.warmup_steps = 0;
   auto model = model::Transformer::load(kModel);
-  std::vector<nlohmann::json> modules;
-  for (const auto& m : model.linear_modules())
-    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)},
-                       {"out", m.linear->weight.size(0)}});
-  const std::string name = "model.layers.0.self_attn.q_proj";
   const int64_t d = model.config().hidden_size;
   torch::manual_seed(2);
   const auto x = torch::randn({2, 5, d}), grad = torch::randn({2, 5, d}), probe = torch::randn({3, 7, d});
-  ClientEnclave client(one_module);
-  auto call = [&](nlohmann::json control, std::vector<crypto::Tensor> tensors) {
-    return client.transport()({control.dump(), std::move(tensors)});
-  };
-  call({{"op", "init"}, {"modules", modules}}, {});
-  call({{"op", "begin"}, {"total_steps", 1}}, {});
-  call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
-  call({{"op", "forward"}, {"call", 0}, {"modules", {name}}, {"train", true}}, {split::to_wire("x", x)});
-  call({{"op", "backward"}, {"call", 0}, {"modules", {name}}}, {split::to_wire("x", x), split::to_wire(name, grad)});
-  call({{"op", "step"}, {"loss", 1.0}}, {});   // B is off zero: the adapter now changes the model
-  auto ask = [&](const at::Tensor& input, int call_index) {
-    const auto reply = call({{"op", "forward"}, {"call", call_index}, {"modules", {name}}, {"train", false}},
-                            {split::to_wire("x", input)});
-    return split::from_wire(reply, name, torch::kFloat32, 3);
-  };
-  const auto weights = ask(torch::eye(d).view({1, d, d}), 1)[0];   // s·(B·A)^T, (d_in, d_out)
+  QProjEnclave enclave(model);
+  enclave.step(x, x, grad);   // B is off zero: the adapter now changes the model
+  const auto weights = enclave.answer(torch::eye(d).view({1, d, d}), 1)[0];   // s·(B·A)^T, (d_in, d_out)
   ASSERT_GT(weights.abs().max().item<float>(), 0.f);
-  const auto answer = ask(probe, 2);
+  const auto answer = enclave.answer(probe, 2);
   EXPECT_LT((torch::matmul(probe, weights) - answer).abs().max().item<float>(), 1e-5f);
 }
 
