@@ -22,7 +22,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: venv build
-	cd $(BUILD) && OMP_WAIT_POLICY=PASSIVE ctest --output-on-failure -j $(JOBS)   # see src/train/process_tuning.h
+	cd $(BUILD) && OMP_WAIT_POLICY=PASSIVE ctest --output-on-failure -j $(JOBS)   # see src/runtime/process_tuning.h
 
 # The demo runs only the `sliceguard` command: build that target, not the ~350 tests.
 demo: configure

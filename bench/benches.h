@@ -22,7 +22,7 @@ std::string bench_llama_with_tokenizer(const std::string& tokenizer_dir, const B
 
 nlohmann::json bench_gemm_peak();         // fp32 GEMM GFLOP/s on this machine (all cores)
 nlohmann::json bench_model(double gemm_gflops);   // forward+backward tokens/s and MFU against that peak
-nlohmann::json bench_otp();               // OTP frame encrypt+decrypt GB/s per core beside memcpy
+nlohmann::json bench_channel();               // AEAD frame encrypt+decrypt GB/s per core beside memcpy
 // Split fine-tuning (Method 2) vs local training of the same model, adapters and batches, in one run: tokens/s,
 // ratio, and where the split run's time goes. `sliceguard` is the binary the enclave runs as.
 nlohmann::json bench_split(const std::string& sliceguard);

@@ -1,5 +1,5 @@
 // sliceguard_bench: prints one JSON object with every benchmark measured in this run (`make bench`).
-// SG_BENCH=otp,federated (names: gemm, model, otp, split, federated) runs only those; model needs gemm.
+// SG_BENCH=channel,federated (names: gemm, model, channel, split, federated) runs only those; model needs gemm.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -9,8 +9,8 @@
 #include <string>
 
 #include "bench/benches.h"
-#include "train/compute_threads.h"
-#include "train/process_tuning.h"
+#include "runtime/compute_threads.h"
+#include "runtime/process_tuning.h"
 
 namespace {
 bool selected(const char* name) {
@@ -22,10 +22,10 @@ bool selected(const char* name) {
 }  // namespace
 
 int main(int, char** argv) {
-  sg::train::ensure_passive_thread_waits(argv);
+  sg::runtime::ensure_passive_thread_waits(argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));   // stdout is the JSON alone
-  if (!sg::train::keep_freed_memory()) spdlog::warn("the allocator refused its settings: figures include page faults");
-  sg::train::set_compute_threads(0);   // every core
+  if (!sg::runtime::keep_freed_memory()) spdlog::warn("the allocator refused its settings: figures include page faults");
+  sg::runtime::set_compute_threads(0);   // every core
   nlohmann::json out;
   out["machine"] = {{"threads", at::get_num_threads()}};
   if (selected("gemm") || selected("model")) out["gemm"] = sg::bench::bench_gemm_peak();
@@ -33,7 +33,7 @@ int main(int, char** argv) {
     out["model"] = sg::bench::bench_model(out["gemm"]["gflops"].get<double>());
     out["mfu"] = out["model"]["mfu"];
   }
-  if (selected("otp")) out["otp"] = sg::bench::bench_otp();
+  if (selected("channel")) out["channel"] = sg::bench::bench_channel();
   if (selected("split")) out["split"] = sg::bench::bench_split(SG_SLICEGUARD);
   if (selected("federated")) out["federated_client"] = sg::bench::bench_federated(SG_SLICEGUARD);
   std::cout << out.dump(2) << std::endl;

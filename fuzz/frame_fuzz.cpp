@@ -1,12 +1,12 @@
 // libFuzzer entry: everything the enclave parses from its untrusted host before any key is involved, plus what
-// it parses after decryption — OTP frame headers and frames (OtpChannel::open_frame), tensor chunks
+// it parses after decryption — AEAD frame headers and frames (AeadChannel::open_frame), tensor chunks
 // (TensorAssembler) and envelopes (EnvelopeAssembler), host<->enclave datagrams, ring references and every message payload. Rejection is the
 // expected outcome; a crash, a sanitizer report, an exception, or an accepted forgery is a bug.
 #include <cstddef>
 #include <cstdint>
 
 #include "crypto/envelope.h"
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 #include "crypto/tensor_payload.h"
 #include "tee/messages.h"
 #include "tee/shm_ring.h"
@@ -16,10 +16,10 @@ namespace {
 using namespace sg;
 
 // One session for the whole run: the fuzzer never sees its key, so it must never get a frame accepted.
-crypto::OtpChannel& receiver() {
-  static crypto::OtpChannel channel = [] {
+crypto::AeadChannel& receiver() {
+  static crypto::AeadChannel channel = [] {
     const crypto::KxKeyPair a = crypto::KxKeyPair::generate(), b = crypto::KxKeyPair::generate();
-    return crypto::OtpChannel(crypto::derive_session_keys(crypto::Role::server, a, b.public_key).value(), 1 << 16);
+    return crypto::AeadChannel(crypto::derive_session_keys(crypto::Role::server, a, b.public_key).value(), 1 << 16);
   }();
   return channel;
 }

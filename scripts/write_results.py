@@ -132,7 +132,7 @@ def runtime_section(ab, hf):
         f"peaks above ({earlier['gemm']['gflops']:.0f} and {this['gemm']['gflops']:.0f} GFLOP/s) and a full-weight training step are",
         "about equal, and a `perf` profile of the new finetune puts ~75% of its samples in MKL's sgemm and its",
         "packing. The LoRA finetune gains from the LM head running only at labelled positions and, for this",
-        "standalone command, from OpenMP threads that spin between parallel regions (src/train/process_tuning.h).",
+        "standalone command, from OpenMP threads that spin between parallel regions (src/runtime/process_tuning.h).",
         "",
         "## Side by side with Hugging Face PEFT, one run",
         "",
@@ -233,19 +233,19 @@ def goal(value, target):
     return f"goal {target}: {'reached' if value >= target else 'not reached'}"
 
 
-def aead_floor(f, otp):
+def aead_floor(f, channel):
     """Seconds to seal and open, one side after the other, every tensor byte the run's micro-batches sent across,
     at the rate the calls' batches reach."""
-    return f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (otp["batch_round_trip_gbps"] * 1e9)
+    return f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (channel["batch_round_trip_gbps"] * 1e9)
 
 
-def bound_of(f, otp):
-    return f["local_seconds"] / (f["local_seconds"] + aead_floor(f, otp))
+def bound_of(f, channel):
+    return f["local_seconds"] / (f["local_seconds"] + aead_floor(f, channel))
 
 
 def federated_rows(b):
     """Method 1's client side: throughput beside local LoRA, what bounds it, and the client enclave's memory."""
-    otp_1mb = next(r for r in b["otp"]["rows"] if r["tensor_mb"] == 1)
+    channel_1mb = next(r for r in b["channel"]["rows"] if r["tensor_mb"] == 1)
     rows = [
         "Method 1, client side (LoRA r8 on q,k,v,o; batch 16, triage data): local steps with the adapter in a",
         "co-located client enclave (1 thread, the `client --enclave-threads` default) vs local LoRA: each side warmed",
@@ -259,7 +259,7 @@ def federated_rows(b):
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in b["federated_client"]:
-        floor, bound = aead_floor(f, otp_1mb), bound_of(f, otp_1mb)
+        floor, bound = aead_floor(f, channel_1mb), bound_of(f, channel_1mb)
         rows.append(f"| {f['model']} | {f['local_tokens_per_second']:.0f} | {f['enclave_tokens_per_second']:.0f} | "
                     f"**{f['enclave_over_local']:.2f}x** ({', '.join(f'{r:.2f}' for r in f['enclave_over_local_each_pair'])}) | {f['host_seconds_in_calls']:.2f} of {f['enclave_seconds']:.2f} | "
                     f"{f['round_trips_per_micro_batch']:.0f} | {f['tensor_bytes_crossing_per_micro_batch'] / 1e6:.1f} | "
@@ -268,7 +268,7 @@ def federated_rows(b):
     missed = [f["model"] for f in b["federated_client"] if f["enclave_over_local"] < 0.8]
     verdict = (f"reached in this run by {', '.join(reached) or 'no model'}; not by {', '.join(missed) or 'any other'}"
                if reached and missed else ("reached by every model in this run" if reached else "not reached"))
-    bounds = ", ".join(f"{bound_of(f, otp_1mb):.2f}" for f in b["federated_client"])
+    bounds = ", ".join(f"{bound_of(f, channel_1mb):.2f}" for f in b["federated_client"])
     spreads = ", ".join(f"{max(f['enclave_over_local_each_pair']) - min(f['enclave_over_local_each_pair']):.2f}"
                         for f in b["federated_client"])
     rows += [
@@ -280,7 +280,7 @@ def federated_rows(b):
         f"ratio rises less. The pairs of this run spread by {spreads} (max - min); separate runs on this VM have",
         "varied by up to 0.2 (bench/README.md).",
         "",
-    ] + cpu_work_rows(b, otp_1mb) + [
+    ] + cpu_work_rows(b, channel_1mb) + [
         "",
         "Client enclave memory (resident set without the host<->enclave ring, which is the host's memory mapped in;",
         "MiB):",
@@ -308,7 +308,7 @@ def federated_rows(b):
     return rows
 
 
-def cpu_work_rows(b, otp):
+def cpu_work_rows(b, channel):
     """Method 1's CPU work beside local LoRA's: what the ratio can reach on this machine's cores, whatever overlaps."""
     rows = [
         "CPU work over the same intervals (/proc/PID/stat, all threads, user + system; s). *Extra*: the enclave run's",
@@ -323,13 +323,13 @@ def cpu_work_rows(b, otp):
     for f in b["federated_client"]:
         c = f["cpu_seconds"]
         run = c["enclave_run_host"] + c["enclave_run_enclave"]
-        cipher = f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (otp["round_trip_gbps"] * 1e9)
+        cipher = f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (channel["round_trip_gbps"] * 1e9)
         rows.append(f"| {f['model']} | {c['local']:.2f} ({c['local_cores_busy']:.2f}) | "
                     f"{c['enclave_run_host']:.2f} + {c['enclave_run_enclave']:.2f} ({c['enclave_run_cores_busy']:.2f}) | "
                     f"{run - c['local']:.2f} | {cipher:.2f} | {c['local'] / 0.8 - c['local']:.2f} | "
                     f"{c['local_over_enclave_run']:.2f} |")
     short = [f["model"] for f in b["federated_client"]
-             if f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (otp["round_trip_gbps"] * 1e9)
+             if f["tensor_bytes_crossing_per_micro_batch"] * f["micro_batches"] / (channel["round_trip_gbps"] * 1e9)
              > f["cpu_seconds"]["local"] / 0.8 - f["cpu_seconds"]["local"]]
     rows += [
         "",
@@ -353,12 +353,12 @@ def bench_section(b):
         f" {b['model']['time_per_step_seconds']['forward_only']:.2f} s; the step's weight GEMMs (forward, dX, dW of every"
         f" linear and the head) replayed alone take {b['model']['time_per_step_seconds']['weight_gemms_replayed']:.2f} s —"
         " the rest is attention, norms, activations, the loss and autograd bookkeeping.",
-        f"- OTP frames (XChaCha20-Poly1305, {b['otp']['chunk_bytes'] // 1024} KiB chunks), one core frame by frame: "
+        f"- AEAD frames (XChaCha20-Poly1305, {b['channel']['chunk_bytes'] // 1024} KiB chunks), one core frame by frame: "
         + ", ".join(f"{r['tensor_mb']} MB: seal {r['seal_gbps']:.2f} GB/s, seal+open {r['round_trip_gbps']:.2f} GB/s"
-                    f" (memcpy {r['memcpy_gbps']:.0f})" for r in b["otp"]["rows"]) + ".",
-        f"  As one batch per side on the cipher pool ({b['otp']['batch_threads']} threads, what host<->enclave calls do): "
+                    f" (memcpy {r['memcpy_gbps']:.0f})" for r in b["channel"]["rows"]) + ".",
+        f"  As one batch per side on the cipher pool ({b['channel']['batch_threads']} threads, what host<->enclave calls do): "
         + ", ".join(f"{r['tensor_mb']} MB: seal {r['batch_seal_gbps']:.2f}, seal+open {r['batch_round_trip_gbps']:.2f}"
-                    for r in b["otp"]["rows"]) + " GB/s.",
+                    for r in b["channel"]["rows"]) + " GB/s.",
         "",
         "Secure split training (Method 2, `sim` enclave process + gRPC relay on loopback) vs local training of the",
         "same model, SPF+LoRA on the server's layers, same batches (batch 16, triage data):",
@@ -376,7 +376,7 @@ def bench_section(b):
     rows += [
         "",
         "This bench, and every `sliceguard client`, `server` and `enclave`, runs with OMP_WAIT_POLICY=PASSIVE",
-        "(src/train/process_tuning.h): idle LibTorch threads sleep instead of spinning. With OpenMP's spinning wait",
+        "(src/runtime/process_tuning.h): idle LibTorch threads sleep instead of spinning. With OpenMP's spinning wait",
         "this bench measured (on LibTorch 1.13) MFU 0.39 and a 0.45x federated client.",
         "",
     ]

@@ -31,7 +31,7 @@
 #include "split/client.h"
 #include "tee/attestation_sim.h"
 #include "tee/local_session.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 
 namespace sg::cli {
 namespace {
@@ -67,7 +67,7 @@ std::string read_text(const std::string& path) {
 
 void run_federated_client(ClientArgs args) {
   if (args.data_path.empty()) throw CLI::ValidationError("client", "a federated client needs --data");
-  train::set_compute_threads(args.threads);
+  runtime::set_compute_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   auto job = args.job;
@@ -138,7 +138,7 @@ void run_client(ClientArgs args) {
   if (plan.kind == slicing::PlanKind::Federated) return run_federated_client(std::move(args));
   if (args.data_path.empty() && args.eval_paths.empty())
     throw CLI::ValidationError("client", "give --data (train), --eval (evaluate) or both");
-  train::set_compute_threads(args.threads);
+  runtime::set_compute_threads(args.threads);
   auto policy = tee::Policy::load(args.policy_path);
   if (!policy) throw std::runtime_error(policy.error().message);
   auto tokenizer = model::Tokenizer::load(args.model_dir);

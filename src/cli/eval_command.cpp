@@ -9,7 +9,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/adapter_files.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 
 namespace sg::cli {
 namespace {
@@ -22,7 +22,7 @@ struct EvalArgs {
 };
 
 void run_eval(const EvalArgs& args) {
-  train::set_compute_threads(args.threads);
+  runtime::set_compute_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   apply_dtype(model, args.dtype);

@@ -14,7 +14,7 @@
 #include "model/transformer.h"
 #include "peft/methods.h"
 #include "tensor/torch_bridge.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 #include "train/finetune.h"
 
 namespace sg::cli {
@@ -44,7 +44,7 @@ void save_batches(const std::string& path, const train::EpochBatches& batches_fo
 }
 
 void run_finetune(FinetuneArgs args) {
-  train::set_compute_threads(args.train.threads);
+  runtime::set_compute_threads(args.train.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto model = model::Transformer::load(args.model_dir);
   if (args.dtype != "fp32" && args.method.method != "lora")

@@ -17,7 +17,7 @@
 #include "net/remote_enclave.h"
 #include "slicing/plan.h"
 #include "split/client.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 
 namespace sg::cli {
 namespace {
@@ -53,7 +53,7 @@ SplitModel connect_split(const GenerateArgs& args) {
 }
 
 void run_generate(const GenerateArgs& args) {
-  train::set_compute_threads(args.threads);
+  runtime::set_compute_threads(args.threads);
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   auto options = args.sampling;
   options.stop_tokens = model::load_config(args.model_dir).eos_token_ids;

@@ -12,7 +12,7 @@
 #include "federated/adapter_service.h"
 #include "federated/aggregator_service.h"
 #include "split/enclave_service.h"
-#include "train/process_tuning.h"
+#include "runtime/process_tuning.h"
 
 namespace {
 
@@ -41,10 +41,10 @@ bool shares_cores(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (shares_cores(argc, argv)) sg::train::ensure_passive_thread_waits(argv);
+  if (shares_cores(argc, argv)) sg::runtime::ensure_passive_thread_waits(argv);
   // stdout carries results (tables, measurements, ports); every log line goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("sliceguard"));
-  if (!sg::train::keep_freed_memory())
+  if (!sg::runtime::keep_freed_memory())
     spdlog::warn("the allocator refused its settings: steps will fault fresh pages in (slower, not wrong)");
   CLI::App app{"SliceGuard: secure distributed fine-tuning of LLMs"};
   app.require_subcommand(1);

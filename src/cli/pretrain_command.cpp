@@ -17,7 +17,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "tensor/torch_bridge.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 #include "train/local_trainer.h"
 
 namespace sg::cli {
@@ -108,7 +108,7 @@ void write_initial_checkpoint(const fs::path& dir, const json& config) {
 
 void run_pretrain(const std::string& config_path) {
   auto c = read_config(config_path);
-  train::set_compute_threads(c.train.threads);
+  runtime::set_compute_threads(c.train.threads);
   torch::manual_seed(c.train.seed);
   auto tokenizer = model::Tokenizer::load(c.tokenizer_dir.string());
   if (c.model.value("model_type", "") != "llama")

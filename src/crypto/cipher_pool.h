@@ -5,7 +5,7 @@
 // The helpers are plain threads that block between batches. OpenMP's (and OpenBLAS's) idle workers spin instead,
 // and a co-located host and enclave take turns on the same few cores: a spinning helper in one process steals the
 // core the other one is waiting for. For the same reason the pool is sized apart from a process's compute threads
-// (train/compute_threads.h): the cipher runs while the other side of a call waits, so its cores are free, and an
+// (runtime/compute_threads.h): the cipher runs while the other side of a call waits, so its cores are free, and an
 // idle helper costs nothing.
 #pragma once
 

@@ -60,7 +60,7 @@ Result<std::vector<PlainPayload>> envelope_payloads(const Envelope& envelope, st
   return out;
 }
 
-Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope) {
+Result<std::vector<Bytes>> seal_envelope(AeadChannel& channel, const Envelope& envelope) {
   auto plan = EnvelopeFrames::plan(envelope, channel.max_payload());
   if (!plan) return unexpected(plan.error());
   std::vector<Bytes> frames;
@@ -94,13 +94,13 @@ Result<Envelope> assemble(const std::vector<Opened>& opened, Payload payload) {
 
 }  // namespace
 
-Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames) {
+Result<Envelope> open_envelope(AeadChannel& channel, const std::vector<ByteView>& frames) {
   auto opened = channel.open_frames(frames);
   if (!opened) return unexpected(opened.error());
   return assemble(*opened, [](const OpenedFrame& f) { return ByteView(f.payload); });
 }
 
-Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames) {
+Result<Envelope> open_envelope_in_place(AeadChannel& channel, const std::vector<MutableByteView>& frames) {
   auto opened = channel.open_frames_in_place(frames);
   if (!opened) return unexpected(opened.error());
   return assemble(*opened, [](const OpenedInPlace& f) { return f.payload; });

@@ -1,4 +1,4 @@
-// Envelopes: one application message over an OtpChannel — a control text (JSON by convention) and any number
+// Envelopes: one application message over an AeadChannel — a control text (JSON by convention) and any number
 // of tensors. On the wire an envelope is each tensor's chunk frames (PayloadKind::tensor, tensor_payload.h) in
 // order, then one PayloadKind::message frame holding the control text, which completes it. Every frame is
 // sealed on its own, so the channel's counter, tag and session checks cover each piece.
@@ -59,14 +59,14 @@ class EnvelopeFrames {
                                                                   std::size_t chunk_bytes = kDefaultTensorChunkBytes);
 
 // Seals an envelope into frames on `channel`.
-[[nodiscard]] Result<std::vector<Bytes>> seal_envelope(OtpChannel& channel, const Envelope& envelope);
+[[nodiscard]] Result<std::vector<Bytes>> seal_envelope(AeadChannel& channel, const Envelope& envelope);
 
 // Opens a reply: `frames` must be exactly one envelope's frames, in order, each authenticated by `channel` (as
 // one batch: all are accepted or none).
-[[nodiscard]] Result<Envelope> open_envelope(OtpChannel& channel, const std::vector<ByteView>& frames);
-// The same, decrypting each frame inside its own buffer (no copy; see OtpChannel::open_frames_in_place for what
+[[nodiscard]] Result<Envelope> open_envelope(AeadChannel& channel, const std::vector<ByteView>& frames);
+// The same, decrypting each frame inside its own buffer (no copy; see AeadChannel::open_frames_in_place for what
 // is left in the buffers).
-[[nodiscard]] Result<Envelope> open_envelope_in_place(OtpChannel& channel, const std::vector<MutableByteView>& frames);
+[[nodiscard]] Result<Envelope> open_envelope_in_place(AeadChannel& channel, const std::vector<MutableByteView>& frames);
 
 // Rebuilds envelopes from opened frame payloads, in order.
 class EnvelopeAssembler {

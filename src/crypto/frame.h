@@ -1,4 +1,4 @@
-// The OTP frame wire format. A frame is
+// The AEAD frame wire format. A frame is
 //
 //   header (32 bytes, sent in clear, authenticated as associated data)
 //     0  u8   version            (kFrameVersion)
@@ -10,7 +10,7 @@
 //   ciphertext (payload length bytes)
 //   tag (16 bytes, Poly1305 over header + ciphertext)
 //
-// All integers little-endian. parse_frame_header checks structure only; OtpChannel checks the rest.
+// All integers little-endian. parse_frame_header checks structure only; AeadChannel checks the rest.
 #pragma once
 
 #include <cstddef>

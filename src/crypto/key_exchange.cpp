@@ -10,7 +10,7 @@ namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "SG-OTP01";
 
-// crypto_kx already hashes the shared secret with both public keys; the KDF step separates the OTP channel's
+// crypto_kx already hashes the shared secret with both public keys; the KDF step separates the channel's
 // keys from any other use of the same handshake and binds each key to its direction.
 SecretKey channel_key(const SecretKey& kx_key, Direction direction) {
   SecretKey key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);

@@ -145,7 +145,7 @@ Status encode_tensor_chunks(const TensorMeta& meta, ByteView data, std::size_t c
   return {};
 }
 
-Status TensorSender::send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+Status TensorSender::send(AeadChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
                           const FrameSink& sink) {
   return encode_tensor_chunks(meta, data, chunk_bytes_, channel.max_payload(), payload_, [&](ByteView chunk) -> Status {
     if (auto sealed = channel.seal_frame(kind, chunk, frame_); !sealed) return sealed;

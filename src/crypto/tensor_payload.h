@@ -1,4 +1,4 @@
-// Tensors over an OtpChannel: name, dtype, shape and raw little-endian bytes, streamed as a sequence of frames
+// Tensors over an AeadChannel: name, dtype, shape and raw little-endian bytes, streamed as a sequence of frames
 // so a tensor of any size crosses a channel whose frames are bounded. Each frame payload is one chunk:
 //
 //   u8  chunk type      1 = first chunk (carries the metadata), 2 = continuation
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 
 namespace sg::crypto {
 
@@ -73,7 +73,7 @@ class TensorSender {
   // Seals `data` (exactly numel * dtype size bytes) as frames of `kind`, each carrying at most chunk_bytes of
   // data (fewer if the channel's frame limit requires), and hands them to `sink` in order. The frame passed to
   // the sink is only valid during the call.
-  [[nodiscard]] Status send(OtpChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
+  [[nodiscard]] Status send(AeadChannel& channel, PayloadKind kind, const TensorMeta& meta, ByteView data,
                             const FrameSink& sink);
 
  private:

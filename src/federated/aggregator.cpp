@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "federated/named_archive.h"
-#include "train/archive_bytes.h"
+#include "tensor/archive_bytes.h"
 
 namespace sg::federated {
 namespace {
@@ -114,12 +114,12 @@ std::string RoundAggregator::snapshot() const {
   int k = 0;   // who the last closed round averaged: a client that joins after a restart reads their number
   for (const auto& client : last_contributors_) write_text(archive, "last_contributor" + std::to_string(k++), client);
   archive.write("last_contributors", torch::tensor(int64_t(last_contributors_.size())));
-  return train::archive_bytes(archive);
+  return tensor::archive_bytes(archive);
 }
 
 void RoundAggregator::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
-  train::load_archive_bytes(archive, snapshot);
+  tensor::load_archive_bytes(archive, snapshot);
   at::Tensor round, count;
   archive.read("round", round);
   archive.read("submissions", count);

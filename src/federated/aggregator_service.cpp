@@ -12,11 +12,12 @@
 #include "federated/job.h"
 #include "federated/masked_rounds.h"
 #include "federated/peer_attestation.h"
-#include "federated/protocol.h"
-#include "split/wire.h"
+#include "federated/server_protocol.h"
+#include "rpc/serve.h"
+#include "rpc/tensor_wire.h"
 #include "tee/attestation.h"
 #include "tee/enclave_runtime.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 
 namespace sg::federated {
 namespace {
@@ -42,97 +43,127 @@ class AggregatorService {
     }
   }
 
-  crypto::Envelope handle(const tee::Caller& caller, const std::string& op, const json& control,
-                          const crypto::Envelope& request) {
-    restore_if_unsealed();
-    const auto now = Clock::now();
-    const auto client = client_name(caller);
-    // A client that finishes its local steps after its round closed (timeout) goes on with the next round.
-    if ((op == op::kSubmit || op == op::kJoin) && control.at("round").get<int>() < rounds_->open_round())
-      return split::json_reply({{"accepted", false}, {"joined", false}, {"late", true}});
-    if (op == op::kSelected) {
-      const auto chosen = sampler_.selected(client, control.at("round").get<int>(), now);
-      return split::json_reply({{"decided", chosen.has_value()}, {"selected", chosen.value_or(false)}});
+  std::shared_ptr<const rpc::OpTable> ops(const std::shared_ptr<AggregatorService>& self) {
+    auto table = std::make_shared<rpc::OpTable>();
+    using E = crypto::Envelope;
+    table->on<ops::Status>([self](const tee::Caller& caller, const rpc::Empty&, const E&) {
+      return self->status(client_name(caller), self->prepare());
+    });
+    table->on<ops::Selected>([self](const tee::Caller& caller, const ops::RoundRequest& r, const E&) {
+      const auto chosen = self->sampler_.selected(client_name(caller), r.round, self->prepare());
+      return rpc::reply(ops::Selected::Reply{chosen.has_value(), chosen.value_or(false)});
+    });
+    table->on<ops::Fetch>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
+      return self->fetch(r.round, self->prepare());
+    });
+    table->on<ops::Submit>([self](const tee::Caller& caller, const ops::Submit::Request& r, const E& e) {
+      const auto now = self->prepare();
+      if (self->late(r.round)) return rpc::reply(ops::Submit::Reply{.accepted = false, .late = true});
+      self->require_drawn(client_name(caller), r.round, now);
+      return self->masked_ ? self->submit_masked(client_name(caller), r, e, now)
+                           : self->submit(client_name(caller), r, e, now);
+    });
+    if (!masked_) {
+      table->set_unknown_note(" (secure aggregation is off)");
+      return table;
     }
-    if ((op == op::kSubmit || op == op::kJoin) && sampler_.selected(client, control.at("round").get<int>(), now) != true)
-      throw std::invalid_argument("this client was not drawn for round " + std::to_string(control.at("round").get<int>()));
-    if (op == op::kSubmit) return masked_ ? submit_masked(client, request, control, now) : submit(client, request, control, now);
-    if (op == op::kFetch) return fetch(control.at("round").get<int>(), now);
-    if (op == op::kStatus) {
-      sampler_.register_client(client, now);
-      close_if_due(now);
-      return split::json_reply({{"open_round", rounds_->open_round()}, {"rounds", rounds_->options().rounds},
-                                {"finished", rounds_->finished()}, {"secure_aggregation", masked_ != nullptr},
-                                {"state_generation", runtime_.state_generation()}});
-    }
-    if (masked_ && op == op::kJoin) return join(caller, control, now);
-    if (masked_ && op == op::kPeers) return peers(control.at("round").get<int>(), now);
-    throw std::invalid_argument("unknown op '" + op + "'" + (masked_ ? "" : " (secure aggregation is off)"));
+    table->on<ops::Join>([self](const tee::Caller& caller, const ops::Join::Request& r, const E&) {
+      const auto now = self->prepare();
+      if (self->late(r.round)) return rpc::reply(ops::Join::Reply{.joined = false, .late = true});
+      self->require_drawn(client_name(caller), r.round, now);
+      return self->join(caller, r, now);
+    });
+    table->on<ops::Peers>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
+      return self->peers(r.round, self->prepare());
+    });
+    return table;
   }
 
  private:
-  crypto::Envelope submit(const std::string& client, const crypto::Envelope& request, const json& control,
+  // Before every request: the state the host unsealed, if it changed; the time the request is handled at.
+  Clock::time_point prepare() {
+    restore_if_unsealed();
+    return Clock::now();
+  }
+
+  // A client that finishes its local steps after its round closed (timeout) goes on with the next round.
+  bool late(int round) const { return round < rounds_->open_round(); }
+
+  void require_drawn(const std::string& client, int round, Clock::time_point now) {
+    if (sampler_.selected(client, round, now) != true)
+      throw std::invalid_argument("this client was not drawn for round " + std::to_string(round));
+  }
+
+  crypto::Envelope status(const std::string& client, Clock::time_point now) {
+    sampler_.register_client(client, now);
+    close_if_due(now);
+    return rpc::reply(ops::Status::Reply{rounds_->open_round(), rounds_->options().rounds, rounds_->finished(),
+                                         masked_ != nullptr, runtime_.state_generation()});
+  }
+
+  crypto::Envelope submit(const std::string& client, const ops::Submit::Request& r, const crypto::Envelope& request,
                           Clock::time_point now) {
     NamedTensors adapter;
     for (const auto& t : request.tensors)
-      adapter[t.meta.name] = split::from_wire(request, t.meta.name, torch::kFloat32, int64_t(t.meta.shape.size()));
-    const int round = control.at("round").get<int>();
+      adapter[t.meta.name] = rpc::from_wire(request, t.meta.name, torch::kFloat32, int64_t(t.meta.shape.size()));
+    const int round = r.round;
     // A client that reconnects (after its restart or ours) and submits again is counted once: its first.
     if (round == plain_->open_round() && plain_->submitted(client))
-      return split::json_reply({{"accepted", true}, {"round", round}, {"already_counted", true}});
-    const auto samples = control.at("samples").get<int64_t>();
+      return rpc::reply(ops::Submit::Reply{.accepted = true, .already_counted = true, .round = round});
+    const auto samples = r.samples;
     plain_->submit(client, round, samples, std::move(adapter), now);
     spdlog::info("federated server: round {}: adapter {} received", round, client.substr(0, 8));
     close_if_due(now);
     save();
-    return split::json_reply({{"accepted", true}, {"round", round}, {"samples", samples}});
+    return rpc::reply(ops::Submit::Reply{.accepted = true, .round = round, .samples = samples});
   }
 
   // The announcement must be signed by the identity this session attested: nobody joins under another's key.
-  crypto::Envelope join(const tee::Caller& caller, const json& control, Clock::time_point now) {
-    const int round = control.at("round").get<int>();
-    const auto announcement = announcement_from_json(control.at("announcement"));
+  crypto::Envelope join(const tee::Caller& caller, const ops::Join::Request& r, Clock::time_point now) {
+    const int round = r.round;
+    const auto announcement = announcement_from_json(r.announcement);
     if (!std::equal(announcement.identity.begin(), announcement.identity.end(), caller.peer.data, caller.peer.data + caller.peer.size) ||
         !signed_by_its_identity(announcement, round))
       throw std::invalid_argument("join: the mask key is not signed by this client's attested identity for round " +
                                   std::to_string(round));
-    return split::json_reply({{"joined", masked_->join(client_name(caller), round, announcement, now)}});
+    return rpc::reply(ops::Join::Reply{.joined = masked_->join(client_name(caller), round, announcement, now)});
   }
 
   crypto::Envelope peers(int round, Clock::time_point now) {
     const auto set = masked_->participants(round, now);
-    if (!set) return split::json_reply({{"fixed", false}});
-    json participants = json::array();
-    for (const auto& a : *set) participants.push_back(to_json(a));
-    return split::json_reply({{"fixed", true}, {"participants", participants}});
+    if (!set) return rpc::reply(ops::Peers::Reply{});
+    ops::Peers::Reply reply{.fixed = true};
+    for (const auto& a : *set) reply.participants.push_back(to_json(a));
+    return rpc::reply(reply);
   }
 
-  crypto::Envelope submit_masked(const std::string& client, const crypto::Envelope& request, const json& control,
-                                 Clock::time_point now) {
-    const int round = control.at("round").get<int>();
-    auto words = split::from_wire(request, "masked", torch::kInt32, 1);
+  crypto::Envelope submit_masked(const std::string& client, const ops::Submit::Request& r,
+                                 const crypto::Envelope& request, Clock::time_point now) {
+    const int round = r.round;
+    if (!r.masked) throw std::invalid_argument("submit without masked: this server runs secure aggregation");
+    auto words = rpc::from_wire(request, "masked", torch::kInt32, 1);
     std::vector<uint32_t> masked(std::size_t(words.numel()));
     std::memcpy(masked.data(), words.data_ptr<int32_t>(), masked.size() * sizeof(uint32_t));
     std::vector<TensorSlot> layout;
-    for (const auto& slot : control.at("layout"))
+    for (const auto& slot : r.layout)
       layout.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
-    const auto samples = control.at("samples").get<int64_t>();
+    const auto samples = r.samples;
     masked_->submit(client, round, samples, std::move(masked), std::move(layout), now);
     spdlog::info("federated server: round {}: masked update {} received", round, client.substr(0, 8));
     close_if_due(now);
     save();
-    return split::json_reply({{"accepted", true}, {"round", round}, {"samples", samples}});
+    return rpc::reply(ops::Submit::Reply{.accepted = true, .round = round, .samples = samples});
   }
 
   crypto::Envelope fetch(int round, Clock::time_point now) {
     close_if_due(now);
     const NamedTensors* global = rounds_->global_after(round);
-    if (!global) return split::json_reply({{"closed", false}, {"open_round", rounds_->open_round()}});
+    if (!global) return rpc::reply(ops::Fetch::Reply{.closed = false, .open_round = rounds_->open_round()});
     std::vector<crypto::Tensor> tensors;
-    for (const auto& [name, t] : *global) tensors.push_back(split::to_wire(name, t));
-    return split::json_reply({{"closed", true}, {"round", rounds_->open_round() - 1},
-                              {"contributors", rounds_->contributors()}},
-                             std::move(tensors));
+    for (const auto& [name, t] : *global) tensors.push_back(rpc::to_wire(name, t));
+    return rpc::reply(ops::Fetch::Reply{.closed = true, .round = rounds_->open_round() - 1,
+                                        .contributors = rounds_->contributors(), .open_round = rounds_->open_round()},
+                      std::move(tensors));
   }
 
   void close_if_due(Clock::time_point now) {
@@ -174,7 +205,7 @@ class AggregatorService {
 
 void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   auto job = ServerJob::parse(config.job, config.path);
-  train::set_compute_threads(job.threads);
+  runtime::set_compute_threads(job.threads);
   // Mutual attestation: only client enclaves the client policy admits may open a session.
   auto client_policy = tee::Policy::parse(job.client_policy, config.path + ": job field 'client_policy'").value();
   runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](
@@ -185,10 +216,7 @@ void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::Enclave
     return crypto::Bytes(identity->begin(), identity->end());   // submissions are counted by it
   });
   auto service = std::make_shared<AggregatorService>(std::move(job), runtime, runtime.state());
-  split::serve_json_requests(runtime, [service](const tee::Caller& caller, const std::string& op,
-                                                 const json& control, const crypto::Envelope& request) {
-    return service->handle(caller, op, control, request);
-  });
+  rpc::serve(runtime, service->ops(service));
 }
 
 }  // namespace sg::federated

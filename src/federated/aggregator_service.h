@@ -1,5 +1,5 @@
 // A Method 1 server enclave (job kind "federated-server"): receives the client enclaves' adapters over their
-// OTP sessions, aggregates them round by round (aggregator.h) and returns the global adapter sealed to each
+// AEAD sessions, aggregates them round by round (aggregator.h) and returns the global adapter sealed to each
 // client enclave. Its state is written to the trusted state after every change, so the host seals it after
 // every exchange and a restarted enclave continues the same round. Protocol: protocol.h.
 #pragma once

@@ -1,4 +1,4 @@
-// Client sampling per round (DESIGN §7 step 3): with `expected` clients and `per_round` of them in each round,
+// Client sampling per round (docs/DESIGN.md §7 step 3): with `expected` clients and `per_round` of them in each round,
 // every round's participants are drawn uniformly at random inside the server enclave (libsodium randombytes:
 // the host cannot bias the draw) from the clients registered so far. A round's draw happens once every expected
 // client has registered, or once `wait` has passed since the first registration and at least `per_round` have

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "federated/local_steps.h"
-#include "federated/protocol.h"
-#include "split/wire.h"
+#include "federated/client_protocol.h"
+#include "federated/server_protocol.h"
+#include "federated/server_session.h"
+#include "rpc/call.h"
 
 namespace sg::federated {
 namespace {
@@ -18,18 +20,30 @@ namespace {
 using nlohmann::json;
 constexpr const char* kClientEnclave = "the client enclave";
 
-json call_client_enclave(const RemoteAdapter& adapter, const json& control, std::vector<crypto::Tensor> tensors = {},
-                         crypto::Envelope* reply = nullptr) {
-  return split::call_enclave(adapter.transport(), kClientEnclave, control, std::move(tensors), reply);
+template <class Op>
+typename Op::Reply call_client_enclave(const RemoteAdapter& adapter, const typename Op::Request& request,
+                                       std::vector<crypto::Tensor> tensors = {}, crypto::Envelope* reply = nullptr) {
+  return rpc::call<Op>(adapter.transport(), kClientEnclave, request, std::move(tensors), reply);
 }
 
-// Polls `request` until `done` accepts a reply; throws when `what` takes longer than the round wait.
-template <class Done>
-json poll_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request, Done done,
-                 const FederationOptions& o, const std::string& what) {
+// One request of server_protocol.h through the client enclave.
+template <class Op>
+typename Op::Reply ask_server(const RemoteAdapter& adapter, const ServerLink& link, const typename Op::Request& request) {
+  const auto reply = call_server(adapter, link, rpc::control_of<Op>(request));
+  try {
+    return rpc::parse_as<typename Op::Reply>(reply, std::string("the server enclave's '") + Op::kName + "' reply");
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+// Asks `request` until `done` accepts a reply; throws when `what` takes longer than the round wait.
+template <class Op, class Done>
+typename Op::Reply poll_server(const RemoteAdapter& adapter, const ServerLink& link, const typename Op::Request& request,
+                               Done done, const FederationOptions& o, const std::string& what) {
   const auto deadline = std::chrono::steady_clock::now() + o.round_wait;
   for (;;) {
-    auto reply = call_server(adapter, link, request);
+    auto reply = ask_server<Op>(adapter, link, request);
     if (done(reply)) return reply;
     if (std::chrono::steady_clock::now() > deadline)
       throw std::runtime_error(what + " did not happen within " + std::to_string(o.round_wait.count()) + " ms");
@@ -40,30 +54,29 @@ json poll_server(const RemoteAdapter& adapter, const ServerLink& link, const jso
 // Waits until `round` has closed on the server (its global adapter, when it has one, is then installed in the
 // client enclave) and returns the clients averaged (0: it closed without an aggregate).
 int wait_for_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
-  const auto reply = poll_server(
-      adapter, link, {{"op", op::kFetch}, {"round", round}}, [](const json& r) { return r.at("closed").get<bool>(); },
-      o, "the close of round " + std::to_string(round));
-  return reply.at("contributors").get<int>();
+  const auto reply = poll_server<ops::Fetch>(adapter, link, {round}, [](const auto& r) { return r.closed; }, o,
+                                             "the close of round " + std::to_string(round));
+  return reply.contributors;
 }
 
 // Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
 // by joining, waiting for the participant set and submitting the masked update once. Returns the clients
 // averaged (0: the round closed without this client, which came too late, or — secure aggregation, a
 // participant dropped out — without an aggregate; it goes on from the adapter it holds).
-int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int round, int64_t samples, bool secure,
+int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int round, bool secure,
                     const FederationOptions& o) {
   if (!secure) {
-    const auto reply = call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}});
+    const auto reply = ask_server<ops::Submit>(adapter, link, {.round = round});
     const auto closed = wait_for_round(adapter, link, round, o);
-    return reply.at("accepted").get<bool>() ? closed : 0;   // late: the round closed without this client
+    return reply.accepted ? closed : 0;   // late: the round closed without this client
   }
-  if (!call_server(adapter, link, {{"op", op::kJoin}, {"round", round}}).at("joined").get<bool>()) {
+  if (!ask_server<ops::Join>(adapter, link, {.round = round}).joined) {
     wait_for_round(adapter, link, round, o);   // too late for this round's set
     return 0;
   }
-  poll_server(adapter, link, {{"op", op::kPeers}, {"round", round}}, [](const json& r) { return r.at("fixed").get<bool>(); },
-              o, "round " + std::to_string(round) + "'s participant set");
-  call_server(adapter, link, {{"op", op::kSubmit}, {"round", round}, {"samples", samples}, {"masked", true}});
+  poll_server<ops::Peers>(adapter, link, {round}, [](const auto& r) { return r.fixed; }, o,
+                          "round " + std::to_string(round) + "'s participant set");
+  ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true});
   const int contributors = wait_for_round(adapter, link, round, o);
   if (contributors == 0) spdlog::warn("federated client: round {} closed without an aggregate (a participant dropped out)", round);
   return contributors;
@@ -73,15 +86,11 @@ int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int ro
 
 nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request) {
   crypto::Envelope sealed;
-  call_client_enclave(adapter, {{"op", op::kToServer}, {"request", request}}, {}, &sealed);
+  call_client_enclave<ops::ToServer>(adapter, {request}, {}, &sealed);
   std::vector<crypto::Bytes> frames;
   for (auto& t : sealed.tensors) frames.push_back(std::move(t.data));
-  std::vector<crypto::Tensor> reply_frames;
-  for (auto& f : link.exchange(frames)) {
-    const auto size = int64_t(f.size());
-    reply_frames.push_back({{"frame." + std::to_string(reply_frames.size()), "U8", {size}}, std::move(f)});
-  }
-  auto reply = call_client_enclave(adapter, {{"op", op::kFromServer}}, std::move(reply_frames));
+  auto reply = rpc::call(adapter.transport(), kClientEnclave, rpc::control_of<ops::FromServer>({}),
+                         frame_tensors(link.exchange(frames)));
   if (reply.contains("server_error"))
     throw std::runtime_error("the server enclave refused '" + request.value("op", "") + "': " +
                              reply["server_error"].get<std::string>());
@@ -89,15 +98,14 @@ nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link,
 }
 
 void connect_to_server(RemoteAdapter& adapter, const ServerLink& link) {
-  const auto hello = call_client_enclave(adapter, {{"op", op::kServerHello}});
-  const auto nonce = crypto::from_hex(hello.at("nonce").get<std::string>());
+  const auto hello = call_client_enclave<ops::ServerHello>(adapter, {});
+  const auto nonce = crypto::from_hex(hello.nonce);
   if (!nonce) throw std::runtime_error("the client enclave sent a malformed nonce");
   const auto evidence = link.get_evidence(*nonce);
-  const auto connected = call_client_enclave(adapter, {{"op", op::kServerConnect},
-                                                    {"evidence", crypto::to_hex(evidence.evidence)},
-                                                    {"enclave_key", crypto::to_hex(evidence.enclave_key)}});
-  const auto key_bytes = crypto::from_hex(connected.at("client_key").get<std::string>());
-  const auto attestation = connected.at("attestation").get<std::string>();
+  const auto connected = call_client_enclave<ops::ServerConnect>(
+      adapter, {crypto::to_hex(evidence.evidence), crypto::to_hex(evidence.enclave_key)});
+  const auto key_bytes = crypto::from_hex(connected.client_key);
+  const auto& attestation = connected.attestation;
   crypto::KxPublicKey key{};
   if (!key_bytes || key_bytes->size() != key.size()) throw std::runtime_error("the client enclave sent a malformed key");
   std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
@@ -105,9 +113,8 @@ void connect_to_server(RemoteAdapter& adapter, const ServerLink& link) {
 }
 
 ServerStatus server_status(const RemoteAdapter& adapter, const ServerLink& link) {
-  const auto status = call_server(adapter, link, {{"op", op::kStatus}});
-  return {status.at("open_round").get<int>(), status.at("rounds").get<int>(), status.at("finished").get<bool>(),
-          status.value("secure_aggregation", false)};
+  const auto status = ask_server<ops::Status>(adapter, link, {});
+  return {status.open_round, status.rounds, status.finished, status.secure_aggregation};
 }
 
 FederationResult run_federation(const model::Transformer& model, RemoteAdapter& adapter, const ServerLink& link,
@@ -134,15 +141,14 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
   const int per_round = (total_steps + out.rounds - 1) / out.rounds;
   if (out.first_round > 0) {
     // Join with the current global adapter (the last closed round's).
-    call_server(adapter, link, {{"op", op::kFetch}, {"round", out.first_round - 1}});
+    ask_server<ops::Fetch>(adapter, link, {out.first_round - 1});
     spdlog::info("federated client: joined at round {} of {}", out.first_round, out.rounds);
   }
   const int last = federation.rounds_to_run < 0 ? out.rounds : std::min(out.rounds, out.first_round + federation.rounds_to_run);
   for (int round = out.first_round; round < last; ++round) {
-    const auto drawn = poll_server(adapter, link, {{"op", op::kSelected}, {"round", round}},
-                                   [](const json& r) { return r.at("decided").get<bool>(); }, federation,
-                                   "round " + std::to_string(round) + "'s client draw");
-    if (!drawn.at("selected").get<bool>()) {   // not drawn: skip this round's steps, go on from its global adapter
+    const auto drawn = poll_server<ops::Selected>(adapter, link, {round}, [](const auto& r) { return r.decided; },
+                                                  federation, "round " + std::to_string(round) + "'s client draw");
+    if (!drawn.selected) {   // not drawn: skip this round's steps, go on from its global adapter
       out.contributors.push_back(wait_for_round(adapter, link, round, federation));
       spdlog::info("federated client: not drawn for round {} of {}", round + 1, out.rounds);
       if (federation.after_round) federation.after_round(round);
@@ -155,8 +161,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
     out.local.tokens += local.tokens;
     out.local.examples += local.examples;
     out.local.seconds += local.seconds;
-    out.contributors.push_back(submit_and_wait(adapter, link, round, std::max<int64_t>(1, local.examples),
-                                               status.secure_aggregation, federation));
+    out.contributors.push_back(submit_and_wait(adapter, link, round, status.secure_aggregation, federation));
     spdlog::info("federated client: round {} of {} closed ({} clients averaged)", round + 1, out.rounds,
                  out.contributors.back());
     if (federation.after_round) federation.after_round(round);

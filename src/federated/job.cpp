@@ -1,7 +1,8 @@
 #include "federated/job.h"
 
-#include "split/job_json.h"
+#include "tee/job_reader.h"
 #include "tee/policy.h"
+#include "train/optimizer_fields.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 // A policy object embedded in a job, as JSON text (empty when absent); an invalid policy names the field.
-std::string read_policy(const split::JobReader& j, const char* field, const std::string& source) {
+std::string read_policy(const tee::JobReader& j, const char* field, const std::string& source) {
   json policy;
   j.read(field, policy);
   if (policy.is_null()) return {};
@@ -22,12 +23,10 @@ std::string read_policy(const split::JobReader& j, const char* field, const std:
 }  // namespace
 
 std::string ClientJob::to_json() const {
-  json j{{"kind", "federated-client"},  {"method", method}, {"lora_r", lora.r},
-              {"lora_alpha", lora.alpha},    {"lora_dropout", lora.dropout},
-              {"target_modules", lora.target_modules}, {"lr", optimizer.lr},
-              {"weight_decay", optimizer.weight_decay}, {"warmup", optimizer.warmup_steps},
-              {"max_grad_norm", optimizer.max_grad_norm}, {"accumulation", optimizer.accumulation},
-              {"seed", seed},                {"threads", threads}, {"min_participants", min_participants}};
+  json j{{"kind", "federated-client"}, {"method", method},        {"lora_r", lora.r},
+         {"lora_alpha", lora.alpha},     {"lora_dropout", lora.dropout}, {"target_modules", lora.target_modules},
+         {"seed", seed},                 {"threads", threads},      {"min_participants", min_participants}};
+  train::write_optimizer_fields(j, optimizer);
   if (method == "ptuning") {
     j["num_virtual_tokens"] = prefix.num_virtual_tokens;
     j["prefix_projection"] = prefix.prefix_projection;
@@ -37,7 +36,7 @@ std::string ClientJob::to_json() const {
 }
 
 ClientJob ClientJob::parse(const std::string& json_text, const std::string& source) {
-  const split::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+  const tee::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                                               "num_virtual_tokens", "prefix_projection", "lr",
                                               "weight_decay", "warmup", "max_grad_norm", "accumulation", "seed",
                                               "threads", "server_policy", "min_participants"});
@@ -53,7 +52,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   j.read("target_modules", job.lora.target_modules);
   if (job.method == "lora" && job.lora.target_modules.empty())
     j.fail("target_modules", "must name at least one module");
-  j.read_optimizer(job.optimizer);
+  train::read_optimizer_fields(j, job.optimizer);
   j.read("seed", job.seed);
   j.read("threads", job.threads);
   if (job.threads < 1) j.fail("threads", "must be >= 1");
@@ -73,7 +72,7 @@ std::string ServerJob::to_json() const {
 }
 
 ServerJob ServerJob::parse(const std::string& json_text, const std::string& source) {
-  const split::JobReader j(json_text, source, "federated-server",
+  const tee::JobReader j(json_text, source, "federated-server",
                            {"rounds", "clients_per_round", "quorum", "round_timeout_ms", "threads", "client_policy",
                             "secure_aggregation", "clients", "min_participants"});
   ServerJob job;

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "federated/named_archive.h"
-#include "train/archive_bytes.h"
+#include "tensor/archive_bytes.h"
 #include "federated/secure_aggregation.h"
 
 namespace sg::federated {
@@ -163,12 +163,12 @@ std::string MaskedRounds::snapshot() const {
   for (const auto& slot : layout_) layout.push_back({slot.name, slot.shape});
   const std::string text = layout.dump();
   archive.write("open/layout", torch::from_blob(const_cast<char*>(text.data()), {int64_t(text.size())}, torch::kUInt8).clone());
-  return train::archive_bytes(archive);
+  return tensor::archive_bytes(archive);
 }
 
 void MaskedRounds::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
-  train::load_archive_bytes(archive, snapshot);
+  tensor::load_archive_bytes(archive, snapshot);
   at::Tensor round, contributors, fixed, joined, layout;
   archive.read("round", round);
   archive.read("contributors", contributors);

@@ -1,4 +1,4 @@
-// The server enclave's rounds under secure aggregation (the option of DESIGN §7 step 3): the enclave learns only
+// The server enclave's rounds under secure aggregation (the option of docs/DESIGN.md §7 step 3): the enclave learns only
 // the sum of the participants' weighted updates. A round:
 //
 //   join     each client enclave sends a fresh X25519 mask key, signed by its attested identity key; the

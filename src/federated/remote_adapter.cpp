@@ -7,15 +7,17 @@
 #include <map>
 #include <stdexcept>
 
-#include "federated/protocol.h"
+#include "federated/client_protocol.h"
 #include "model/generation.h"
 #include "model/transformer.h"
-#include "split/wire.h"
+#include "rpc/tensor_wire.h"
 
 namespace sg::federated {
 namespace {
 
 using nlohmann::json;
+using rpc::from_wire;
+using rpc::to_wire;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -36,8 +38,10 @@ struct Link {
   int64_t next_call = 0;
   at::Tensor anchor = torch::zeros({}, torch::requires_grad());   // keeps every call in the autograd graph
 
-  json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
-    return split::call_enclave(transport, "client enclave", control, std::move(tensors), reply_out);
+  template <class Op>
+  typename Op::Reply call(const typename Op::Request& request, std::vector<crypto::Tensor> tensors = {},
+                          crypto::Envelope* reply_out = nullptr) {
+    return rpc::call<Op>(transport, "client enclave", request, std::move(tensors), reply_out);
   }
 };
 
@@ -58,10 +62,9 @@ struct RemoteCall : torch::autograd::Function<RemoteCall> {
                                bool training) {
     const int64_t id = group->link->next_call++;
     crypto::Envelope reply;
-    group->link->call({{"op", op::kForward}, {"call", id}, {"modules", group->modules}, {"train", training}},
-                      {split::to_wire("x", x)}, &reply);
+    group->link->call<ops::Forward>({id, group->modules, training}, {to_wire("x", x)}, &reply);
     variable_list out;
-    for (const auto& name : group->modules) out.push_back(split::from_wire(reply, name, torch::kFloat32, x.dim()));
+    for (const auto& name : group->modules) out.push_back(from_wire(reply, name, torch::kFloat32, x.dim()));
     ctx->save_for_backward({x});
     ctx->saved_data["call"] = id;
     ctx->saved_data["group"] = int64_t(reinterpret_cast<intptr_t>(group));
@@ -70,15 +73,14 @@ struct RemoteCall : torch::autograd::Function<RemoteCall> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto* group = reinterpret_cast<Group*>(intptr_t(ctx->saved_data["group"].toInt()));
-    std::vector<crypto::Tensor> wire{split::to_wire("x", ctx->get_saved_variables()[0])};
+    std::vector<crypto::Tensor> wire{to_wire("x", ctx->get_saved_variables()[0])};
     for (std::size_t i = 0; i < grads.size(); ++i)
-      if (grads[i].defined()) wire.push_back(split::to_wire(group->modules[i], grads[i]));
+      if (grads[i].defined()) wire.push_back(to_wire(group->modules[i], grads[i]));
     crypto::Envelope reply;
-    group->link->call({{"op", op::kBackward}, {"call", ctx->saved_data["call"].toInt()}, {"modules", group->modules}},
-                      std::move(wire), &reply);
+    group->link->call<ops::Backward>({ctx->saved_data["call"].toInt(), group->modules}, std::move(wire), &reply);
     const crypto::Tensor* dx = reply.find("dx");
     if (!dx) throw std::runtime_error("client enclave's backward reply has no 'dx'");
-    return {split::from_wire(reply, "dx", torch::kFloat32, int64_t(dx->meta.shape.size())), at::Tensor(), at::Tensor(),
+    return {from_wire(reply, "dx", torch::kFloat32, int64_t(dx->meta.shape.size())), at::Tensor(), at::Tensor(),
             at::Tensor()};
   }
 };
@@ -115,11 +117,11 @@ struct RemotePrefixCall : torch::autograd::Function<RemotePrefixCall> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& anchor, Link* link,
                                int64_t layer) {
     crypto::Envelope reply;
-    link->call({{"op", op::kPrefixForward}, {"layer", layer}}, {split::to_wire("q", q)}, &reply);
+    link->call<ops::PrefixForward>({int(layer)}, {to_wire("q", q)}, &reply);
     ctx->save_for_backward({q});
     ctx->saved_data["link"] = int64_t(reinterpret_cast<intptr_t>(link));
     ctx->saved_data["layer"] = layer;
-    return {split::from_wire(reply, "out", torch::kFloat32, 4), split::from_wire(reply, "lse", torch::kFloat32, 3)};
+    return {from_wire(reply, "out", torch::kFloat32, 4), from_wire(reply, "lse", torch::kFloat32, 3)};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -130,12 +132,12 @@ struct RemotePrefixCall : torch::autograd::Function<RemotePrefixCall> {
     };
     const auto lse_shape = q.sizes().slice(0, 3);
     crypto::Envelope reply;
-    link->call({{"op", op::kPrefixBackward}, {"layer", ctx->saved_data["layer"].toInt()}},
-               {split::to_wire("q", q), split::to_wire("d_out", defined_or_zero(grads[0], q.sizes())),
-                split::to_wire("d_lse", defined_or_zero(grads[1], lse_shape))},
+    link->call<ops::PrefixBackward>({int(ctx->saved_data["layer"].toInt())},
+               {to_wire("q", q), to_wire("d_out", defined_or_zero(grads[0], q.sizes())),
+                to_wire("d_lse", defined_or_zero(grads[1], lse_shape))},
                &reply);
     if (!reply.find("dq")) throw std::runtime_error("client enclave's prefix backward reply has no 'dq'");
-    return {split::from_wire(reply, "dq", torch::kFloat32, 4), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {from_wire(reply, "dq", torch::kFloat32, 4), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -169,19 +171,18 @@ RemoteAdapter::~RemoteAdapter() = default;
 std::unique_ptr<RemoteAdapter> RemoteAdapter::attach(model::Transformer& model, Transport transport) {
   auto impl = std::make_unique<Impl>();
   impl->link.transport = std::move(transport);
-  json modules = json::array();
+  ops::Init::Request init;
   const auto linear = model.linear_modules();
   for (const auto& m : linear)
-    modules.push_back({{"name", m.name}, {"layer", m.layer}, {"in", m.linear->weight.size(1)}, {"out", m.linear->weight.size(0)}});
+    init.modules.push_back({m.name, m.layer, m.linear->weight.size(1), m.linear->weight.size(0)});
   const auto& c = model.config();
-  const json shape = {{"layers", c.num_layers}, {"kv_heads", c.num_kv_heads}, {"head_dim", c.head_dim},
-                      {"hidden_size", c.hidden_size}};
-  const auto r = impl->link.call({{"op", op::kInit}, {"modules", modules}, {"model", shape}}, {});
-  impl->adapted = r.at("adapted").get<std::vector<std::string>>();
-  impl->trainable_parameters = r.at("trainable_parameters").get<int64_t>();
-  impl->accumulation = r.at("accumulation").get<int>();
-  if (r.value("method", "lora") == "ptuning") {
-    impl->virtual_tokens = r.at("num_virtual_tokens").get<int64_t>();
+  init.model = {c.num_layers, c.num_kv_heads, c.head_dim, c.hidden_size};
+  const auto r = impl->link.call<ops::Init>(init);
+  impl->adapted = r.adapted;
+  impl->trainable_parameters = r.trainable_parameters;
+  impl->accumulation = r.accumulation;
+  if (r.method == "ptuning") {
+    impl->virtual_tokens = r.num_virtual_tokens;
     impl->prefix = std::make_unique<RemotePrefix>(&impl->link);
   }
 
@@ -235,7 +236,5 @@ std::vector<int32_t> RemoteAdapter::generate(const model::Transformer& model, co
   };
   return model::generate(next_logits, prompt, options);
 }
-
-std::string RemoteAdapter::call(const std::string& control) { return impl_->link.call(json::parse(control), {}).dump(); }
 
 }  // namespace sg::federated

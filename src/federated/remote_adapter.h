@@ -17,11 +17,11 @@
 #include "crypto/envelope.h"
 #include "model/generation.h"
 #include "model/transformer.h"
-#include "split/wire.h"
+#include "rpc/call.h"
 
 namespace sg::federated {
 
-using split::Transport;
+using rpc::Transport;
 
 class RemoteAdapter {
  public:
@@ -35,9 +35,7 @@ class RemoteAdapter {
   int64_t virtual_tokens() const;                           // the prefix's length; 0 for LoRA
   int64_t trainable_parameters() const;   // held in the enclave
   int accumulation() const;               // micro-batches per optimiser step (the enclave's job)
-  // Sends a request and returns its reply's control; an {"error"} reply becomes std::runtime_error.
-  std::string call(const std::string& control);
-  // The session with the client enclave, for requests that carry tensors (federation.h).
+  // The session with the client enclave (rpc::call; client_protocol.h).
   const Transport& transport() const;
 
   // The context of a forward pass over tokens (B,T): with a prefix, positions start after it (as

@@ -1,4 +1,4 @@
-// Secure aggregation's arithmetic (DESIGN §7 step 3, the option): each participant encodes its weighted update
+// Secure aggregation's arithmetic (docs/DESIGN.md §7 step 3, the option): each participant encodes its weighted update
 // n_i * x_i in fixed point (kFractionBits fractional bits, two's complement in Z_2^32) and adds a pairwise mask
 // for every other participant of the round (crypto/pairwise_mask.h: +mask toward higher public keys, -mask
 // toward lower ones). Every mask cancels in the sum over all participants, so the aggregator learns only

@@ -1,6 +1,6 @@
 // The server's untrusted host: a gRPC service that relays between clients and its enclave. It forwards
 // evidence, public keys and sealed frames and never holds a key or a plaintext; the enclave serves one request
-// at a time, so concurrent clients' frames are serialised here (DESIGN §6).
+// at a time, so concurrent clients' frames are serialised here (docs/DESIGN.md §6).
 #pragma once
 
 #include <chrono>

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 #include "tee/attested_session.h"
 #include "net/frames_stream.h"
 #include "net/relay_server.h"
@@ -156,7 +156,7 @@ std::vector<crypto::Bytes> ServerConnection::exchange(const std::vector<crypto::
 struct RemoteEnclave::Impl {
   std::unique_ptr<ServerConnection> connection;
   tee::VerifiedEnclave verified;
-  std::unique_ptr<crypto::OtpChannel> otp;
+  std::unique_ptr<crypto::AeadChannel> channel;
   ExchangeStats stats;
 };
 
@@ -164,7 +164,7 @@ RemoteEnclave::RemoteEnclave(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 
 RemoteEnclave::~RemoteEnclave() {
   crypto::Bytes frame;
-  if (!impl_->otp->seal_frame(crypto::PayloadKind::close, {}, frame)) return;
+  if (!impl_->channel->seal_frame(crypto::PayloadKind::close, {}, frame)) return;
   try {
     (void)impl_->connection->exchange({frame});
   } catch (const std::exception&) {   // the server is gone: its enclave frees the session when idle
@@ -183,7 +183,7 @@ std::unique_ptr<RemoteEnclave> RemoteEnclave::connect(const ConnectOptions& opti
   auto session = tee::attest_and_open(impl->connection->door(), policy, identity);
   if (!session) fail(options, session.error().message);
   impl->verified = session->verified;
-  impl->otp = std::move(session->channel);
+  impl->channel = std::move(session->channel);
   return std::unique_ptr<RemoteEnclave>(new RemoteEnclave(std::move(impl)));
 }
 
@@ -191,7 +191,7 @@ crypto::Envelope RemoteEnclave::call(const crypto::Envelope& request) {
   const auto& o = impl_->connection->options();
   auto& stats = impl_->stats;
   auto start = std::chrono::steady_clock::now();
-  auto frames = crypto::seal_envelope(*impl_->otp, request);
+  auto frames = crypto::seal_envelope(*impl_->channel, request);
   if (!frames) fail(o, "cannot seal request: " + frames.error().message);
   stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& f : *frames) stats.bytes_sent += f.size();
@@ -202,7 +202,7 @@ crypto::Envelope RemoteEnclave::call(const crypto::Envelope& request) {
     frames_in.emplace_back(f.data(), f.size());
     stats.bytes_received += f.size();
   }
-  auto reply = crypto::open_envelope(*impl_->otp, frames_in);
+  auto reply = crypto::open_envelope(*impl_->channel, frames_in);
   if (!reply) fail(o, "reply rejected: " + reply.error().message);
   stats.crypto_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::move(*reply);

@@ -1,4 +1,4 @@
-// A client's connection to a server enclave through the server's untrusted host (DESIGN §6 steps 1-2):
+// A client's connection to a server enclave through the server's untrusted host (docs/DESIGN.md §6 steps 1-2):
 // fetch evidence over a fresh nonce, verify it against the client's policy — nothing is sent before that
 // succeeds —, derive session keys with the key the evidence binds, then exchange envelopes sealed end to end.
 #pragma once

@@ -1,4 +1,4 @@
-// Slice plans (DESIGN §5): which part of the model runs on which site. Plans are data — a small JSON file —
+// Slice plans (docs/DESIGN.md §5): which part of the model runs on which site. Plans are data — a small JSON file —
 // validated on load and against the model they are used with:
 //
 //   { "kind": "split",     "cut_layer": 2 }    client: embed + layers [0, k); server enclave: layers [k, L) + head

@@ -7,15 +7,18 @@
 #include <stdexcept>
 
 #include "model/transformer.h"
+#include "rpc/call.h"
+#include "rpc/tensor_wire.h"
 #include "split/protocol.h"
-#include "split/wire.h"
 #include "train/loss.h"
 #include "train/step_driver.h"
 
 namespace sg::split {
 namespace {
 
-using nlohmann::json;
+using rpc::from_wire;
+using rpc::to_wire;
+
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -25,11 +28,11 @@ double since(Clock::time_point start) { return std::chrono::duration<double>(Clo
 struct SplitClient::Impl {
   slicing::SlicePlan plan;
   model::Transformer front;
-  Transport transport;
+  rpc::Transport transport;
   SplitTimings timings;
   model::KvCache cache;   // split generation: the front layers' keys and values
 
-  Impl(const std::string& model_dir, const slicing::SlicePlan& p, Transport t)
+  Impl(const std::string& model_dir, const slicing::SlicePlan& p, rpc::Transport t)
       : plan(p), front(model::Transformer::load(model_dir, p.client_slice(model::load_config(model_dir)))),
         transport(std::move(t)) {
     if (plan.kind == slicing::PlanKind::Federated)
@@ -47,24 +50,27 @@ struct SplitClient::Impl {
   }
 
   // U-shaped micro-step: the enclave's output through our head and loss; the gradient at that output goes back.
-  json u_shaped_step(const data::Batch& batch, const at::Tensor& hidden, int epoch, std::size_t index, int accumulation) {
+  ops::StepReply u_shaped_step(const data::Batch& batch, const at::Tensor& hidden, train::BatchPosition at,
+                               int accumulation) {
     crypto::Envelope reply;
-    call({{"op", op::kForward}, {"epoch", epoch}, {"index", index}},
-         {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask)}, &reply);
+    call<ops::Forward>({at.epoch, at.index}, {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask)},
+                       &reply);
     const auto start = Clock::now();
     auto output = from_wire(reply, "output", torch::kFloat32, 3).requires_grad_(true);
     auto loss = train::causal_lm_loss_at_labels(output, batch.labels, front) / double(accumulation);
     loss.backward();
     timings.client_compute += since(start);
-    return call({{"op", op::kBackward}, {"loss", loss.item<double>()}}, {to_wire("grad", output.grad())});
+    return call<ops::Backward>({loss.item<double>()}, {to_wire("grad", output.grad())});
   }
 
-  // Sends a request, returns the reply's control; a reply {"error": ...} becomes an exception.
-  json call(const json& control, std::vector<crypto::Tensor> tensors, crypto::Envelope* reply_out = nullptr) {
+  // Sends a request, returns the reply; a reply {"error": ...} becomes an exception.
+  template <class Op>
+  typename Op::Reply call(const typename Op::Request& request, std::vector<crypto::Tensor> tensors = {},
+                          crypto::Envelope* reply_out = nullptr) {
     const auto start = Clock::now();
-    auto parsed = call_enclave(transport, "server enclave", control, std::move(tensors), reply_out);
+    auto reply = rpc::call<Op>(transport, "server enclave", request, std::move(tensors), reply_out);
     timings.round_trip += since(start);
-    return parsed;
+    return reply;
   }
 
   // The cut-layer activations of a batch, computed without gradients.
@@ -78,7 +84,7 @@ struct SplitClient::Impl {
   }
 };
 
-SplitClient::SplitClient(const std::string& model_dir, const slicing::SlicePlan& plan, Transport transport)
+SplitClient::SplitClient(const std::string& model_dir, const slicing::SlicePlan& plan, rpc::Transport transport)
     : impl_(std::make_unique<Impl>(model_dir, plan, std::move(transport))) {}
 
 SplitClient::~SplitClient() = default;
@@ -86,14 +92,12 @@ SplitClient::~SplitClient() = default;
 const SplitTimings& SplitClient::timings() const { return impl_->timings; }
 
 ServerInfo SplitClient::hello() {
-  const auto r = impl_->call({{"op", op::kHello}}, {});
-  const auto plan = r.value("plan", std::string("split"));
-  if (plan != slicing::plan_kind_name(impl_->plan.kind))
+  const auto r = impl_->call<ops::Hello>({});
+  if (r.plan != slicing::plan_kind_name(impl_->plan.kind))
     throw std::runtime_error(impl_->plan.source + ": kind is \"" + slicing::plan_kind_name(impl_->plan.kind) +
-                             "\" but the server enclave serves a \"" + plan + "\" plan");
-  ServerInfo info{r.at("cut_layer").get<int>(), r.at("hidden_size").get<int>(), r.at("method").get<std::string>(),
-                  r.at("trainable_parameters").get<int64_t>(), r.at("steps_done").get<int>(),
-                  r.at("accumulation").get<int>(), r.at("state_generation").get<uint64_t>()};
+                             "\" but the server enclave serves a \"" + r.plan + "\" plan");
+  ServerInfo info{r.cut_layer,        r.hidden_size, r.method,          r.trainable_parameters,
+                  r.steps_done,       r.accumulation, r.state_generation};
   const auto& config = impl_->front.config();
   if (info.cut_layer != impl_->plan.cut_layer)
     throw std::runtime_error(impl_->plan.source + ": cut_layer is " + std::to_string(impl_->plan.cut_layer) +
@@ -112,17 +116,16 @@ train::TrainResult SplitClient::train(const data::Dataset& dataset, const model:
   train::DrivenRun run;
   run.accumulation = info.accumulation;
   run.skip_steps = resume ? info.steps_done : 0;
-  run.begin = [&](int total_steps) { impl.call({{"op", op::kBegin}, {"total_steps", total_steps}}, {}); };
+  run.begin = [&](int total_steps) { impl.call<ops::Begin>({total_steps}); };
   run.micro_step = [&](const data::Batch& batch, train::BatchPosition at) {
     auto hidden = impl.run_front(batch.input_ids, batch.attention_mask);
     const auto r = impl.u_shaped()
-                       ? impl.u_shaped_step(batch, hidden, at.epoch, at.index, info.accumulation)
-                       : impl.call({{"op", op::kTrain}, {"epoch", at.epoch}, {"index", at.index}},
-                                   {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
-                                    to_wire("labels", batch.labels)});
-    impl.timings.enclave_compute += r.value("compute_seconds", 0.0);
-    return train::RemoteMicroStep{r.at("loss").get<double>(), r.at("stepped").get<bool>(), r.at("step").get<int>(),
-                                  r.at("lr").get<double>()};
+                       ? impl.u_shaped_step(batch, hidden, at, info.accumulation)
+                       : impl.call<ops::Train>({at.epoch, at.index},
+                                               {to_wire("hidden", hidden), to_wire("attention_mask", batch.attention_mask),
+                                                to_wire("labels", batch.labels)});
+    impl.timings.enclave_compute += r.compute_seconds;
+    return train::RemoteMicroStep{r.loss, r.stepped, r.step, r.lr};
   };
   return train::drive_run(train::shuffled_epochs(dataset, tokenizer, batching), options, run);
 }
@@ -131,7 +134,7 @@ at::Tensor SplitClient::logits(const at::Tensor& input_ids, const at::Tensor& at
   auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(input_ids);
   auto hidden = impl_->run_front(input_ids, mask);
   crypto::Envelope reply;
-  impl_->call({{"op", op::kLogits}}, {to_wire("hidden", hidden), to_wire("attention_mask", mask)}, &reply);
+  impl_->call<ops::Logits>({}, {to_wire("hidden", hidden), to_wire("attention_mask", mask)}, &reply);
   return impl_->to_logits(reply, 3);
 }
 
@@ -147,7 +150,7 @@ at::Tensor SplitClient::next_token_logits(const at::Tensor& input_ids, int64_t p
   }
   impl.timings.client_compute += since(start);
   crypto::Envelope reply;
-  impl.call({{"op", op::kGenerate}, {"past", past}}, {to_wire("hidden", hidden)}, &reply);
+  impl.call<ops::Generate>({past}, {to_wire("hidden", hidden)}, &reply);
   return impl.to_logits(reply, 1);
 }
 

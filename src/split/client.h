@@ -1,4 +1,4 @@
-// The client's half of split fine-tuning (DESIGN §5, §6): the embedding and layers [0, k) of the model — only
+// The client's half of split fine-tuning (docs/DESIGN.md §5, §6): the embedding and layers [0, k) of the model — only
 // those tensors are loaded — and a transport to the server enclave. Each micro-batch's front runs without
 // gradients here; its activations, mask and labels go (sealed, by the transport) to the enclave, which runs the
 // rest, the loss, backward and the optimiser. With a u-shaped plan the client also holds the final norm and
@@ -16,7 +16,7 @@
 #include "crypto/envelope.h"
 #include "data/dataset.h"
 #include "slicing/plan.h"
-#include "split/wire.h"
+#include "rpc/call.h"
 #include "train/local_trainer.h"
 
 namespace sg::model {
@@ -46,7 +46,7 @@ struct SplitTimings {
 class SplitClient {
  public:
   // Loads the plan's client slice of `model_dir`; throws when the plan does not fit the model.
-  SplitClient(const std::string& model_dir, const slicing::SlicePlan& plan, Transport transport);
+  SplitClient(const std::string& model_dir, const slicing::SlicePlan& plan, rpc::Transport transport);
   ~SplitClient();
 
   // Asks the enclave what it serves; throws when its cut layer or hidden size differ from ours.

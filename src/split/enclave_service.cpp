@@ -10,28 +10,29 @@
 
 #include "model/config.h"
 #include "model/transformer.h"
+#include "rpc/serve.h"
+#include "rpc/tensor_wire.h"
 #include "split/job.h"
 #include "split/protocol.h"
 #include "split/trainer_pool.h"
-#include "split/wire.h"
 #include "tee/client_identity.h"
 #include "tee/envelope_service.h"
-#include "train/compute_threads.h"
+#include "runtime/compute_threads.h"
 
 namespace sg::split {
 namespace {
 
 using nlohmann::json;
+using rpc::from_wire;
+using rpc::to_wire;
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-train::BatchPosition position(const json& control) {
-  return {control.at("epoch").get<int>(), control.at("index").get<std::size_t>()};
-}
+train::BatchPosition position(const ops::BatchAt& at) { return {at.epoch, at.index}; }
 
-json step_reply(const train::MicroStepResult& r, const train::SliceTrainer& trainer, double seconds) {
-  return {{"loss", r.loss}, {"stepped", r.stepped}, {"step", trainer.steps_done()}, {"lr", r.lr}, {"compute_seconds", seconds}};
+ops::StepReply step_reply(const train::MicroStepResult& r, const train::SliceTrainer& trainer, double seconds) {
+  return {r.loss, r.stepped, trainer.steps_done(), r.lr, seconds};
 }
 
 // One request at a time, from the sessions of enrolled clients only (the runtime admits nobody else);
@@ -46,57 +47,84 @@ class SplitService {
     pending_.erase(session);
   }
 
-  crypto::Envelope handle(const tee::Caller& caller, const std::string& op, const json& control,
-                          const crypto::Envelope& request) {
-    const auto& session = caller.session;
-    auto& trainer = pool_.for_client(caller.peer.to_bytes());
-    if (op == op::kHello) {
-      return json_reply({{"plan", plan_}, {"cut_layer", trainer.cut_layer()}, {"hidden_size", trainer.hidden_size()},
-                    {"method", trainer.method()}, {"trainable_parameters", trainer.trainable_parameters()},
-                    {"steps_done", trainer.steps_done()}, {"accumulation", trainer.accumulation()},
-                    {"state_generation", runtime_.state_generation()}});
-    }
-    if (op == op::kBegin) {
-      trainer.begin(control.at("total_steps").get<int>());
-      return json_reply({{"total_steps", trainer.total_steps()}, {"steps_done", trainer.steps_done()}});
-    }
-    if (op == op::kBackward) return backward(session, trainer, request, control);
-    auto hidden = from_wire(request, "hidden", torch::kFloat32, 3);
-    if (op == op::kGenerate) {
-      const auto past = control.at("past").get<int64_t>();
-      auto& cache = caches_[session];
-      if (past == 0) cache = {};
-      return json_reply(json::object(), {to_wire(output_name(), trainer.next_token_logits(hidden, cache, past))});
-    }
-    auto mask = from_wire(request, "attention_mask", torch::kInt64, 2);
-    if (op == op::kLogits) return json_reply(json::object(), {to_wire(output_name(), trainer.logits(hidden, mask))});
-    const auto start = Clock::now();
-    if (op == op::kTrain) {
-      const auto result = trainer.train(hidden, mask, from_wire(request, "labels", torch::kInt64, 2), position(control));
-      if (result.stepped) pool_.after_step(trainer);
-      return json_reply(step_reply(result, trainer, since(start)));
-    }
-    if (op == op::kForward) {
-      auto output = trainer.forward_to_client(hidden, mask, position(control));
-      pending_[session] = output;
-      return json_reply({{"compute_seconds", since(start)}}, {to_wire("output", output)});
-    }
-    throw std::invalid_argument("unknown op '" + op + "'");
+  // Every op of protocol.h, each on the trainer of the caller's identity.
+  std::shared_ptr<const rpc::OpTable> ops(const std::shared_ptr<SplitService>& self) {
+    auto table = std::make_shared<rpc::OpTable>();
+    table->on<ops::Hello>([self](const tee::Caller& c, const rpc::Empty&, const crypto::Envelope&) {
+      return self->hello(self->trainer(c));
+    });
+    table->on<ops::Begin>([self](const tee::Caller& c, const ops::Begin::Request& r, const crypto::Envelope&) {
+      auto& trainer = self->trainer(c);
+      trainer.begin(r.total_steps);
+      return rpc::reply(ops::Begin::Reply{trainer.total_steps(), trainer.steps_done()});
+    });
+    table->on<ops::Train>([self](const tee::Caller& c, const ops::BatchAt& at, const crypto::Envelope& request) {
+      return self->train(self->trainer(c), at, request);
+    });
+    table->on<ops::Forward>([self](const tee::Caller& c, const ops::BatchAt& at, const crypto::Envelope& request) {
+      return self->forward(c.session, self->trainer(c), at, request);
+    });
+    table->on<ops::Backward>([self](const tee::Caller& c, const ops::Backward::Request& r,
+                                    const crypto::Envelope& request) {
+      return self->backward(c.session, self->trainer(c), r.loss, request);
+    });
+    table->on<ops::Logits>([self](const tee::Caller& c, const rpc::Empty&, const crypto::Envelope& request) {
+      auto logits = self->trainer(c).logits(hidden(request), attention_mask(request));
+      return rpc::reply(json::object(), {to_wire(self->output_name(), logits)});
+    });
+    table->on<ops::Generate>([self](const tee::Caller& c, const ops::Generate::Request& r,
+                                    const crypto::Envelope& request) {
+      auto& cache = self->caches_[c.session];
+      if (r.past == 0) cache = {};
+      auto logits = self->trainer(c).next_token_logits(hidden(request), cache, r.past);
+      return rpc::reply(json::object(), {to_wire(self->output_name(), logits)});
+    });
+    return table;
   }
 
  private:
+  train::SliceTrainer& trainer(const tee::Caller& caller) { return pool_.for_client(caller.peer.to_bytes()); }
+
+  static at::Tensor hidden(const crypto::Envelope& request) { return from_wire(request, "hidden", torch::kFloat32, 3); }
+  static at::Tensor attention_mask(const crypto::Envelope& request) {
+    return from_wire(request, "attention_mask", torch::kInt64, 2);
+  }
+
+  crypto::Envelope hello(const train::SliceTrainer& trainer) const {
+    return rpc::reply(ops::Hello::Reply{plan_, trainer.cut_layer(), int(trainer.hidden_size()), trainer.method(),
+                                        trainer.trainable_parameters(), trainer.steps_done(), trainer.accumulation(),
+                                        runtime_.state_generation()});
+  }
+
+  crypto::Envelope train(train::SliceTrainer& trainer, const ops::BatchAt& at, const crypto::Envelope& request) {
+    const auto start = Clock::now();
+    auto input = hidden(request);   // read in this order, so a request without tensors names 'hidden' first
+    auto mask = attention_mask(request);
+    const auto result = trainer.train(input, mask, from_wire(request, "labels", torch::kInt64, 2), position(at));
+    if (result.stepped) pool_.after_step(trainer);
+    return rpc::reply(step_reply(result, trainer, since(start)));
+  }
+
+  // U-shaped: our output goes to the client's head; its gradient comes back in `backward`.
+  crypto::Envelope forward(const crypto::SessionId& session, train::SliceTrainer& trainer, const ops::BatchAt& at,
+                           const crypto::Envelope& request) {
+    const auto start = Clock::now();
+    auto output = trainer.forward_to_client(hidden(request), attention_mask(request), position(at));
+    pending_[session] = output;
+    return rpc::reply(ops::Forward::Reply{since(start)}, {to_wire("output", output)});
+  }
+
   // U-shaped: the client's gradient at our output finishes the micro-step begun by `forward`.
-  crypto::Envelope backward(const crypto::SessionId& session, train::SliceTrainer& trainer,
-                            const crypto::Envelope& request, const json& control) {
+  crypto::Envelope backward(const crypto::SessionId& session, train::SliceTrainer& trainer, double loss,
+                            const crypto::Envelope& request) {
     auto pending = pending_.find(session);
     if (pending == pending_.end()) throw std::invalid_argument("backward without a forward on this session");
     const auto output = std::move(pending->second);
     pending_.erase(pending);
     const auto start = Clock::now();
-    const auto result = trainer.backward_from_client(output, from_wire(request, "grad", torch::kFloat32, 3),
-                                                     control.at("loss").get<double>());
+    const auto result = trainer.backward_from_client(output, from_wire(request, "grad", torch::kFloat32, 3), loss);
     if (result.stepped) pool_.after_step(trainer);
-    return json_reply(step_reply(result, trainer, since(start)));
+    return rpc::reply(step_reply(result, trainer, since(start)));
   }
 
   // Split slices end with the head (logits); u-shaped ones hand their last layer's output to the client's head.
@@ -135,17 +163,14 @@ tee::EnvelopeLimits request_limits(const SplitJob& job) {
 void install_split_service(tee::EnclaveRuntime& runtime, const tee::EnclaveConfig& config) {
   if (config.job.empty()) return;
   const auto job = SplitJob::parse(config.job, config.path);
-  train::set_compute_threads(job.threads);
+  runtime::set_compute_threads(job.threads);
   admit_enrolled_clients(runtime, job);
   auto service = std::make_shared<SplitService>(job, runtime);
   runtime.on_session_closed([service](const crypto::SessionId& session) { service->forget(session); });
   spdlog::info("split job: layers [{}, L){} of {} with {}, {} mode", job.trainer.cut_layer,
                job.trainer.head ? " + head" : " (u-shaped: the head stays on the client)", job.trainer.model_dir,
                job.trainer.method.method, job.parallel ? "parallel (SplitFed)" : "sequential");
-  serve_json_requests(runtime, [service](const tee::Caller& caller, const std::string& op,
-                                          const json& control, const crypto::Envelope& request) {
-    return service->handle(caller, op, control, request);
-  }, request_limits(job));
+  rpc::serve(runtime, service->ops(service), request_limits(job));
 }
 
 }  // namespace sg::split

@@ -1,10 +1,10 @@
 #include "split/job.h"
 
-#include "split/job_json.h"
-
 #include <nlohmann/json.hpp>
 
+#include "tee/job_reader.h"
 #include "tee/signing_key_file.h"
+#include "train/optimizer_fields.h"
 
 namespace sg::split {
 
@@ -13,24 +13,21 @@ using nlohmann::json;
 std::string SplitJob::to_json() const {
   const auto& t = trainer;
   const auto& m = t.method;
-  const auto& o = t.optimizer;
   std::vector<std::string> client_keys;
   for (const auto& key : clients) client_keys.push_back(crypto::to_hex(key));
-  return json{{"kind", "split"},          {"plan", t.head ? "split" : "u-shaped"}, {"model", t.model_dir},         {"cut_layer", t.cut_layer},
-              {"method", m.method},       {"lora_r", m.lora.r},           {"lora_alpha", m.lora.alpha},
-              {"lora_dropout", m.lora.dropout}, {"spf_density", m.spf.density},
-              {"spf_score", peft::spf_score_name(m.spf.score)},           {"lr", o.lr},
-              {"weight_decay", o.weight_decay}, {"warmup", o.warmup_steps}, {"max_grad_norm", o.max_grad_norm},
-              {"accumulation", o.accumulation}, {"seed", t.seed},         {"total_steps", t.total_steps},
-              {"threads", threads},               {"seal_every", seal_every},
-              {"mode", parallel ? "parallel" : "sequential"}, {"average_every", average_every},
-              {"clients", client_keys},           {"model_digest", model_digest},
-              {"max_batch_tokens", max_batch_tokens}}
-      .dump();
+  json j{{"kind", "split"},          {"plan", t.head ? "split" : "u-shaped"}, {"model", t.model_dir},
+         {"cut_layer", t.cut_layer},   {"method", m.method},       {"lora_r", m.lora.r},
+         {"lora_alpha", m.lora.alpha}, {"lora_dropout", m.lora.dropout}, {"spf_density", m.spf.density},
+         {"spf_score", peft::spf_score_name(m.spf.score)},           {"seed", t.seed},
+         {"total_steps", t.total_steps}, {"threads", threads},       {"seal_every", seal_every},
+         {"mode", parallel ? "parallel" : "sequential"}, {"average_every", average_every},
+         {"clients", client_keys},     {"model_digest", model_digest}, {"max_batch_tokens", max_batch_tokens}};
+  train::write_optimizer_fields(j, t.optimizer);
+  return j.dump();
 }
 
 SplitJob SplitJob::parse(const std::string& json_text, const std::string& source) {
-  const JobReader j(json_text, source, "split", {"plan", "model", "cut_layer", "method", "lora_r", "lora_alpha",
+  const tee::JobReader j(json_text, source, "split", {"plan", "model", "cut_layer", "method", "lora_r", "lora_alpha",
                                               "lora_dropout", "spf_density", "spf_score", "lr", "weight_decay",
                                               "warmup", "max_grad_norm", "accumulation", "seed", "total_steps",
                                               "threads", "seal_every", "mode", "average_every", "clients",
@@ -53,7 +50,7 @@ SplitJob SplitJob::parse(const std::string& json_text, const std::string& source
   std::string score = "l1";
   j.read("spf_score", score);
   t.method.spf.score = peft::parse_spf_score(score);
-  j.read_optimizer(t.optimizer);
+  train::read_optimizer_fields(j, t.optimizer);
   j.read("seed", t.seed);
   t.method.spf.seed = t.seed;
   j.read("total_steps", t.total_steps);

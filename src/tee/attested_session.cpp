@@ -25,7 +25,7 @@ Result<AttestedSession> attest_and_open(const EnclaveDoor& door, const Policy& p
   auto opened = door.open_session(mine.public_key, proof);
   if (!opened) return crypto::unexpected(opened.error());
   if (*opened != keys->id) return fail(Errc::protocol, "the enclave opened a different session than the handshake derives");
-  return AttestedSession{*verified, std::make_unique<crypto::OtpChannel>(std::move(*keys))};
+  return AttestedSession{*verified, std::make_unique<crypto::AeadChannel>(std::move(*keys))};
 }
 
 }  // namespace sg::tee

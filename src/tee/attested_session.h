@@ -1,4 +1,4 @@
-// Attest, then open (DESIGN §6 steps 1-2), for any way of reaching an enclave: evidence over a fresh nonce is
+// Attest, then open (docs/DESIGN.md §6 steps 1-2), for any way of reaching an enclave: evidence over a fresh nonce is
 // verified against the caller's policy before anything else is sent; session keys are derived with the key
 // the evidence binds, and the enclave must open exactly the session the handshake derives. Used over gRPC by
 // remote clients (net/remote_enclave.h) and directly by a host talking to its own enclave (local_session.h).
@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 #include "crypto/signing.h"
 #include "tee/messages.h"
 #include "tee/policy.h"
@@ -23,7 +23,7 @@ struct EnclaveDoor {
 
 struct AttestedSession {
   VerifiedEnclave verified;
-  std::unique_ptr<crypto::OtpChannel> channel;
+  std::unique_ptr<crypto::AeadChannel> channel;
 };
 
 // Errc::evidence / policy / unsupported when the enclave is refused; the door's own errors pass through. With

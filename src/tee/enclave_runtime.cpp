@@ -206,7 +206,7 @@ Result<Message> EnclaveRuntime::on_open_session(ByteView payload) {
   if (!make_room_for(peer))
     return rejected("too many open sessions (" + std::to_string(sessions_.size()) + ", none idle for " +
                     std::to_string(limits_.idle.count()) + " ms)");
-  sessions_.emplace(id, EnclaveSession{crypto::OtpChannel(std::move(*keys)), std::move(peer),
+  sessions_.emplace(id, EnclaveSession{crypto::AeadChannel(std::move(*keys)), std::move(peer),
                                        std::chrono::steady_clock::now()});
   ++sessions_opened_;
   return reply(MsgType::session_opened, Bytes(id.begin(), id.end()));
@@ -244,7 +244,7 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   if (!header) return rejected(header.error().message);
   auto session = sessions_.find(header->session);
   if (session == sessions_.end()) return rejected("frame for unknown session " + crypto::to_hex(header->session));
-  crypto::OtpChannel& channel = session->second.channel;
+  crypto::AeadChannel& channel = session->second.channel;
   auto opened = channel.open_frames_in_place(frames);   // every frame must belong to this session
   if (!opened) return rejected(opened.error().message);
   session->second.last_used = std::chrono::steady_clock::now();

@@ -1,9 +1,9 @@
 // EnclaveRuntime: everything that runs inside the enclave process. It owns the secrets — the ephemeral X25519
-// key bound into evidence, the per-session OTP keys, the sealing key, the trusted state — and answers the host
+// key bound into evidence, the per-session AEAD keys, the sealing key, the trusted state — and answers the host
 // over a HostChannel. The host only ever receives evidence, session ids, sealed frames and sealed state.
 //
 // Dispatch is two-level and extensible: host messages by MsgType (messages()), and the decrypted payloads of
-// OTP frames by PayloadKind (frames()). Later protocols (training steps, aggregation) register frame handlers;
+// AEAD frames by PayloadKind (frames()). Later protocols (training steps, aggregation) register frame handlers;
 // the built-in `echo` handler returns a payload unchanged, an end-to-end check of a session.
 #pragma once
 
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "crypto/hash.h"
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 #include "tee/attestation.h"
 #include "tee/handler_registry.h"
 #include "tee/host_channel.h"
@@ -26,7 +26,7 @@
 namespace sg::tee {
 
 struct EnclaveSession {
-  crypto::OtpChannel channel;
+  crypto::AeadChannel channel;
   Bytes peer;   // the identity admission established for it (empty where the enclave admits any peer)
   std::chrono::steady_clock::time_point last_used;
 };

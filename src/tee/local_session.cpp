@@ -13,7 +13,7 @@ Result<std::unique_ptr<LocalSession>> LocalSession::open(EnclaveProcess& enclave
 Result<crypto::Envelope> LocalSession::call(const crypto::Envelope& request) {
   // Each payload is written and sealed straight into the frame list that carries it, on several cores; the
   // enclave opens each list as one batch.
-  crypto::OtpChannel& channel = *session_.channel;
+  crypto::AeadChannel& channel = *session_.channel;
   auto plan = crypto::EnvelopeFrames::plan(request, channel.max_payload());
   if (!plan) return fail(Errc::protocol, plan.error().message);
   std::vector<std::size_t> sizes;

@@ -1,5 +1,5 @@
 // A host's own end-to-end session with the enclave it launched (Method 1's client host, whose enclave holds
-// the adapter): attest it against the owner's policy, open an OTP session, exchange envelopes through the
+// the adapter): attest it against the owner's policy, open an AEAD session, exchange envelopes through the
 // boundary. The host learns what the enclave chooses to answer (adapter outputs, input gradients), never the
 // enclave's parameters.
 #pragma once

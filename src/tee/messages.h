@@ -5,7 +5,7 @@
 //  16  inline payload, or, with flag kInRing, a 16-byte RingSlice naming the payload in the shared ring
 //
 // Host -> enclave requests each get exactly one reply: the reply type below, or `error` (a UTF-8 reason).
-// Nothing here is secret: protected data crosses only as sealed OTP frames or sealed state, opaque to the host.
+// Nothing here is secret: protected data crosses only as sealed AEAD frames or sealed state, opaque to the host.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +40,7 @@ enum class MsgType : uint16_t {
   health_report = 0x004,   // HealthReport
   evidence = 0x005,        // EvidenceReply
   session_opened = 0x006,  // 16-byte session id
-  frames = 0x007,          // frame list: sealed OTP frames for the peer, opaque to the host
+  frames = 0x007,          // frame list: sealed AEAD frames for the peer, opaque to the host
   sealed_state = 0x008,    // sealed blob (or its last part), opaque to the host
   frames_more = 0x009,     // frame list: the first parts of a reply too large for the ring; next_part gets more
   sealed_state_more = 0x00A,   // a sealed blob's first parts, when it is too large for the ring; next_part gets more

@@ -7,7 +7,7 @@
 
 #include "model/transformer.h"
 #include "peft/adapter_files.h"
-#include "train/archive_bytes.h"
+#include "tensor/archive_bytes.h"
 #include "train/loss.h"
 
 namespace sg::train {
@@ -124,12 +124,12 @@ std::string SliceTrainer::snapshot() const {
   for (std::size_t i = 0; i < params.size(); ++i) archive.write("p" + std::to_string(i), params[i].detach());
   archive.write("total_steps", torch::tensor(int64_t(impl_->total_steps)));
   impl_->optimizer->save(archive, "optimizer");
-  return archive_bytes(archive);
+  return tensor::archive_bytes(archive);
 }
 
 void SliceTrainer::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
-  load_archive_bytes(archive, snapshot);
+  tensor::load_archive_bytes(archive, snapshot);
   at::Tensor total;
   archive.read("total_steps", total);
   impl_->optimizer.reset();

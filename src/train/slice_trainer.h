@@ -1,4 +1,4 @@
-// The server's half of split fine-tuning (DESIGN §5, §6): layers [k, L) + final norm + head of a model, the
+// The server's half of split fine-tuning (docs/DESIGN.md §5, §6): layers [k, L) + final norm + head of a model, the
 // method's adapters on those layers, and their optimiser. It runs wherever the server slice lives — inside the
 // enclave under `sliceguard server` — and knows nothing of crypto or networks: cut-layer activations in, loss
 // and logits out. Each micro-batch runs through run_micro_step, as the local trainer's do, so the same seed,

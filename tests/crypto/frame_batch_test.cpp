@@ -31,7 +31,7 @@ std::vector<MutableByteView> mutable_views(std::vector<Bytes>& frames) {
 }
 
 // Seals `count` frames of mixed sizes (some empty) as one batch into separate buffers.
-std::vector<Bytes> seal_batch(OtpChannel& sender, std::size_t count) {
+std::vector<Bytes> seal_batch(AeadChannel& sender, std::size_t count) {
   std::vector<FrameSpec> specs;
   std::vector<Bytes> frames;
   for (std::size_t i = 0; i < count; ++i) {

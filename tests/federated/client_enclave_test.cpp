@@ -16,7 +16,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
-#include "split/wire.h"
+#include "rpc/tensor_wire.h"
 #include "tee/evidence.h"
 #include "tee/local_session.h"
 #include "federated/fixtures.h"
@@ -158,7 +158,7 @@ TEST(FederatedClient, AdapterNeverCrossesTheHostEnclaveBoundary) {
   auto adapters = peft::attach_method(reference, method);
   ASSERT_GT(client.frames.size(), 10u);
   for (const auto& [name, adapter] : adapters.lora->modules()) {
-    const auto needle = split::to_wire("a", adapter->a().flatten().narrow(0, 0, 8).contiguous()).data;
+    const auto needle = rpc::to_wire("a", adapter->a().flatten().narrow(0, 0, 8).contiguous()).data;
     for (const auto& frame : client.frames)
       ASSERT_EQ(std::search(frame.begin(), frame.end(), needle.begin(), needle.end()), frame.end()) << name;
   }
@@ -194,17 +194,17 @@ struct QProjEnclave {
   // One optimiser step: forward on `forward_input`, backward bringing `backward_input` and `grad`.
   void step(const at::Tensor& forward_input, const at::Tensor& backward_input, const at::Tensor& grad) {
     call({{"op", "micro"}, {"epoch", 0}, {"index", 0}}, {});
-    call({{"op", "forward"}, {"call", 0}, {"modules", {kName}}, {"train", true}}, {split::to_wire("x", forward_input)});
+    call({{"op", "forward"}, {"call", 0}, {"modules", {kName}}, {"train", true}}, {rpc::to_wire("x", forward_input)});
     call({{"op", "backward"}, {"call", 0}, {"modules", {kName}}},
-         {split::to_wire("x", backward_input), split::to_wire(kName, grad)});
+         {rpc::to_wire("x", backward_input), rpc::to_wire(kName, grad)});
     call({{"op", "step"}, {"loss", 1.0}}, {});
   }
 
   // The adapter's output for `input` (an inference forward, numbered `call_index`).
   at::Tensor answer(const at::Tensor& input, int call_index) {
     const auto reply = call({{"op", "forward"}, {"call", call_index}, {"modules", {kName}}, {"train", false}},
-                            {split::to_wire("x", input)});
-    return split::from_wire(reply, kName, torch::kFloat32, 3);
+                            {rpc::to_wire("x", input)});
+    return rpc::from_wire(reply, kName, torch::kFloat32, 3);
   }
 };
 
@@ -315,8 +315,8 @@ TEST(FederatedClient, PrefixNeverCrossesTheHostEnclaveBoundary) {
   // Layer 0's first prefix key (8 floats) and layer 3's last value, as they would look on the wire.
   const auto width = prefix.size(1);
   for (const auto& piece : {prefix[0].narrow(0, 0, 8), prefix[3].narrow(0, width - 8, 8)}) {
-    const auto needle = split::to_wire("p", piece.contiguous()).data;
-    const auto whole = split::to_wire("all", prefix.contiguous()).data;   // positive control: the search finds it
+    const auto needle = rpc::to_wire("p", piece.contiguous()).data;
+    const auto whole = rpc::to_wire("all", prefix.contiguous()).data;   // positive control: the search finds it
     ASSERT_NE(std::search(whole.begin(), whole.end(), needle.begin(), needle.end()), whole.end());
     ASSERT_GT(client.frames.size(), 10u);
     for (const auto& frame : client.frames)

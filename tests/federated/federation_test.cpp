@@ -21,7 +21,7 @@
 #include "net/enclave_host.h"
 #include "net/remote_enclave.h"
 #include "peft/methods.h"
-#include "split/wire.h"
+#include "rpc/tensor_wire.h"
 #include "tee/enclave_process.h"
 #include "tee/attestation_sim.h"
 #include "tee/local_session.h"
@@ -202,8 +202,8 @@ TEST(Federation, TheAdapterIsNeverPlaintextOnTheWireOrTheClientBoundary) {
   auto adapters = peft::attach_method(reference, method);
   ASSERT_GT(server.relayed.size(), 4u);
   for (const auto& [name, adapter] : adapters.lora->modules()) {
-    const auto needle = split::to_wire("a", adapter->a().flatten().narrow(0, 0, 8).contiguous()).data;
-    const auto whole = split::to_wire("a", adapter->a()).data;
+    const auto needle = rpc::to_wire("a", adapter->a().flatten().narrow(0, 0, 8).contiguous()).data;
+    const auto whole = rpc::to_wire("a", adapter->a()).data;
     ASSERT_NE(std::search(whole.begin(), whole.end(), needle.begin(), needle.end()), whole.end());   // control
     EXPECT_FALSE(contains(server.relayed, needle)) << name << " on the network";
     EXPECT_FALSE(contains(client.boundary, needle)) << name << " at the client host<->enclave boundary";

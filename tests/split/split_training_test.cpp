@@ -24,7 +24,7 @@
 #include "split/client.h"
 #include "split/job.h"
 #include "split/model_digest.h"
-#include "split/wire.h"
+#include "rpc/tensor_wire.h"
 #include "tee/attested_session.h"
 #include "tee/client_identity.h"
 #include "tee/enclave_process.h"
@@ -39,6 +39,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using tee::testing::TempDir;
+using rpc::from_wire;
+using rpc::to_wire;
 
 const std::string kModel = std::string(SG_SOURCE_DIR) + "/models/sliceguard-med-tiny";
 const std::string kData = std::string(SG_SOURCE_DIR) + "/data/medical/triage/train.jsonl";

@@ -55,7 +55,7 @@ class EnclaveProcessTest : public ::testing::Test {
   }
 
   // The client side of Method 2's handshake: fresh nonce, verify evidence, open a session with the attested key.
-  crypto::OtpChannel attest_and_open_session() {
+  crypto::AeadChannel attest_and_open_session() {
     const Bytes nonce = crypto::SecretKey::random(kEvidenceNonceBytes).view().to_bytes();
     auto reply = enclave_->get_evidence(nonce);
     EXPECT_TRUE(reply) << reply.error().message;
@@ -66,7 +66,7 @@ class EnclaveProcessTest : public ::testing::Test {
     const crypto::KxKeyPair client = crypto::KxKeyPair::generate();
     auto session = enclave_->open_session(client.public_key);
     EXPECT_TRUE(session) << session.error().message;
-    return crypto::OtpChannel(crypto::derive_session_keys(crypto::Role::client, client, reply->enclave_key).value());
+    return crypto::AeadChannel(crypto::derive_session_keys(crypto::Role::client, client, reply->enclave_key).value());
   }
 
   void expect_rejected(const Status& status, const std::string& needle) {
@@ -100,7 +100,7 @@ Status status_of(const Result<T>& r) {
 
 // A reply larger than the ring (8 MiB each way here) comes in parts and arrives whole, in order.
 TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 131 + 7);
   payload[0] = 20;   // 20 copies: 20 MiB of reply frames
@@ -127,7 +127,7 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
 
 // A host that asks something else in the middle of a reply in parts forfeits the rest of it.
 TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20, 5);
   payload[0] = 20;
   Bytes frame;
@@ -143,7 +143,7 @@ TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
 // A single frame larger than the ring cannot be sent: the host gets an error naming the sizes, and the enclave
 // serves on (it used to exit).
 TEST_F(EnclaveProcessTest, FrameLargerThanTheRingIsRefusedAndTheEnclaveServesOn) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20, 9);
   payload[0] = 9;   // one 9 MiB echo frame, over the 8 MiB ring
   payload[1] = 1;
@@ -181,7 +181,7 @@ TEST_F(EnclaveProcessTest, EvidenceVerifiesOnTheHostAndBindsTheNonce) {
 }
 
 TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   const crypto::TensorMeta meta{"cut_layer.activations", "F32", {2, 128, 1024}};
   Bytes activations(2 * 128 * 1024 * 4);
   for (std::size_t i = 0; i < activations.size(); ++i) activations[i] = uint8_t((i * 2654435761u) >> 11);
@@ -224,7 +224,7 @@ TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext)
 }
 
 TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   Bytes frame;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(100, 1), frame));
   ASSERT_TRUE(enclave_->exchange_frame(frame));
@@ -243,7 +243,7 @@ TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
 // A frame list is one session's consecutive frames, opened all or nothing: a forged frame anywhere in it, a
 // replayed list, another session's frame or an empty list is refused, and the genuine list still goes through.
 TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   std::vector<Bytes> frames(4);
   for (std::size_t i = 0; i < frames.size(); ++i)
     ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(3000, uint8_t(i)), frames[i]));
@@ -258,7 +258,7 @@ TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ((*echoed)[i].payload, Bytes(3000, uint8_t(i)));
   expect_rejected(status_of(enclave_->exchange_frame_lists({encode_frame_list(frames)})), "already used");
 
-  crypto::OtpChannel other = attest_and_open_session();
+  crypto::AeadChannel other = attest_and_open_session();
   Bytes mine, theirs;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 1), mine));
   ASSERT_TRUE(other.seal_frame(crypto::PayloadKind::echo, Bytes(10, 2), theirs));
@@ -297,7 +297,7 @@ TEST_F(EnclaveProcessTest, UnknownMessageTypeRejected) {
 // Frames reach the enclave only in frame lists, opened all or nothing: the bare-frame message (0x104) that came
 // before them is an unknown type now, and a frame sent under it is not opened (its counter stays unspent).
 TEST_F(EnclaveProcessTest, RetiredBareFrameMessageIsUnknownAndOpensNothing) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   Bytes echo;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
   ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType(0x104), echo, false)));
@@ -382,7 +382,7 @@ TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
 TEST_F(EnclaveProcessTest, UnsealIntoARunningEnclaveIsRefused) {
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   expect_rejected(enclave_->unseal_state(*blob), "refused once a session has opened");
   expect_still_healthy();
   ASSERT_TRUE(enclave_->restart());
@@ -390,7 +390,7 @@ TEST_F(EnclaveProcessTest, UnsealIntoARunningEnclaveIsRefused) {
 }
 
 // Sends one `message` frame to the test host's service and returns its echo replies' payloads, joined.
-Bytes ask_test_service(EnclaveProcess& enclave, crypto::OtpChannel& client, const Bytes& request) {
+Bytes ask_test_service(EnclaveProcess& enclave, crypto::AeadChannel& client, const Bytes& request) {
   Bytes frame;
   EXPECT_TRUE(client.seal_frame(crypto::PayloadKind::message, request, frame));
   auto replies = enclave.exchange_frame(frame);
@@ -406,7 +406,7 @@ Bytes ask_test_service(EnclaveProcess& enclave, crypto::OtpChannel& client, cons
 
 // Trusted state larger than the ring (8 MiB each way here) is sealed, and unsealed after a restart, in parts.
 TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   ask_test_service(*enclave_, client, {20, 2, 7});   // 20 MiB of state
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
@@ -414,7 +414,7 @@ TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
 
   ASSERT_TRUE(enclave_->restart());
   ASSERT_TRUE(enclave_->unseal_state(*blob));
-  crypto::OtpChannel after = attest_and_open_session();
+  crypto::AeadChannel after = attest_and_open_session();
   const Bytes state = ask_test_service(*enclave_, after, {0, 3});
   ASSERT_EQ(state.size(), std::size_t(20) << 20);
   for (std::size_t i = 0; i < state.size(); i += 4099) ASSERT_EQ(state[i], uint8_t(i * 131 + 7)) << "byte " << i;
@@ -424,7 +424,7 @@ TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
 // A host that moves on in the middle of sealed state in parts forfeits the parts, either way: the rest of the
 // enclave's reply (a stray next_part is refused), or what it had sent of a blob (never joined to what follows).
 TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
-  crypto::OtpChannel client = attest_and_open_session();
+  crypto::AeadChannel client = attest_and_open_session();
   ask_test_service(*enclave_, client, {12, 2, 1});
   ASSERT_TRUE(enclave_->channel().send(MsgType::seal_state, {}));
   auto first = enclave_->channel().receive(10000);

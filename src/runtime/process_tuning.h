@@ -15,7 +15,7 @@
 // keep_freed_memory: every training step, enclave request and host<->enclave call allocates tensor- and
 // frame-sized buffers. glibc serves those above 128 KiB by mmap, or trims the heap after they are freed, so each
 // step faulted fresh zeroed pages in again (a perf profile of the federated bench's client enclave, d512 model:
-// ~30% of its time in the kernel's page faults; `make bench`'s otp rows: a 1 MB batch seal+open at 0.54 GB/s
+// ~30% of its time in the kernel's page faults; `make bench`'s channel rows: a 1 MB batch seal+open at 0.54 GB/s
 // without, 1.15 GB/s with). Buffers up to 32 MiB (glibc's ceiling for this setting) come from the heap, and up to
 // 128 MiB of freed heap is kept for the next step. In a single-threaded enclave that does not raise the peak,
 // which is one request's working set either way; a multi-threaded host may keep that much per malloc arena.
@@ -27,7 +27,7 @@
 #include <cstdlib>
 #include <utility>
 
-namespace sg::train {
+namespace sg::runtime {
 
 inline void ensure_passive_thread_waits(char** argv) {
   bool changed = false;
@@ -47,4 +47,4 @@ inline bool keep_freed_memory() {
   return ::mallopt(M_MMAP_THRESHOLD, kHeapBufferBytes) == 1 && ::mallopt(M_TRIM_THRESHOLD, kKeptFreeBytes) == 1;
 }
 
-}  // namespace sg::train
+}  // namespace sg::runtime

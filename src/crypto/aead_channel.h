@@ -1,4 +1,4 @@
-// OtpChannel: one end of an encrypted session (DESIGN §8). Each frame's payload is XORed with a one-time
+// AeadChannel: one end of an encrypted session (docs/DESIGN.md §8). Each frame's payload is XORed with a one-time
 // XChaCha20 keystream and authenticated with Poly1305 over header + ciphertext — XChaCha20-Poly1305 IETF AEAD.
 // The nonce is derived inside the channel from the frame counter and the direction, and the counter only moves
 // forward, so no (key, nonce) pair is ever used twice; no API takes a nonce.
@@ -38,9 +38,9 @@ struct OpenedInPlace {
   ByteView payload;
 };
 
-class OtpChannel {
+class AeadChannel {
  public:
-  explicit OtpChannel(SessionKeys keys, std::size_t max_payload = kDefaultMaxFramePayload);
+  explicit AeadChannel(SessionKeys keys, std::size_t max_payload = kDefaultMaxFramePayload);
 
   const SessionId& session_id() const { return keys_.id; }
   std::size_t max_payload() const { return max_payload_; }

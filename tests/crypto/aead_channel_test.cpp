@@ -1,4 +1,4 @@
-// The OTP channel's guarantees: frames round-trip in both directions, and every forged, replayed, reordered,
+// The AEAD channel's guarantees: frames round-trip in both directions, and every forged, replayed, reordered,
 // misrouted, truncated, oversize or foreign-version frame is rejected with its own error code while the session
 // stays usable for the next genuine frame.
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@ const Bytes kSecret = [] {
 
 // Opens `frame` on `receiver` and expects rejection with `code`, then proves the rejection changed nothing:
 // `next`, the genuine frame the receiver is due (for a forgery: the untampered original), still opens.
-void expect_rejected_and_state_kept(OtpChannel& receiver, const Bytes& frame, Errc code, const Bytes& next) {
+void expect_rejected_and_state_kept(AeadChannel& receiver, const Bytes& frame, Errc code, const Bytes& next) {
   auto rejected = receiver.open_frame(frame);
   ASSERT_FALSE(rejected);
   EXPECT_EQ(rejected.error().code, code) << rejected.error().message;
@@ -29,7 +29,7 @@ void expect_rejected_and_state_kept(OtpChannel& receiver, const Bytes& frame, Er
   ASSERT_TRUE(opened) << opened.error().message;
 }
 
-TEST(OtpChannel, FrameRoundTripsInBothDirections) {
+TEST(AeadChannel, FrameRoundTripsInBothDirections) {
   auto [client, server] = make_channel_pair();
   auto to_server = server.open_frame(seal(client, kSecret));
   ASSERT_TRUE(to_server) << to_server.error().message;
@@ -41,14 +41,14 @@ TEST(OtpChannel, FrameRoundTripsInBothDirections) {
   EXPECT_EQ(to_client->header.kind, PayloadKind::echo);
 }
 
-TEST(OtpChannel, EmptyPayloadRoundTrips) {
+TEST(AeadChannel, EmptyPayloadRoundTrips) {
   auto [client, server] = make_channel_pair();
   auto opened = server.open_frame(seal(client, Bytes{}));
   ASSERT_TRUE(opened);
   EXPECT_TRUE(opened->payload.empty());
 }
 
-TEST(OtpChannel, CiphertextHidesPlaintextAndNeverRepeats) {
+TEST(AeadChannel, CiphertextHidesPlaintextAndNeverRepeats) {
   auto [client, server] = make_channel_pair();
   const Bytes a = seal(client, kSecret), b = seal(client, kSecret);
   for (const Bytes& frame : {a, b}) {
@@ -58,7 +58,7 @@ TEST(OtpChannel, CiphertextHidesPlaintextAndNeverRepeats) {
   EXPECT_FALSE(std::equal(a.begin() + kFrameHeaderBytes, a.end(), b.begin() + kFrameHeaderBytes));
 }
 
-TEST(OtpChannel, TamperedCiphertextRejected) {
+TEST(AeadChannel, TamperedCiphertextRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes genuine = seal(client, kSecret);
   Bytes frame = genuine;
@@ -66,7 +66,7 @@ TEST(OtpChannel, TamperedCiphertextRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::bad_tag, genuine);
 }
 
-TEST(OtpChannel, TamperedHeaderRejected) {
+TEST(AeadChannel, TamperedHeaderRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes genuine = seal(client, kSecret, PayloadKind::message);
   Bytes frame = genuine;
@@ -74,7 +74,7 @@ TEST(OtpChannel, TamperedHeaderRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::bad_tag, genuine);
 }
 
-TEST(OtpChannel, TamperedTagRejected) {
+TEST(AeadChannel, TamperedTagRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes genuine = seal(client, kSecret);
   Bytes frame = genuine;
@@ -82,14 +82,14 @@ TEST(OtpChannel, TamperedTagRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::bad_tag, genuine);
 }
 
-TEST(OtpChannel, ReplayedFrameRejected) {
+TEST(AeadChannel, ReplayedFrameRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes first = seal(client, kSecret);
   ASSERT_TRUE(server.open_frame(first));
   expect_rejected_and_state_kept(server, first, Errc::replayed, seal(client, kSecret));
 }
 
-TEST(OtpChannel, OldFrameRejectedAfterNewerOnes) {
+TEST(AeadChannel, OldFrameRejectedAfterNewerOnes) {
   auto [client, server] = make_channel_pair();
   const Bytes f1 = seal(client, kSecret), f2 = seal(client, kSecret);
   ASSERT_TRUE(server.open_frame(f1));
@@ -97,7 +97,7 @@ TEST(OtpChannel, OldFrameRejectedAfterNewerOnes) {
   expect_rejected_and_state_kept(server, f1, Errc::replayed, seal(client, kSecret));
 }
 
-TEST(OtpChannel, ReorderedFrameRejectedThenInOrderDeliveryWorks) {
+TEST(AeadChannel, ReorderedFrameRejectedThenInOrderDeliveryWorks) {
   auto [client, server] = make_channel_pair();
   const Bytes f1 = seal(client, kSecret), f2 = seal(client, kSecret);
   auto early = server.open_frame(f2);
@@ -107,13 +107,13 @@ TEST(OtpChannel, ReorderedFrameRejectedThenInOrderDeliveryWorks) {
   EXPECT_TRUE(server.open_frame(f2));
 }
 
-TEST(OtpChannel, FrameOfAnotherSessionRejected) {
+TEST(AeadChannel, FrameOfAnotherSessionRejected) {
   auto [client, server] = make_channel_pair();
   auto other = make_channel_pair();
   expect_rejected_and_state_kept(server, seal(other.client, kSecret), Errc::wrong_session, seal(client, kSecret));
 }
 
-TEST(OtpChannel, FrameWithForgedSessionIdRejected) {
+TEST(AeadChannel, FrameWithForgedSessionIdRejected) {
   auto [client, server] = make_channel_pair();
   auto other = make_channel_pair();
   // A foreign frame relabelled with this session's id still fails: the id is authenticated and the key differs.
@@ -122,13 +122,13 @@ TEST(OtpChannel, FrameWithForgedSessionIdRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::bad_tag, seal(client, kSecret));
 }
 
-TEST(OtpChannel, OwnFrameReflectedBackRejected) {
+TEST(AeadChannel, OwnFrameReflectedBackRejected) {
   auto [client, server] = make_channel_pair();
   // A frame the client sent, bounced back at the client: wrong direction key, so the tag fails.
   expect_rejected_and_state_kept(client, seal(client, kSecret), Errc::bad_tag, seal(server, kSecret));
 }
 
-TEST(OtpChannel, TruncatedFrameRejected) {
+TEST(AeadChannel, TruncatedFrameRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes frame = seal(client, kSecret);
   for (std::size_t keep : {std::size_t(0), std::size_t(10), kFrameHeaderBytes, kFrameHeaderBytes + kFrameTagBytes,
@@ -140,7 +140,7 @@ TEST(OtpChannel, TruncatedFrameRejected) {
   EXPECT_TRUE(server.open_frame(frame));
 }
 
-TEST(OtpChannel, TrailingBytesRejected) {
+TEST(AeadChannel, TrailingBytesRejected) {
   auto [client, server] = make_channel_pair();
   Bytes frame = seal(client, kSecret);
   const Bytes genuine = frame;
@@ -148,7 +148,7 @@ TEST(OtpChannel, TrailingBytesRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::malformed, genuine);
 }
 
-TEST(OtpChannel, OversizeFrameRejected) {
+TEST(AeadChannel, OversizeFrameRejected) {
   auto sender = make_channel_pair(4096);
   auto [client, server] = make_channel_pair(1024);
   // A frame whose declared length exceeds the receiver's limit is refused before any decryption.
@@ -157,7 +157,7 @@ TEST(OtpChannel, OversizeFrameRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::oversize, seal(client, Bytes(10)));
 }
 
-TEST(OtpChannel, OversizePayloadRefusedBySender) {
+TEST(AeadChannel, OversizePayloadRefusedBySender) {
   auto [client, server] = make_channel_pair(1024);
   Bytes frame;
   auto sealed = client.seal_frame(PayloadKind::message, Bytes(1025), frame);
@@ -169,7 +169,7 @@ TEST(OtpChannel, OversizePayloadRefusedBySender) {
   EXPECT_EQ(opened->header.counter, 1u);
 }
 
-TEST(OtpChannel, WrongVersionRejected) {
+TEST(AeadChannel, WrongVersionRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes genuine = seal(client, kSecret);
   Bytes frame = genuine;
@@ -177,7 +177,7 @@ TEST(OtpChannel, WrongVersionRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::wrong_version, genuine);
 }
 
-TEST(OtpChannel, NonZeroReservedFieldRejected) {
+TEST(AeadChannel, NonZeroReservedFieldRejected) {
   auto [client, server] = make_channel_pair();
   const Bytes genuine = seal(client, kSecret);
   Bytes frame = genuine;
@@ -185,7 +185,7 @@ TEST(OtpChannel, NonZeroReservedFieldRejected) {
   expect_rejected_and_state_kept(server, frame, Errc::malformed, genuine);
 }
 
-TEST(OtpChannel, TooSmallOutputBufferRejectedWithoutConsumingTheFrame) {
+TEST(AeadChannel, TooSmallOutputBufferRejectedWithoutConsumingTheFrame) {
   auto [client, server] = make_channel_pair();
   const Bytes frame = seal(client, kSecret);
   Bytes small(10);

@@ -1,4 +1,4 @@
-// OTP channel throughput: a tensor of 1, 4, 16 and 64 MB is sealed into frames (XChaCha20-Poly1305, 128 KiB
+// AEAD channel throughput: a tensor of 1, 4, 16 and 64 MB is sealed into frames (XChaCha20-Poly1305, 128 KiB
 // chunks) and opened and reassembled on the other end, beside memcpy of the same size as the yardstick.
 // On one core, frame by frame (the streaming path):
 //   seal_gbps       tensor bytes per second through TensorSender alone (encrypt)
@@ -14,7 +14,7 @@
 #include "bench/benches.h"
 #include "crypto/cipher_pool.h"
 #include "crypto/envelope.h"
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 #include "crypto/tensor_payload.h"
 
 namespace sg::bench {
@@ -33,13 +33,13 @@ double gbps(std::size_t bytes_per_run, int reps, Fn&& fn) {
   return double(bytes_per_run) * reps / seconds / 1e9;
 }
 
-OtpChannel channel(Role role, const KxKeyPair& mine, const KxKeyPair& peer) {
-  return OtpChannel(derive_session_keys(role, mine, peer.public_key).value());
+AeadChannel channel(Role role, const KxKeyPair& mine, const KxKeyPair& peer) {
+  return AeadChannel(derive_session_keys(role, mine, peer.public_key).value());
 }
 
 }  // namespace
 
-nlohmann::json bench_otp() {
+nlohmann::json bench_channel() {
   nlohmann::json rows = nlohmann::json::array();
   for (std::size_t mb : {1, 4, 16, 64}) {
     const std::size_t bytes = mb << 20;
@@ -52,12 +52,12 @@ nlohmann::json bench_otp() {
 
     const KxKeyPair a = KxKeyPair::generate(), b = KxKeyPair::generate();
     TensorSender sender;
-    OtpChannel sealer = channel(Role::client, a, b);
+    AeadChannel sealer = channel(Role::client, a, b);
     const double seal_gbps = gbps(bytes, reps, [&] {
       sender.send(sealer, PayloadKind::tensor, meta, data, [](ByteView) -> Status { return {}; }).value();
     });
 
-    OtpChannel client = channel(Role::client, a, b), server = channel(Role::server, b, a);
+    AeadChannel client = channel(Role::client, a, b), server = channel(Role::server, b, a);
     Bytes plaintext(kDefaultMaxFramePayload);
     const double round_trip_gbps = gbps(bytes, reps, [&] {
       TensorAssembler assembler;
@@ -70,7 +70,7 @@ nlohmann::json bench_otp() {
         if (*tensor) received = std::move(*tensor);
         return {};
       }).value();
-      if (!received || received->data.size() != bytes) throw std::runtime_error("bench_otp: tensor lost");
+      if (!received || received->data.size() != bytes) throw std::runtime_error("bench_channel: tensor lost");
     });
 
     Envelope envelope{"{}", {Tensor{meta, data}}};
@@ -78,7 +78,7 @@ nlohmann::json bench_otp() {
     const double batch_round_trip_gbps = gbps(bytes, reps, [&] {
       const auto frames = seal_envelope(client, envelope).value();
       const auto received = open_envelope(server, {frames.begin(), frames.end()}).value();
-      if (received.tensors.at(0).data.size() != bytes) throw std::runtime_error("bench_otp: tensor lost");
+      if (received.tensors.at(0).data.size() != bytes) throw std::runtime_error("bench_channel: tensor lost");
     });
 
     rows.push_back({{"tensor_mb", mb},

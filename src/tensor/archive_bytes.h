@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-namespace sg::train {
+namespace sg::tensor {
 
 inline std::string archive_bytes(torch::serialize::OutputArchive& archive) {
   std::ostringstream out;
@@ -20,4 +20,4 @@ inline void load_archive_bytes(torch::serialize::InputArchive& archive, const st
   archive.load_from(in);
 }
 
-}  // namespace sg::train
+}  // namespace sg::tensor

@@ -1,4 +1,4 @@
-#include "crypto/otp_channel.h"
+#include "crypto/aead_channel.h"
 
 #include <sodium.h>
 
@@ -33,10 +33,10 @@ Direction opposite(Direction d) {
 
 }  // namespace
 
-OtpChannel::OtpChannel(SessionKeys keys, std::size_t max_payload)
+AeadChannel::AeadChannel(SessionKeys keys, std::size_t max_payload)
     : keys_(std::move(keys)), max_payload_(std::min<std::size_t>(max_payload, std::numeric_limits<uint32_t>::max())) {}
 
-Status OtpChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) {
+Status AeadChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) {
   if (payload.size > max_payload_) {
     return fail(Errc::oversize, "payload of " + std::to_string(payload.size) + " bytes exceeds the frame limit of " +
                                     std::to_string(max_payload_) + "; stream it in chunks");
@@ -45,7 +45,7 @@ Status OtpChannel::seal_frame(PayloadKind kind, ByteView payload, Bytes& frame) 
   return seal_batch({{kind, payload.size}}, {{frame.data(), frame.size()}}, [&](std::size_t) { return payload.data; });
 }
 
-Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+Status AeadChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                const PayloadWriter& write) {
   return seal_batch(specs, frames, [&](std::size_t i) -> const uint8_t* {
     uint8_t* payload = frames[i].data + kFrameHeaderBytes;
@@ -54,7 +54,7 @@ Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::v
   });
 }
 
-Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+Status AeadChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                                const std::vector<ByteView>& plaintexts) {
   if (plaintexts.size() != specs.size()) return fail(Errc::malformed, "seal_frames: one plaintext per payload");
   auto overlaps = [](ByteView a, MutableByteView b) {
@@ -70,7 +70,7 @@ Status OtpChannel::seal_frames(const std::vector<FrameSpec>& specs, const std::v
   return seal_batch(specs, frames, [&](std::size_t i) { return plaintexts[i].data; });
 }
 
-Status OtpChannel::seal_batch(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
+Status AeadChannel::seal_batch(const std::vector<FrameSpec>& specs, const std::vector<MutableByteView>& frames,
                               const std::function<const uint8_t*(std::size_t i)>& plaintext) {
   if (specs.size() != frames.size()) return fail(Errc::malformed, "seal_frames: one frame buffer per payload");
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -94,7 +94,7 @@ Status OtpChannel::seal_batch(const std::vector<FrameSpec>& specs, const std::ve
   return {};
 }
 
-void OtpChannel::seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const {
+void AeadChannel::seal_into(PayloadKind kind, uint64_t counter, const uint8_t* plaintext, MutableByteView frame) const {
   FrameHeader header;
   header.kind = kind;
   header.length = uint32_t(frame.size - kFrameHeaderBytes - kFrameTagBytes);
@@ -109,7 +109,7 @@ void OtpChannel::seal_into(PayloadKind kind, uint64_t counter, const uint8_t* pl
                                                       kFrameHeaderBytes, nullptr, nonce.data(), keys_.tx.data());
 }
 
-Result<FrameHeader> OtpChannel::check_header(ByteView frame, uint64_t counter) const {
+Result<FrameHeader> AeadChannel::check_header(ByteView frame, uint64_t counter) const {
   auto header = parse_frame_header(frame, max_payload_);
   if (!header) return unexpected(header.error());
   const FrameHeader& h = *header;
@@ -127,7 +127,7 @@ Result<FrameHeader> OtpChannel::check_header(ByteView frame, uint64_t counter) c
   return header;
 }
 
-bool OtpChannel::decrypt(const FrameHeader& h, ByteView frame, uint8_t* out) const {
+bool AeadChannel::decrypt(const FrameHeader& h, ByteView frame, uint8_t* out) const {
   const uint8_t* ciphertext = frame.data + kFrameHeaderBytes;
   const uint8_t* tag = ciphertext + h.length;
   const Nonce nonce = frame_nonce(h.counter, opposite(keys_.tx_direction));
@@ -135,7 +135,7 @@ bool OtpChannel::decrypt(const FrameHeader& h, ByteView frame, uint8_t* out) con
                                                              kFrameHeaderBytes, nonce.data(), keys_.rx.data()) == 0;
 }
 
-Result<FrameHeader> OtpChannel::open_frame_into(ByteView frame, MutableByteView out) {
+Result<FrameHeader> AeadChannel::open_frame_into(ByteView frame, MutableByteView out) {
   auto header = check_header(frame, last_received_ + 1);
   if (!header) return header;
   if (out.size < header->length) {
@@ -147,13 +147,13 @@ Result<FrameHeader> OtpChannel::open_frame_into(ByteView frame, MutableByteView 
   return header;
 }
 
-Result<OpenedFrame> OtpChannel::open_frame(ByteView frame) {
+Result<OpenedFrame> AeadChannel::open_frame(ByteView frame) {
   auto opened = open_frames({frame});
   if (!opened) return unexpected(opened.error());
   return std::move(opened->front());
 }
 
-Result<std::vector<FrameHeader>> OtpChannel::open_batch(
+Result<std::vector<FrameHeader>> AeadChannel::open_batch(
     const std::vector<ByteView>& frames, const std::function<uint8_t*(std::size_t, const FrameHeader&)>& out) {
   auto in_batch = [&](std::size_t i, const Error& e) -> Unexpected<Error> {
     if (frames.size() == 1) return unexpected(e);
@@ -183,7 +183,7 @@ Result<std::vector<FrameHeader>> OtpChannel::open_batch(
   return headers;
 }
 
-Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteView>& frames) {
+Result<std::vector<OpenedFrame>> AeadChannel::open_frames(const std::vector<ByteView>& frames) {
   std::vector<Bytes> payloads;
   payloads.reserve(frames.size());
   auto headers = open_batch(frames, [&](std::size_t, const FrameHeader& h) {
@@ -195,7 +195,7 @@ Result<std::vector<OpenedFrame>> OtpChannel::open_frames(const std::vector<ByteV
   return opened;
 }
 
-Result<std::vector<OpenedInPlace>> OtpChannel::open_frames_in_place(const std::vector<MutableByteView>& frames) {
+Result<std::vector<OpenedInPlace>> AeadChannel::open_frames_in_place(const std::vector<MutableByteView>& frames) {
   auto headers = open_batch({frames.begin(), frames.end()}, [&](std::size_t i, const FrameHeader&) {
     return frames[i].data + kFrameHeaderBytes;
   });

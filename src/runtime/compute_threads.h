@@ -3,9 +3,9 @@
 // host's GEMM threads.
 #pragma once
 
-namespace sg::train {
+namespace sg::runtime {
 
 // threads > 0: exactly that many; 0: one per core.
 void set_compute_threads(int threads);
 
-}  // namespace sg::train
+}  // namespace sg::runtime

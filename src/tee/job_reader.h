@@ -1,5 +1,5 @@
-// Reading an enclave job object (split/job.h, federated/job.h): strict about unknown fields, the kind and
-// field types, with every error naming the config file and the field.
+// Reading an enclave job object (the "job" of an enclave config: split/job.h, federated/job.h): strict about
+// unknown fields, the kind and field types, with every error naming the config file and the field.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,9 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "train/optimizer.h"
-
-namespace sg::split {
+namespace sg::tee {
 
 class JobReader {
  public:
@@ -37,14 +35,6 @@ class JobReader {
     }
   }
   bool has(const char* field) const { return j_.contains(field); }
-  // The optimiser fields every training job shares: lr, weight_decay, warmup, max_grad_norm, accumulation.
-  void read_optimizer(train::OptimizerOptions& o) const {
-    read("lr", o.lr);
-    read("weight_decay", o.weight_decay);
-    read("warmup", o.warmup_steps);
-    read("max_grad_norm", o.max_grad_norm);
-    read("accumulation", o.accumulation);
-  }
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
     throw std::invalid_argument(source_ + ": job field '" + field + "' " + problem);
   }
@@ -54,4 +44,4 @@ class JobReader {
   nlohmann::json j_;
 };
 
-}  // namespace sg::split
+}  // namespace sg::tee
