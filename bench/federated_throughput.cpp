@@ -19,13 +19,12 @@
 #include "bench/benches.h"
 #include "data/dataset.h"
 #include "federated/job.h"
+#include "hosts/federated_client_host.h"
 #include "federated/local_steps.h"
-#include "federated/remote_adapter.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
-#include "tee/evidence.h"
-#include "tee/local_session.h"
+#include "tee/enclave_process.h"
 #include "train/finetune.h"
 
 namespace sg::bench {
@@ -48,21 +47,6 @@ std::map<std::string, int64_t> memory_of(pid_t pid) {
     status.ignore(1 << 10, '\n');
   }
   return out;
-}
-
-// Development policy admitting exactly this sim enclave: its reported measurement and the platform key file.
-tee::Policy sim_policy(tee::EnclaveProcess& enclave, const std::string& key_path) {
-  std::array<uint8_t, 32> nonce{};
-  auto reply = enclave.get_evidence(crypto::ByteView(nonce.data(), nonce.size())).value();
-  auto evidence = tee::parse_evidence(reply.evidence).value();
-  std::ifstream pub(key_path + ".pub");
-  std::string key_hex;
-  pub >> key_hex;
-  return tee::Policy::parse(R"({"allowed_backends":["sim"],"allowed_measurements":[")" +
-                                crypto::to_hex(evidence.measurement) + R"("],"allow_sim":true,"sim_platform_keys":[")" +
-                                key_hex + R"("]})",
-                            "bench policy")
-      .value();
 }
 
 // CPU seconds a process has used so far, all threads, user + system: /proc/PID/stat fields 14 and 15, counting
@@ -147,21 +131,14 @@ LocalRun run_local(const Setup& s) {
 }
 
 EnclaveRun run_in_enclave(const Setup& s) {
-  const fs::path dir = fs::temp_directory_path() / "sliceguard_bench_federated";
-  fs::create_directories(dir);
-  const std::string key = (dir / "platform.key").string();
-  std::ofstream(dir / "enclave.json") << R"({"sim_platform_key":")" + key + R"(","job":)" + s.job.to_json() + "}";
-  tee::EnclaveLaunch launch;
-  launch.executable = s.sliceguard;
-  launch.args = {"enclave", "--backend", "sim", "--config", (dir / "enclave.json").string()};
-  auto enclave = tee::EnclaveProcess::start(launch).value();
-  auto session = tee::LocalSession::open(*enclave, sim_policy(*enclave, key)).value();
   EnclaveRun run;
-  run.at_rest = memory_of(enclave->pid());
-  auto model = model::Transformer::load(s.model_dir);
-  auto transport = [&](const crypto::Envelope& request) {
+  hosts::FederatedClientOptions own;
+  own.enclave.enclave_binary = s.sliceguard;
+  own.enclave.state_dir = (fs::temp_directory_path() / "sliceguard_bench_federated").string();
+  own.enclave.job_json = s.job.to_json();
+  own.around_call = [&run](const crypto::Envelope& request, const rpc::Transport& next) {
     const auto start = std::chrono::steady_clock::now();
-    auto reply = session->call(request).value();
+    auto reply = next(request);
     run.call_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t bytes = tensor_bytes(request) + tensor_bytes(reply);
     ++run.calls;
@@ -169,16 +146,19 @@ EnclaveRun run_in_enclave(const Setup& s) {
     run.largest_call = std::max(run.largest_call, bytes);
     return reply;
   };
-  auto adapter = federated::RemoteAdapter::attach(model, transport);
-  const CpuClock clock({getpid(), enclave->pid()});
-  run.result = federated::train_local_steps(model, *adapter, s.batches, s.options);
+  hosts::FederatedClientHost host(std::move(own));
+  auto& enclave = host.enclave();
+  run.at_rest = memory_of(enclave.pid());
+  auto model = model::Transformer::load(s.model_dir);
+  auto& adapter = host.attach(model);
+  const CpuClock clock({getpid(), enclave.pid()});
+  run.result = federated::train_local_steps(model, adapter, s.batches, s.options);
   const auto cpu = clock.cpu();
   run.host_cpu = cpu[0];
   run.enclave_cpu = cpu[1];
   run.wall = clock.wall();
-  run.peak = memory_of(enclave->pid());
-  run.state_bytes = adapter->trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
-  (void)enclave->stop();
+  run.peak = memory_of(enclave.pid());
+  run.state_bytes = adapter.trainable_parameters() * 4 * 4;   // A, B + their gradients + AdamW's two moments
   return run;
 }
 

@@ -10,10 +10,9 @@
 #include "data/dataset.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
+#include "hosts/split_client_host.h"
 #include "net/enclave_host.h"
-#include "net/remote_enclave.h"
 #include "slicing/plan.h"
-#include "split/client.h"
 #include "split/job.h"
 #include "split/model_digest.h"
 #include "tee/policy.h"
@@ -80,12 +79,12 @@ nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data:
   host.relay.listen = "127.0.0.1:0";
   auto server = net::EnclaveHost::start(host);
   auto policy = tee::Policy::load(server->sim_client_policy());
-  auto remote = net::RemoteEnclave::connect({.server = server->address()}, policy.value(), &identity);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":)" + std::to_string(run.cut) + "}", "bench");
-  split::SplitClient client(run.model_dir, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  hosts::SplitClientHost client_host(run.model_dir, plan, {.server = server->address()}, policy.value(), identity);
+  auto& client = client_host.client();
   auto r = client.train(dataset, tokenizer, options_for(run), batching());
   const auto& t = client.timings();
-  const auto& s = remote->stats();
+  const auto& s = client_host.enclave().stats();
   return {{"tokens_per_second", r.tokens / r.seconds},
           {"seconds", r.seconds},
           {"tokens", r.tokens},

@@ -3,13 +3,9 @@
 # P-tuning v2, SPF and SPF+LoRA fine-tuning (test split), with seeds, commands, trainable parameters, wall time.
 # Usage: scripts/results.sh   (BUILD=build by default; takes a while on 2 cores)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-bin="$root/$build/src/cli/sliceguard"
-model="$root/models/sliceguard-med-tiny"
-data="$root/data/medical"
+# shellcheck source=lib/results_setup.sh
+source "$(dirname "$0")/lib/results_setup.sh"
 out="$root/build/results"
-seed=${SEED:-0}
 mkdir -p "$out"
 
 # Method -> its hyperparameters (the same for every task).

@@ -7,20 +7,14 @@
 # split. Results go to build/results/federated/; scripts/write_results.py adds the table to docs/RESULTS.md.
 # Usage: scripts/results_federated.sh   (BUILD=build, SEED=0)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-bin="$root/$build/src/cli/sliceguard"
-model="$root/models/sliceguard-med-tiny"
-data="$root/data/medical"
-seed=${SEED:-0}
+# shellcheck source=lib/results_setup.sh
+source "$(dirname "$0")/lib/results_setup.sh"
 out="$root/build/results/federated"
 rounds=3
 mkdir -p "$out"
 echo '{"kind": "federated"}' > "$out/plan.json"
 # The centralized LoRA run's settings (scripts/results.sh), per client.
 lora=(--lora-r 8 --lora-alpha 16 --lr 3e-3 --warmup 10 --epochs 3 --batch-size 16 --seed "$seed" --threads 1)
-# shellcheck source=lib/server.sh
-source "$root/scripts/lib/server.sh"
 
 for task in ${TASKS:-triage drug_indication severity disease_extraction clinical_qa}; do
   rm -rf "$out/$task"

@@ -5,20 +5,14 @@
 # build/results/split-k<CUT>/; scripts/write_results.py adds a table per cut to docs/RESULTS.md.
 # Usage: scripts/results_split.sh   (BUILD=build, CUT=2, SEED=0)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-bin="$root/$build/src/cli/sliceguard"
-model="$root/models/sliceguard-med-tiny"
-data="$root/data/medical"
-seed=${SEED:-0}
+# shellcheck source=lib/results_setup.sh
+source "$(dirname "$0")/lib/results_setup.sh"
 cut=${CUT:-2}
 out="$root/build/results/split-k$cut"
 mkdir -p "$out"
 echo "{\"kind\": \"split\", \"cut_layer\": $cut}" > "$out/plan.json"
 method="--method spf+lora --spf-density 0.1 --lora-r 8 --lora-alpha 16 --lr 3e-3 --warmup 10 --seed $seed"
 schedule="--epochs 3 --batch-size 16"
-# shellcheck source=lib/server.sh
-source "$root/scripts/lib/server.sh"
 
 for task in triage drug_indication severity disease_extraction clinical_qa; do
   # shellcheck disable=SC2086

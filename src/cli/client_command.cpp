@@ -21,16 +21,15 @@
 #include "eval/evaluate.h"
 #include "federated/federation.h"
 #include "federated/job.h"
+#include "hosts/federated_client_host.h"
+#include "hosts/split_client_host.h"
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
-#include "net/enclave_host.h"
 #include "net/remote_enclave.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
-#include "split/client.h"
 #include "tee/attestation_sim.h"
-#include "tee/local_session.h"
 #include "runtime/compute_threads.h"
 
 namespace sg::cli {
@@ -76,41 +75,26 @@ void run_federated_client(ClientArgs args) {
   job.server_policy = read_text(args.policy_path);   // measured with the job: the host cannot swap it
   if (auto policy = tee::Policy::parse(job.server_policy, args.policy_path); !policy)
     throw std::runtime_error(policy.error().message);
-  net::HostOptions own;
-  own.enclave_binary = std::filesystem::read_symlink("/proc/self/exe").string();
-  own.backend = args.tee;
-  own.state_dir = args.state_dir;
-  own.job_json = job.to_json();
-  own.sim_platform_key = args.sim_platform_key;
-  own.relay.seal_path = args.state_dir + "/sealed_state.bin";   // the client enclave's state, after every round
+  hosts::FederatedClientOptions own;
+  own.enclave.enclave_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+  own.enclave.backend = args.tee;
+  own.enclave.state_dir = args.state_dir;
+  own.enclave.job_json = job.to_json();
+  own.enclave.sim_platform_key = args.sim_platform_key;
+  own.enclave.relay.seal_path = args.state_dir + "/sealed_state.bin";   // the client enclave's state, after every round
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
-  auto enclave = net::launch_enclave(own);
-  if (enclave.sim_policy.empty())
-    throw std::runtime_error("--tee " + args.tee + ": the client's own policy for its enclave is only generated for sim");
-  auto own_policy = tee::Policy::load(enclave.sim_policy);
-  if (!own_policy) throw std::runtime_error(own_policy.error().message);
-  auto session = tee::LocalSession::open(*enclave.process, *own_policy);
-  if (!session) throw std::runtime_error("client enclave: " + session.error().message);
-
-  auto adapter = federated::RemoteAdapter::attach(model, [&](const crypto::Envelope& e) {
-    auto reply = (*session)->call(e);
-    if (!reply) throw std::runtime_error("client enclave: " + reply.error().message);
-    return std::move(*reply);
-  });
-  auto server = net::ServerConnection::open(connect_options(args));
-  const auto link = federated::link_over(*server);
-  federated::connect_to_server(*adapter, link);
-  const std::string held = job.method == "ptuning" ? "a " + std::to_string(adapter->virtual_tokens()) + "-token prefix"
-                                                    : "LoRA on " + std::to_string(adapter->adapted_modules().size()) + " modules";
+  hosts::FederatedClientHost host(std::move(own));
+  auto& adapter = host.attach(model);
+  host.connect(connect_options(args));
+  const std::string held = job.method == "ptuning" ? "a " + std::to_string(adapter.virtual_tokens()) + "-token prefix"
+                                                    : "LoRA on " + std::to_string(adapter.adapted_modules().size()) + " modules";
   std::fprintf(stderr, "client: server enclave attested by the client enclave; %s (%lld parameters, held in the client "
-               "enclave)\n", held.c_str(), static_cast<long long>(adapter->trainable_parameters()));
+               "enclave)\n", held.c_str(), static_cast<long long>(adapter.trainable_parameters()));
 
   auto train = args.train;
   train.seed = job.seed;
-  federated::FederationOptions federation;
-  federation.after_round = [&](int) { net::persist_sealed_state(*enclave.process, own.relay.seal_path); };
-  const auto result = federated::run_federation(model, *adapter, link, data::load_jsonl(args.data_path), *tokenizer,
-                                                train, args.batching, federation);
+  const auto result = federated::run_federation(model, adapter, host.link(), data::load_jsonl(args.data_path), *tokenizer,
+                                                train, args.batching, host.sealing_every_round());
   const auto& local = result.local;
   std::printf("client: rounds %d..%d of %d, %d local steps, final loss %.4f, %.0f tokens/s\n", result.first_round + 1,
               result.rounds, result.rounds, local.steps, local.losses.empty() ? 0.0 : local.losses.back(),
@@ -121,12 +105,12 @@ void run_federated_client(ClientArgs args) {
                             {"seconds", local.seconds}, {"losses", local.losses}};
   if (!args.eval_paths.empty()) {
     eval::Scorer scorer;   // through the remote (global) adapter
-    scorer.logits = [&](const at::Tensor& ids, const at::Tensor& mask) { return adapter->logits(model, ids, mask); };
+    scorer.logits = [&](const at::Tensor& ids, const at::Tensor& mask) { return adapter.logits(model, ids, mask); };
     scorer.greedy = [&](const std::vector<int32_t>& prompt, int max_new, const std::vector<int32_t>& stop) {
       model::SamplingOptions greedy;
       greedy.max_new_tokens = max_new;
       greedy.stop_tokens = stop;
-      return adapter->generate(model, prompt, greedy);
+      return adapter.generate(model, prompt, greedy);
     };
     summary["eval"] = evaluate_files(scorer, *tokenizer, args.eval_paths, args.eval);
   }
@@ -144,12 +128,13 @@ void run_client(ClientArgs args) {
   auto tokenizer = model::Tokenizer::load(args.model_dir);
   const auto identity = load_client_identity(args.identity_path);
 
-  auto enclave = net::RemoteEnclave::connect(connect_options(args), *policy, &identity);
-  split::SplitClient client(args.model_dir, plan, [&](const crypto::Envelope& e) { return enclave->call(e); });
+  hosts::SplitClientHost host(args.model_dir, plan, connect_options(args), *policy, identity);
+  auto& client = host.client();
+  auto& enclave = host.enclave();
   const auto info = client.hello();
-  check_state_not_rewound(args.identity_path, crypto::to_hex(enclave->verified().measurement), info.state_generation);
+  check_state_not_rewound(args.identity_path, crypto::to_hex(enclave.verified().measurement), info.state_generation);
   std::fprintf(stderr, "client: attested enclave %s (%s on layers [%d, L), %lld trainable parameters)\n",
-               crypto::to_hex(enclave->verified().measurement).substr(0, 16).c_str(), info.method.c_str(),
+               crypto::to_hex(enclave.verified().measurement).substr(0, 16).c_str(), info.method.c_str(),
                info.cut_layer, static_cast<long long>(info.trainable_parameters));
 
   nlohmann::json summary = {{"server", args.server}, {"cut_layer", info.cut_layer}, {"method", info.method}};
@@ -157,7 +142,7 @@ void run_client(ClientArgs args) {
     auto dataset = data::load_jsonl(args.data_path);
     auto result = client.train(dataset, *tokenizer, args.train, args.batching, args.resume);
     // The newest state this client saw: a restart on an older sealed blob is refused next time.
-    check_state_not_rewound(args.identity_path, crypto::to_hex(enclave->verified().measurement),
+    check_state_not_rewound(args.identity_path, crypto::to_hex(enclave.verified().measurement),
                             client.hello().state_generation);
     const auto& t = client.timings();
     summary.update({{"steps", result.steps}, {"tokens", result.tokens}, {"seconds", result.seconds},

@@ -14,9 +14,8 @@
 #include "model/generation.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
-#include "net/remote_enclave.h"
+#include "hosts/split_client_host.h"
 #include "slicing/plan.h"
-#include "split/client.h"
 #include "runtime/compute_threads.h"
 
 namespace sg::cli {
@@ -33,23 +32,16 @@ struct GenerateArgs {
 };
 
 // The split model: this process runs the plan's client slice, the attested enclave the rest.
-struct SplitModel {
-  std::unique_ptr<net::RemoteEnclave> enclave;
-  std::unique_ptr<split::SplitClient> client;
-};
-
-SplitModel connect_split(const GenerateArgs& args) {
+std::unique_ptr<hosts::SplitClientHost> connect_split(const GenerateArgs& args) {
   if (args.server.empty() || args.plan_path.empty() || args.policy_path.empty())
     throw CLI::ValidationError("generate --split", "needs --server, --plan and --policy");
   auto policy = tee::Policy::load(args.policy_path);
   if (!policy) throw std::runtime_error(policy.error().message);
-  SplitModel m;
   const auto identity = load_client_identity(args.identity_path);
-  m.enclave = net::RemoteEnclave::connect({.server = args.server}, *policy, &identity);
-  m.client = std::make_unique<split::SplitClient>(args.model_dir, slicing::SlicePlan::load(args.plan_path),
-                                                  [&e = *m.enclave](const crypto::Envelope& r) { return e.call(r); });
-  m.client->hello();
-  return m;
+  auto host = std::make_unique<hosts::SplitClientHost>(args.model_dir, slicing::SlicePlan::load(args.plan_path),
+                                                       net::ConnectOptions{.server = args.server}, *policy, identity);
+  host->client().hello();
+  return host;
 }
 
 void run_generate(const GenerateArgs& args) {
@@ -59,13 +51,13 @@ void run_generate(const GenerateArgs& args) {
   options.stop_tokens = model::load_config(args.model_dir).eos_token_ids;
   if (auto eos = tokenizer->eos_id()) options.stop_tokens.push_back(*eos);
   std::optional<model::Transformer> local;
-  SplitModel split;
+  std::unique_ptr<hosts::SplitClientHost> split;
   model::NextTokenLogits next_logits;
   if (args.split) {
     if (args.dtype != "fp32")   // the enclave's slice computes in fp32; a half-converted model is not offered
       throw CLI::ValidationError("--dtype", args.dtype + " runs a local model only; --split computes in fp32");
     split = connect_split(args);
-    next_logits = [&](const at::Tensor& input, int64_t past) { return split.client->next_token_logits(input, past); };
+    next_logits = [&](const at::Tensor& input, int64_t past) { return split->client().next_token_logits(input, past); };
   } else {
     local.emplace(model::Transformer::load(args.model_dir));
     apply_dtype(*local, args.dtype);

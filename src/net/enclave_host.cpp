@@ -8,6 +8,7 @@
 
 #include "crypto/secret_key.h"
 #include "tee/attestation_sim.h"
+#include "tee/enclave_config.h"
 #include "tee/enclave_process.h"
 #include "tee/evidence.h"
 
@@ -77,12 +78,11 @@ std::string sim_peer_policy(const HostOptions& options, const std::vector<std::s
 
 std::string write_enclave_config(const HostOptions& options) {
   fs::create_directories(options.state_dir);
-  nlohmann::json config = {{"job", nlohmann::json::parse(options.job_json)}};
-  if (options.backend == "sim") config["sim_platform_key"] = sim_key_path(options);
   const auto path = (fs::path(options.state_dir) / "enclave.json").string();
-  std::ofstream out(path);
-  out << config.dump(2) << "\n";
-  if (!out) throw std::runtime_error(path + ": cannot write the enclave config");
+  tee::EnclaveConfigFields fields;
+  fields.job = options.job_json;
+  if (options.backend == "sim") fields.sim_platform_key = sim_key_path(options);
+  if (auto written = tee::write_enclave_config(path, fields); !written) throw std::runtime_error(written.error().message);
   return path;
 }
 

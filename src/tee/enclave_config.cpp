@@ -39,4 +39,23 @@ Result<EnclaveConfig> EnclaveConfig::load(const std::string& path) {
   return config;
 }
 
+Status write_enclave_config(const std::string& path, const EnclaveConfigFields& fields) {
+  nlohmann::json config = nlohmann::json::object();
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"sim_platform_key", &fields.sim_platform_key},
+      {"gramine_attestation_dir", &fields.gramine_attestation_dir},
+      {"tsm_report_root", &fields.tsm_report_root}};
+  for (const auto& [name, value] : strings)
+    if (!value->empty()) config[name] = *value;
+  if (!fields.job.empty()) {
+    auto job = nlohmann::json::parse(fields.job, nullptr, /*allow_exceptions=*/false);
+    if (!job.is_object()) return fail(Errc::config, path + ": the job to write is not a JSON object");
+    config["job"] = std::move(job);
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << config.dump(2) << "\n";
+  if (!out.flush()) return fail(Errc::config, path + ": cannot write the enclave config");
+  return {};
+}
+
 }  // namespace sg::tee

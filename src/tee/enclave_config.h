@@ -26,4 +26,15 @@ struct EnclaveConfig {
   [[nodiscard]] static Result<EnclaveConfig> load(const std::string& path);
 };
 
+// What a host puts in an enclave's config; empty fields are left out (the reader's defaults apply).
+struct EnclaveConfigFields {
+  std::string sim_platform_key;
+  std::string gramine_attestation_dir;
+  std::string tsm_report_root;
+  std::string job;   // JSON object text
+};
+
+// Writes `fields` to `path` in the form EnclaveConfig::load reads; a job that is not a JSON object is refused.
+[[nodiscard]] Status write_enclave_config(const std::string& path, const EnclaveConfigFields& fields);
+
 }  // namespace sg::tee

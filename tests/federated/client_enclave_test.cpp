@@ -17,10 +17,11 @@
 #include "model/transformer.h"
 #include "peft/methods.h"
 #include "rpc/tensor_wire.h"
+#include "tee/enclave_config.h"
 #include "tee/evidence.h"
 #include "tee/local_session.h"
 #include "federated/fixtures.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/finetune.h"
 
 namespace sg::federated {
@@ -40,7 +41,7 @@ ClientJob job() {
 
 // The client's enclave, and the host's attested session with it (every frame recorded).
 struct ClientEnclave {
-  tee::testing::TempDir dir;
+  test_support::TempDir dir;
   std::unique_ptr<tee::EnclaveProcess> enclave;
   std::unique_ptr<tee::LocalSession> session;
   std::vector<crypto::Bytes> frames;          // sealed, as they cross the boundary
@@ -50,8 +51,9 @@ struct ClientEnclave {
     const std::string key = dir.path() + "/platform.key";
     tee::EnclaveLaunch launch;
     launch.executable = SG_SLICEGUARD;
-    launch.args = {"enclave", "--backend", "sim", "--config",
-                   dir.file("enclave.json", R"({"sim_platform_key":")" + key + R"(","job":)" + job.to_json() + "}")};
+    const std::string config = dir.path() + "/enclave.json";
+    tee::write_enclave_config(config, {.sim_platform_key = key, .job = job.to_json()}).value();
+    launch.args = {"enclave", "--backend", "sim", "--config", config};
     enclave = tee::EnclaveProcess::start(launch).value();
     // The owner's policy admits this enclave: its platform key, and the measurement computed offline.
     std::ifstream pub(key + ".pub");

@@ -16,6 +16,7 @@
 #include "federated/federation.h"
 #include "federated/job.h"
 #include "federated/local_steps.h"
+#include "hosts/federated_client_host.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "net/enclave_host.h"
@@ -26,13 +27,13 @@
 #include "tee/attestation_sim.h"
 #include "tee/local_session.h"
 #include "federated/fixtures.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/finetune.h"
 
 namespace sg::federated {
 namespace {
 
-using tee::testing::TempDir;
+using test_support::TempDir;
 
 ClientJob client_job(const std::string& server_policy_path, double lr = 1e-2) {
   ClientJob j;
@@ -88,37 +89,33 @@ struct Server {
 // A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
 struct Client {
   TempDir dir;
-  net::LaunchedEnclave enclave;
-  std::unique_ptr<tee::LocalSession> session;
   std::vector<crypto::Bytes> boundary;
   model::Transformer model = model::Transformer::load(kModel);
-  std::unique_ptr<RemoteAdapter> adapter;
-  std::unique_ptr<net::ServerConnection> connection;
+  std::unique_ptr<hosts::FederatedClientHost> host;
+  RemoteAdapter* adapter = nullptr;
   ServerLink link;
-  std::string seal_path;
 
   // Seals the client enclave's state after every round, as `sliceguard client` does.
-  FederationOptions sealing_every_round() {
-    FederationOptions o;
-    o.after_round = [this](int) { net::persist_sealed_state(*enclave.process, seal_path); };
-    return o;
-  }
+  FederationOptions sealing_every_round() { return host->sealing_every_round(); }
 
   // `state_dir`: where its enclave's config and sealed state live (default: a fresh directory).
   Client(const ClientJob& job, const Server& server, const std::string& state_dir = "") {
-    net::HostOptions own;
-    own.enclave_binary = SG_SLICEGUARD;
-    own.state_dir = state_dir.empty() ? dir.path() : state_dir;
-    own.relay.seal_path = own.state_dir + "/sealed_state.bin";   // restored at launch when present
-    own.job_json = job.to_json();
-    own.sim_platform_key = server.client_platform_key;
-    enclave = net::launch_enclave(own);
-    seal_path = own.relay.seal_path;
-    session = tee::LocalSession::open(*enclave.process, tee::Policy::load(enclave.sim_policy).value()).value();
-    session->set_tap([this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); });
-    adapter = RemoteAdapter::attach(model, [this](const crypto::Envelope& e) { return session->call(e).value(); });
-    connection = net::ServerConnection::open({.server = server.host->address()});
-    link = link_over(*connection);
+    hosts::FederatedClientOptions own;
+    own.enclave.enclave_binary = SG_SLICEGUARD;
+    own.enclave.state_dir = state_dir.empty() ? dir.path() : state_dir;
+    own.enclave.relay.seal_path = own.enclave.state_dir + "/sealed_state.bin";   // restored at launch when present
+    own.enclave.job_json = job.to_json();
+    own.enclave.sim_platform_key = server.client_platform_key;
+    own.tap = [this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); };
+    host = std::make_unique<hosts::FederatedClientHost>(std::move(own));
+    adapter = &host->attach(model);
+    reconnect(server);
+  }
+
+  // A new connection to `server`'s host (a restarted server); attestation comes with connect_to_server.
+  void reconnect(const Server& server) {
+    host->open_server({.server = server.host->address()});
+    link = host->link();
   }
 };
 
@@ -238,7 +235,7 @@ TEST(Federation, ARoundClosesWithoutAClientThatDied) {
   {
     Client doomed(client_job(policy), server);
     connect_to_server(*doomed.adapter, doomed.link);
-    ASSERT_EQ(::kill(doomed.enclave.process->pid(), SIGKILL), 0);
+    ASSERT_EQ(::kill(doomed.host->enclave().pid(), SIGKILL), 0);
   }
   std::vector<FederationResult> results(2);
   std::vector<std::thread> threads;
@@ -419,8 +416,7 @@ TEST(Federation, AServerRestartMidRoundCountsEachClientOnce) {
                std::runtime_error);
   server.reset();   // mid-round: a's submission is in the sealed state
   Server restarted(rounds(1, 2, 2), state_dir);
-  a.connection = net::ServerConnection::open({.server = restarted.host->address()});
-  a.link = link_over(*a.connection);
+  a.reconnect(restarted);
   connect_to_server(*a.adapter, a.link);   // a new session, the same enclave identity
   EXPECT_EQ(server_status(*a.adapter, a.link).open_round, 0);
   EXPECT_THROW(run_federation(a.model, *a.adapter, a.link, data, *tokenizer, options(2), batching(), short_wait),

@@ -19,7 +19,7 @@
 #include "model/transformer.h"
 #include "peft/adapter_files.h"
 #include "tensor/safetensors.h"
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 #include "tensor/torch_bridge.h"
 
 namespace sg::peft {
@@ -152,7 +152,7 @@ TEST_P(SliceGuardToPeftOracle, AdapterSavedBySliceGuardLoadsInPeftWithSameLogits
     logits = adapters.logits(model, batch.input_ids, batch.attention_mask);
   }
 
-  tensor::test_util::TempDir tmp;
+  test_support::TempDir tmp;
   save_adapters(tmp / "adapter", adapters, base);
   tensor::save_tensors(tmp / "ours.safetensors", {{"input_ids", batch.input_ids},
                                                   {"attention_mask", batch.attention_mask},

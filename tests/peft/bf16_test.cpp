@@ -6,7 +6,7 @@
 #include "model/transformer.h"
 #include "peft/lora.h"
 #include "peft/tiny_model.h"
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/loss.h"
 
 namespace sg::peft {
@@ -44,8 +44,8 @@ Gradients lora_gradients(const std::string& dir, c10::ScalarType model_dtype, co
 }
 
 TEST(Bf16Lora, MasterWeightsStayFp32AndGradientsMatchFp32) {
-  tensor::test_util::TempDir tmp;
-  const auto dir = test_util::write_tiny_model(tmp.path().string(), TinyFamily::Llama);
+  test_support::TempDir tmp;
+  const auto dir = test_util::write_tiny_model(tmp.path(), TinyFamily::Llama);
   const auto batch = test_util::random_batches(1, 5).front();
   const auto fp32 = lora_gradients(dir, torch::kFloat32, batch);
   const auto bf16 = lora_gradients(dir, torch::kBFloat16, batch);

@@ -10,7 +10,7 @@
 #include "peft/adapter_files.h"
 #include "peft/methods.h"
 #include "peft/tiny_model.h"
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/loss.h"
 
 namespace sg::peft {
@@ -79,8 +79,8 @@ class GradientCheck : public ::testing::TestWithParam<TinyFamily> {
     for (const auto& [name, p] : params) p.copy_(scale * torch::randn_like(p));
   }
 
-  tensor::test_util::TempDir tmp_;
-  model::Transformer model_ = model::Transformer::load(test_util::write_tiny_model(tmp_.path().string(), GetParam()));
+  test_support::TempDir tmp_;
+  model::Transformer model_ = model::Transformer::load(test_util::write_tiny_model(tmp_.path(), GetParam()));
   data::Batch batch_;
 };
 

@@ -10,7 +10,7 @@
 #include "model/transformer.h"
 #include "peft/methods.h"
 #include "peft/tiny_model.h"
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/local_trainer.h"
 
 namespace sg::peft {
@@ -73,8 +73,8 @@ RunResult run(const std::string& model_dir, const std::string& checkpoint_dir, i
 }
 
 TEST(Resume, ResumedRunEqualsUninterrupted) {
-  tensor::test_util::TempDir tmp;
-  const auto model_dir = test_util::write_tiny_model(tmp.path().string(), test_util::TinyFamily::Llama);
+  test_support::TempDir tmp;
+  const auto model_dir = test_util::write_tiny_model(tmp.path(), test_util::TinyFamily::Llama);
   const auto uninterrupted = run(model_dir, tmp / "uninterrupted");
   ASSERT_EQ(uninterrupted.train.losses.size(), size_t(kSteps));
 
@@ -97,8 +97,8 @@ TEST(Resume, ResumedRunEqualsUninterrupted) {
 TEST(Resume, DropoutDrawsDependOnTheTrainingSeed) {
   // Guards the test above: the data order here does not depend on the seed, so different losses under another
   // seed come from dropout alone; a resume that did not restore its random stream would show.
-  tensor::test_util::TempDir tmp;
-  const auto model_dir = test_util::write_tiny_model(tmp.path().string(), test_util::TinyFamily::Llama);
+  test_support::TempDir tmp;
+  const auto model_dir = test_util::write_tiny_model(tmp.path(), test_util::TinyFamily::Llama);
   EXPECT_EQ(run(model_dir, tmp / "a").train.losses, run(model_dir, tmp / "b").train.losses);
   EXPECT_NE(run(model_dir, tmp / "c").train.losses, run(model_dir, tmp / "d", -1, 6).train.losses);
 }

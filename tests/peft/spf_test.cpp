@@ -14,7 +14,7 @@
 #include "peft/methods.h"
 #include "peft/tiny_model.h"
 #include "tensor/safetensors.h"
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 #include "tensor/torch_bridge.h"
 #include "train/local_trainer.h"
 #include "train/spf_calibration.h"
@@ -148,8 +148,8 @@ void expect_selection_is_top_scoring(TinyFamily f, const Spf& spf, const Materia
 
 class SpfTest : public ::testing::TestWithParam<TinyFamily> {
  protected:
-  std::string model_dir() { return test_util::write_tiny_model(tmp_.path().string(), GetParam()); }
-  tensor::test_util::TempDir tmp_;
+  std::string model_dir() { return test_util::write_tiny_model(tmp_.path(), GetParam()); }
+  test_support::TempDir tmp_;
 };
 
 TEST_P(SpfTest, L1SelectionPicksTheTopScoringUnits) {

@@ -31,14 +31,14 @@
 #include "tee/policy.h"
 #include "tensor/safetensors.h"
 #include "tensor/torch_bridge.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "train/finetune.h"
 
 namespace sg::split {
 namespace {
 
 namespace fs = std::filesystem;
-using tee::testing::TempDir;
+using test_support::TempDir;
 using rpc::from_wire;
 using rpc::to_wire;
 

@@ -12,7 +12,7 @@
 #include "crypto/tensor_payload.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_process.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "tee/verifier.h"
 
 namespace sg::tee {
@@ -87,7 +87,7 @@ class EnclaveProcessTest : public ::testing::Test {
     EXPECT_EQ(refused->type, MsgType::error);
   }
 
-  testing::TempDir dir_;
+  test_support::TempDir dir_;
   std::string key_path_, config_path_;
   std::unique_ptr<EnclaveProcess> enclave_;
 };

@@ -12,7 +12,7 @@
 #include "tee/attestation_gramine.h"
 #include "tee/attestation_tsm.h"
 #include "tee/fake_device.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "tee/verifier.h"
 
 namespace sg::tee {
@@ -74,7 +74,7 @@ void expect_refused(const Evidence& e, const Policy& p, Errc code, const std::st
 crypto::Digest64 bound_report_data() { return report_data_for(crypto::KxPublicKey{}, Bytes(32, 7)); }
 
 TEST(GramineBackend, ProducesEvidenceThroughDevAttestationAndSealsWithItsKey) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   testing::FakeDevice device(dir.path());
   device.add_fifo("user_report_data");
   device.add_fifo("quote");
@@ -154,7 +154,7 @@ class TsmBackendTest : public ::testing::Test {
     d.produce("generation", ByteView(std::to_string(generation + (race ? 2 : 1)) + "\n"));
   }
 
-  testing::TempDir dir_;
+  test_support::TempDir dir_;
   std::string entry_;
   std::unique_ptr<testing::FakeDevice> device_;
   EnclaveConfig config_;

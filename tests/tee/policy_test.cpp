@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tee/policy.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sg::tee {
 namespace {
@@ -19,7 +19,7 @@ void expect_error(const std::string& json, const std::string& needle) {
 }
 
 TEST(Policy, ValidPolicyLoadsWithFailClosedDefaults) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const auto path = dir.file("policy.json", R"({"allowed_backends": ["gramine", "tsm"],
                                                 "allowed_measurements": [")" + kMeasurement + R"("]})");
   auto policy = Policy::load(path);

@@ -8,7 +8,7 @@
 
 #include "crypto/sealing.h"
 #include "tee/attestation_sim.h"
-#include "tee/temp_dir.h"
+#include "support/temp_dir.h"
 #include "tee/verifier.h"
 
 namespace sg::tee {
@@ -46,7 +46,7 @@ class SimAttestation : public ::testing::Test {
     EXPECT_NE(verified.error().message.find(needle), std::string::npos) << verified.error().message;
   }
 
-  testing::TempDir dir_;
+  test_support::TempDir dir_;
   std::string key_path_, platform_pub_hex_;
   std::unique_ptr<AttestationBackend> backend_;
   const crypto::KxPublicKey enclave_key_ = crypto::KxKeyPair::generate().public_key;

@@ -10,15 +10,15 @@
 #include <functional>
 #include <system_error>
 
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sg::tensor {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using test_util::TempDir;
-using test_util::write_bytes;
+using sg::test_support::TempDir;
+using sg::test_support::write_bytes;
 
 std::string length_prefix(std::uint64_t length) {
   std::string bytes(8, '\0');
@@ -153,7 +153,7 @@ TEST(SafetensorsOpen, HeaderLengthAbove100MBRejected) {
 TEST(SafetensorsOpen, MissingFileAndDirectoryRejected) {
   TempDir dir;
   EXPECT_THROW((void)SafetensorsFile::open(dir / "absent"), std::system_error);
-  EXPECT_THROW((void)SafetensorsFile::open(dir.path().string()), FormatError);
+  EXPECT_THROW((void)SafetensorsFile::open(dir.path()), FormatError);
 }
 
 // One malformed header per case; each must be rejected with exactly this one-line message after "<file>: ".
@@ -260,7 +260,7 @@ class ShardedCheckpoint : public ::testing::Test {
 };
 
 TEST_F(ShardedCheckpoint, IndexListsTensorsOfAllShards) {
-  const Checkpoint checkpoint(dir_.path().string());
+  const Checkpoint checkpoint(dir_.path());
   EXPECT_EQ(checkpoint.tensor_names(), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(checkpoint.contains("c"));
   EXPECT_FALSE(checkpoint.contains("d"));
@@ -269,7 +269,7 @@ TEST_F(ShardedCheckpoint, IndexListsTensorsOfAllShards) {
 }
 
 TEST_F(ShardedCheckpoint, ShardsOpenLazilyOnFirstUse) {
-  const Checkpoint checkpoint(dir_.path().string());
+  const Checkpoint checkpoint(dir_.path());
   // Corrupt shard 2 after construction: reading shard 1 must not touch it, reading `c` must open it now.
   write_bytes(dir_ / "model-00002-of-00002.safetensors", "junk");
   EXPECT_EQ(checkpoint.tensor("b").shape, std::vector<int64_t>{1});
@@ -278,39 +278,39 @@ TEST_F(ShardedCheckpoint, ShardsOpenLazilyOnFirstUse) {
 }
 
 TEST_F(ShardedCheckpoint, MissingTensorRejectedNamingCheckpointAndTensor) {
-  const Checkpoint checkpoint(dir_.path().string());
+  const Checkpoint checkpoint(dir_.path());
   EXPECT_EQ(error_of([&] { (void)checkpoint.tensor("d"); }),
-            dir_.path().string() + ": tensor 'd': not in the checkpoint");
+            dir_.path() + ": tensor 'd': not in the checkpoint");
 }
 
 TEST_F(ShardedCheckpoint, TensorIndexedButAbsentFromShardRejectedNamingShard) {
   write_index(R"({"weight_map":{"a":"model-00001-of-00002.safetensors","d":"model-00001-of-00002.safetensors"}})");
-  const Checkpoint checkpoint(dir_.path().string());
+  const Checkpoint checkpoint(dir_.path());
   EXPECT_EQ(error_of([&] { (void)checkpoint.tensor("d"); }),
             dir_ / "model-00001-of-00002.safetensors" + ": tensor 'd': not found");
 }
 
 TEST_F(ShardedCheckpoint, IndexNamingMissingShardRejectedAtConstruction) {
   write_index(R"({"weight_map":{"a":"model-00003-of-00002.safetensors"}})");
-  EXPECT_THAT(error_of([&] { Checkpoint checkpoint(dir_.path().string()); }),
+  EXPECT_THAT(error_of([&] { Checkpoint checkpoint(dir_.path()); }),
               StartsWith(dir_ / "model.safetensors.index.json" + ": tensor 'a': shard '"));
 }
 
 TEST_F(ShardedCheckpoint, IndexShardPathOutsideDirectoryRejected) {
   write_index(R"({"weight_map":{"a":"../model-00001-of-00002.safetensors"}})");
-  EXPECT_THAT(error_of([&] { Checkpoint checkpoint(dir_.path().string()); }),
+  EXPECT_THAT(error_of([&] { Checkpoint checkpoint(dir_.path()); }),
               HasSubstr("is not a file name inside the checkpoint directory"));
 }
 
 TEST_F(ShardedCheckpoint, IndexWithoutWeightMapRejected) {
   write_index(R"({"metadata":{}})");
-  EXPECT_EQ(error_of([&] { Checkpoint checkpoint(dir_.path().string()); }),
+  EXPECT_EQ(error_of([&] { Checkpoint checkpoint(dir_.path()); }),
             dir_ / "model.safetensors.index.json" + ": 'weight_map' is missing or not an object");
 }
 
 TEST_F(ShardedCheckpoint, SingleModelFileWinsOverIndex) {
   write_safetensors(dir_ / "model.safetensors", {{"only", DType::F32, {1}, values_, 4}});
-  EXPECT_EQ(Checkpoint(dir_.path().string()).tensor_names(), std::vector<std::string>{"only"});
+  EXPECT_EQ(Checkpoint(dir_.path()).tensor_names(), std::vector<std::string>{"only"});
 }
 
 TEST(Checkpoint, SingleSafetensorsFilePathAccepted) {
@@ -324,10 +324,10 @@ TEST(Checkpoint, SingleSafetensorsFilePathAccepted) {
 TEST(Checkpoint, DirectoryWithoutWeightsRejected) {
   TempDir dir;
   try {
-    Checkpoint checkpoint(dir.path().string());
+    Checkpoint checkpoint(dir.path());
     FAIL() << "empty directory accepted";
   } catch (const FormatError& e) {
-    EXPECT_THAT(e.what(), StartsWith(dir.path().string() + ": not a .safetensors file or a directory with"));
+    EXPECT_THAT(e.what(), StartsWith(dir.path() + ": not a .safetensors file or a directory with"));
   }
 }
 

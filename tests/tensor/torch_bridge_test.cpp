@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "tensor/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sg::tensor {
 namespace {
 
-using test_util::TempDir;
+using sg::test_support::TempDir;
 
 // A tensor of `type` with distinct, exactly representable values.
 at::Tensor sample(at::ScalarType type, at::IntArrayRef shape) {
