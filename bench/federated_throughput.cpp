@@ -24,7 +24,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "peft/methods.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 #include "train/finetune.h"
 
 namespace sg::bench {

@@ -1,9 +1,9 @@
-// `sliceguard client`: a data owner's side of split fine-tuning (Method 2). Loads only the plan's client slice
+// `sliceguard client`: a data owner's side of split fine-tuning. Loads only the plan's client slice
 // (embedding + layers [0, k)), attests the server enclave against the local policy before sending anything,
 // trains on local JSONL data — activations and labels leave only as sealed frames for the enclave — and can
 // evaluate the split model on local test data.
 //
-// With a `federated` plan (Method 1) the client runs the whole frozen base model here and launches its own
+// With a `federated` plan the client runs the whole frozen base model here and launches its own
 // enclave, which holds the LoRA pairs and their optimiser and is the end point of the session with the server
 // enclave: this process relays that session's sealed frames and never holds the adapter (federated/federation.h).
 #include <CLI/CLI.hpp>
@@ -197,7 +197,7 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--tls-ca", args->tls_ca, "Trust roots (PEM) when the server uses TLS")->check(CLI::ExistingFile);
   cmd->add_flag("--resume", args->resume, "Skip the steps the server enclave has already done (after a server restart)");
   cmd->add_option("--connect-timeout", args->connect_timeout_s, "Seconds to wait for the server")->capture_default_str();
-  // Method 1 (federated plans): the client's own enclave and the adapter it holds (LoRA or a prefix).
+  // Federated plans: the client's own enclave and the adapter it holds (LoRA or a prefix).
   auto& job = args->job;
   cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();

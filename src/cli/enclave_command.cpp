@@ -1,4 +1,4 @@
-// `sliceguard enclave`: the enclave process. The host library (src/tee/enclave_process.h) launches it with the
+// `sliceguard enclave`: the enclave process. The host library (src/tee/host_enclave_process.h) launches it with the
 // control socket and shared ring as fds; `--measure` prints the measurement a verifier's policy should allow.
 #include <CLI/CLI.hpp>
 

@@ -1,10 +1,10 @@
-// `sliceguard server`: the model owner's side of split fine-tuning (Method 2). The process itself is the
+// `sliceguard server`: the model owner's side of split fine-tuning. The process itself is the
 // untrusted host: it writes the enclave's config (whose job — model, cut layer, method, hyper-parameters — is
 // part of the measurement), launches `sliceguard enclave` and relays sealed frames between clients and it over
 // gRPC. It never holds a session key or a plaintext activation, label or adapter weight. The enclave's
 // trainer is sealed to <state-dir>/sealed_state.bin; a restarted server continues from it.
 //
-// With a `federated` plan (Method 1) the enclave is the aggregator instead: rounds of client adapters, FedAvg,
+// With a `federated` plan the enclave is the aggregator instead: rounds of client adapters, FedAvg,
 // the global adapter sealed back to each client enclave; its state is sealed after every exchange.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,7 +31,7 @@
 #include "split/model_digest.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_main.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 #include "tee/signing_key_file.h"
 
 namespace sg::cli {

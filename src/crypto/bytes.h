@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -111,5 +112,14 @@ class ByteReader {
 [[nodiscard]] std::string to_hex(ByteView bytes);
 // Lower- or upper-case hex, even length; nullopt on anything else.
 [[nodiscard]] std::optional<Bytes> from_hex(std::string_view hex);
+// Exactly N bytes in hex (a key, a nonce); nullopt on anything else.
+template <std::size_t N>
+[[nodiscard]] std::optional<std::array<uint8_t, N>> from_hex_array(std::string_view hex) {
+  const auto bytes = from_hex(hex);
+  if (!bytes || bytes->size() != N) return std::nullopt;
+  std::array<uint8_t, N> out{};
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
 
 }  // namespace sg::crypto

@@ -1,4 +1,4 @@
-// A Method 1 client enclave: holds the LoRA pairs (created exactly as peft::Lora::attach would, from the module
+// A federated client enclave: holds the LoRA pairs (created exactly as peft::Lora::attach would, from the module
 // shapes its host reports) and their AdamW state, computes the adapters' contributions and gradients for the
 // host's frozen model, and steps the optimiser. Protocol: protocol.h.
 #pragma once

@@ -1,4 +1,4 @@
-// The server enclave's round bookkeeping for Method 1 (docs/DESIGN.md §7 step 3): each round collects the adapters of
+// The server enclave's round bookkeeping for federated training (docs/DESIGN.md §7 step 3): each round collects the adapters of
 // the clients that trained in it, closes on quorum or timeout, and replaces the global adapter with their
 // sample-weighted average (FedAvg). Pure state: the enclave service (aggregator_service.h) feeds it decrypted
 // submissions and seals its snapshot after every change.

@@ -1,4 +1,4 @@
-// The adapter a Method 1 client enclave trains for its host's frozen model: LoRA pairs (created exactly as
+// The adapter a federated client enclave trains for its host's frozen model: LoRA pairs (created exactly as
 // peft::Lora::attach would, from the module shapes the host reports) or P-tuning v2's prefix, with AdamW. It
 // computes the adapters' contributions and gradients (client_protocol.h: forward, backward, prefix_forward,
 // prefix_backward) and keeps no activations between calls: backward brings its inputs back and recomputes.

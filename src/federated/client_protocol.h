@@ -1,4 +1,4 @@
-// Method 1, client side (docs/DESIGN.md §7 step 2): the host runs the frozen base; its enclave holds the
+// Federated, client side (docs/DESIGN.md §7 step 2): the host runs the frozen base; its enclave holds the
 // adapter (LoRA pairs, or P-tuning v2's prefix) and its optimiser. One envelope per request and reply over the
 // host<->enclave AEAD session, each op declared once (rpc/op.h). Failures are sealed replies {"error": ...}.
 // In backward the enclave recomputes what it needs from the inputs sent again (redrawing a call's dropout masks

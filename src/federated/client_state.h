@@ -1,4 +1,4 @@
-// What a Method 1 client enclave keeps in its trusted state (sealed by its host after every round, restored
+// What a federated client enclave keeps in its trusted state (sealed by its host after every round, restored
 // before its first session): its long-term identity, the newest server-enclave generation it saw, the last round
 // it masked an update for, and its training snapshot (client_adapter.h).
 #pragma once

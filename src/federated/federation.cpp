@@ -104,12 +104,9 @@ void connect_to_server(RemoteAdapter& adapter, const ServerLink& link) {
   const auto evidence = link.get_evidence(*nonce);
   const auto connected = call_client_enclave<ops::ServerConnect>(
       adapter, {crypto::to_hex(evidence.evidence), crypto::to_hex(evidence.enclave_key)});
-  const auto key_bytes = crypto::from_hex(connected.client_key);
-  const auto& attestation = connected.attestation;
-  crypto::KxPublicKey key{};
-  if (!key_bytes || key_bytes->size() != key.size()) throw std::runtime_error("the client enclave sent a malformed key");
-  std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
-  link.open_session(key, crypto::ByteView(attestation));
+  const auto key = crypto::from_hex_array<32>(connected.client_key);
+  if (!key) throw std::runtime_error("the client enclave sent a malformed key");
+  link.open_session(*key, crypto::ByteView(connected.attestation));
 }
 
 ServerStatus server_status(const RemoteAdapter& adapter, const ServerLink& link) {

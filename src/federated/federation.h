@@ -1,4 +1,4 @@
-// A Method 1 client host's part in the federation (docs/DESIGN.md §7 steps 1 and 3). The client enclave is the end
+// A federated client host's part in the federation (docs/DESIGN.md §7 steps 1 and 3). The client enclave is the end
 // point: it verifies the server enclave's evidence against the server policy in its own (measured) job, holds
 // the session keys, seals its adapter for the server enclave and installs the global adapter that comes back.
 // This host only carries opaque frames between its enclave and the server's host.

@@ -1,6 +1,6 @@
-// The jobs of Method 1 enclaves (the "job" object of their configs, so part of their measurements).
+// The jobs of federated enclaves (the "job" object of their configs, so part of their measurements).
 //
-// The job a Method 1 client enclave serves (the "job" object of its config, so it is part of the measurement):
+// The job a federated client enclave serves (the "job" object of its config, so it is part of the measurement):
 //
 //   { "kind": "federated-client", "method": "lora", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0,
 //     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "lr": 3e-3, "weight_decay": 0, "warmup": 10,

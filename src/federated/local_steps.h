@@ -1,4 +1,4 @@
-// A Method 1 client's local training steps (docs/DESIGN.md §7 step 2): the frozen model runs here, its adapter (LoRA
+// A federated client's local training steps (docs/DESIGN.md §7 step 2): the frozen model runs here, its adapter (LoRA
 // or a prefix) and optimiser in the client enclave (remote_adapter.h). The batch order and step accounting are the
 // local trainer's, and the enclave seeds each micro-batch's draws from its position, so with the same seed and data
 // the losses equal `sliceguard finetune`'s with the same method.

@@ -45,14 +45,12 @@ tee::Result<crypto::VerifyKey> check_peer_attestation(tee::ByteView attestation,
                      "no client attestation {\"evidence\", \"config\", \"identity\"} (mutual attestation is required)");
   const auto evidence_bytes = crypto::from_hex(blob["evidence"].get<std::string>());
   const auto config = crypto::from_hex(blob["config"].get<std::string>());
-  const auto identity_bytes = crypto::from_hex(blob["identity"].get<std::string>());
-  crypto::VerifyKey identity{};
-  if (!evidence_bytes || !config || !identity_bytes || identity_bytes->size() != identity.size())
+  const auto identity = crypto::from_hex_array<32>(blob["identity"].get<std::string>());
+  if (!evidence_bytes || !config || !identity)
     return tee::fail(tee::Errc::evidence, "client attestation fields are not hex (identity: 32 bytes)");
-  std::copy(identity_bytes->begin(), identity_bytes->end(), identity.begin());
   auto evidence = tee::parse_evidence(*evidence_bytes);
   if (!evidence) return crypto::unexpected(evidence.error());
-  auto verified = tee::verify_peer_evidence(*evidence, *config, client_policy, bound_nonce(own_key, identity), peer_key);
+  auto verified = tee::verify_peer_evidence(*evidence, *config, client_policy, bound_nonce(own_key, *identity), peer_key);
   if (!verified) return crypto::unexpected(verified.error());
   // The config is now known to be the one the client enclave runs: inspect its job.
   const auto config_json = json::parse(config->begin(), config->end(), nullptr, /*allow_exceptions=*/false);
@@ -69,7 +67,7 @@ tee::Result<crypto::VerifyKey> check_peer_attestation(tee::ByteView attestation,
   } catch (const std::exception& e) {
     return tee::fail(tee::Errc::policy, e.what());
   }
-  return identity;
+  return *identity;
 }
 
 }  // namespace sg::federated

@@ -1,4 +1,4 @@
-// Method 1's mutual attestation (docs/DESIGN.md §7 step 1), the half the server enclave checks. A client enclave that
+// Federated mutual attestation (docs/DESIGN.md §7 step 1), the half the server enclave checks. A client enclave that
 // opens a session with the server enclave shows
 //
 //   {"evidence": hex (tee/evidence.h), "config": hex (the client enclave's config file, as measured),

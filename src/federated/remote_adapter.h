@@ -1,4 +1,4 @@
-// Method 1's host side: a frozen model whose adapter lives in the client's enclave — LoRA or P-tuning v2's prefix,
+// The federated client's host side: a frozen model whose adapter lives in the client's enclave — LoRA or P-tuning v2's prefix,
 // as the enclave's job says.
 //  - LoRA: every adapted module gets an adapter that forwards its input to the enclave and adds the contribution
 //    that comes back; modules that share an input (q/k/v, gate/up) share one round trip.

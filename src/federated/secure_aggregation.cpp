@@ -68,14 +68,12 @@ crypto::Bytes announced(const crypto::KxPublicKey& mask_key, int round) {
 
 template <std::size_t N>
 std::array<uint8_t, N> fixed_hex(const nlohmann::json& j, const char* field) {
-  std::array<uint8_t, N> out{};
-  const auto bytes = j.contains(field) && j[field].is_string() ? crypto::from_hex(j[field].get<std::string>())
-                                                                : std::optional<crypto::Bytes>();
-  if (!bytes || bytes->size() != N)
+  const auto bytes = j.contains(field) && j[field].is_string() ? crypto::from_hex_array<N>(j[field].get<std::string>())
+                                                                : std::nullopt;
+  if (!bytes)
     throw std::invalid_argument("mask key announcement: '" + std::string(field) + "' must be " + std::to_string(N) +
                                 " bytes in hex");
-  std::copy(bytes->begin(), bytes->end(), out.begin());
-  return out;
+  return *bytes;
 }
 
 }  // namespace

@@ -40,21 +40,19 @@ ops::ServerConnect::Reply ServerSession::connect(const ops::ServerConnect::Reque
   if (nonce_.empty()) throw std::invalid_argument("server_connect before server_hello");
   const auto nonce = std::exchange(nonce_, {});   // one evidence per nonce
   auto evidence_bytes = crypto::from_hex(request.evidence);
-  auto key_bytes = crypto::from_hex(request.enclave_key);
-  crypto::KxPublicKey server_key{};
-  if (!evidence_bytes || !key_bytes || key_bytes->size() != server_key.size())
+  const auto server_key = crypto::from_hex_array<32>(request.enclave_key);
+  if (!evidence_bytes || !server_key)
     throw std::invalid_argument("server_connect needs hex 'evidence' and a 32-byte hex 'enclave_key'");
-  std::copy(key_bytes->begin(), key_bytes->end(), server_key.begin());
   const auto policy = tee::Policy::parse(server_policy_, "the job's server_policy").value();
   const auto evidence = tee::parse_evidence(*evidence_bytes).value();
-  auto verified = tee::verify_evidence(evidence, policy, nonce, server_key);
+  auto verified = tee::verify_evidence(evidence, policy, nonce, *server_key);
   if (!verified) throw std::invalid_argument("server evidence refused: " + verified.error().message);
   auto mine = crypto::KxKeyPair::generate();
-  auto keys = crypto::derive_session_keys(crypto::Role::client, mine, server_key).value();
+  auto keys = crypto::derive_session_keys(crypto::Role::client, mine, *server_key).value();
   channel_ = std::make_unique<crypto::AeadChannel>(std::move(keys));
   spdlog::info("federated client: server enclave {} attested", crypto::to_hex(verified->measurement).substr(0, 16));
   // Our half of the mutual attestation: evidence over our session key and the server enclave's key.
-  auto attestation = make_peer_attestation(attestation_, own_config_, mine.public_key, server_key, identity).value();
+  auto attestation = make_peer_attestation(attestation_, own_config_, mine.public_key, *server_key, identity).value();
   return {crypto::to_hex(mine.public_key), attestation};
 }
 

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "tee/local_session.h"
+#include "tee/host_local_session.h"
 #include "tee/policy.h"
 
 namespace sg::hosts {

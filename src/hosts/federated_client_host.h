@@ -1,4 +1,4 @@
-// A federated (Method 1) data owner's host, put together once for the CLI, the tests and the bench: it launches
+// A federated data owner's host, put together once for the CLI, the tests and the bench: it launches
 // the client enclave with its job, opens the host's own attested session with it, attaches the remote adapter to
 // the frozen model, and links the client enclave to the server enclave through the server's host.
 #pragma once

@@ -1,4 +1,4 @@
-// A split (Method 2) data owner's host, put together once for the CLI, the bench and the tests: the attested
+// A split data owner's host, put together once for the CLI, the bench and the tests: the attested
 // session with the server enclave (through the server's host), as an enrolled client, and the client slice of
 // the model that talks over it.
 #pragma once

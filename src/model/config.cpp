@@ -7,54 +7,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "json/strict_object.h"
+
 namespace sg::model {
 namespace {
 
 using nlohmann::json;
 
-class Reader {
- public:
-  Reader(const json& j, std::string label) : j_(j), label_(std::move(label)) {}
-
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw ConfigError(label_ + ": field '" + field + "': " + problem);
-  }
-
-  template <typename T>
-  T required(const std::string& field) const {
-    if (!j_.contains(field) || j_[field].is_null()) fail(field, "is required");
-    return as<T>(field);
-  }
-
-  template <typename T>
-  T optional(const std::string& field, T fallback) const {
-    if (!j_.contains(field) || j_[field].is_null()) return fallback;
-    return as<T>(field);
-  }
-
-  bool has(const std::string& field) const { return j_.contains(field) && !j_[field].is_null(); }
-  const json& raw(const std::string& field) const { return j_.at(field); }
-
- private:
-  template <typename T>
-  T as(const std::string& field) const {
-    const json& v = j_[field];
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) fail(field, "expected a boolean, got " + v.dump());
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer()) fail(field, "expected an integer, got " + v.dump());
-      if (v.get<int64_t>() < 0) fail(field, "expected a non-negative integer, got " + v.dump());
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) fail(field, "expected a number, got " + v.dump());
-    } else {
-      if (!v.is_string()) fail(field, "expected a string, got " + v.dump());
-    }
-    return v.get<T>();
-  }
-
-  const json& j_;
-  std::string label_;
-};
+using Reader = strict::JsonObject<ConfigError>;
 
 std::vector<int32_t> token_ids(const json& v) {
   std::vector<int32_t> ids;

@@ -9,7 +9,7 @@
 #include "crypto/secret_key.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_config.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 #include "tee/evidence.h"
 
 namespace sg::net {

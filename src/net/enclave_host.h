@@ -22,7 +22,7 @@ struct HostOptions {
   std::string state_dir;        // enclave.json, and for sim the platform key and a client policy
   std::string job_json;         // the "job" object the enclave serves (e.g. split::SplitJob::to_json())
   // sim: the platform key file (default <state_dir>/sim_platform.key). Enclaves that share one key model
-  // enclaves on one platform — how a Method 1 server and its clients run on one development machine.
+  // enclaves on one platform — how a federated server and its clients run on one development machine.
   std::string sim_platform_key;
   RelayOptions relay;
   std::chrono::milliseconds ready_timeout{300000};   // the enclave loads its model slice before it is ready
@@ -51,7 +51,7 @@ class EnclaveHost {
 
 // EnclaveHost's enclave half, without the relay: writes the config, launches the enclave, restores the sealed
 // state at options.relay.seal_path when there is one, and for sim writes the development policy admitting it.
-// A Method 1 client host launches its own enclave this way. Throws std::runtime_error.
+// A federated client host launches its own enclave this way. Throws std::runtime_error.
 struct LaunchedEnclave {
   std::unique_ptr<tee::EnclaveProcess> process;
   std::string measurement;   // hex, as the enclave reports it
@@ -65,7 +65,7 @@ void persist_sealed_state(tee::EnclaveProcess& enclave, const std::string& path)
 
 // sim: a policy (JSON text) admitting peer enclaves that run this enclave binary, with any config the verifier
 // inspects (allowed_code), on the sim platforms whose public keys are given (hex) — the client machines; never
-// this host's own platform, whose private key the operator alone holds. What a development Method 1 server
+// this host's own platform, whose private key the operator alone holds. What a development federated server
 // lists as its client policy. Throws std::runtime_error (no platform given, a malformed key).
 std::string sim_peer_policy(const HostOptions& options, const std::vector<std::string>& peer_platform_keys);
 

@@ -11,7 +11,7 @@
 #include "crypto/frame.h"
 #include "net/enclave_host.h"
 #include "net/frames_stream.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 
 namespace sg::net {
 namespace {

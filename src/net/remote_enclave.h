@@ -41,7 +41,7 @@ struct ServerStatus {
 ServerStatus fetch_status(const ConnectOptions& options);
 
 // The raw calls of a server's host over one gRPC channel: evidence for a nonce, open a session with a key,
-// exchange one envelope's sealed frames. RemoteEnclave builds a client's own session on it; a Method 1 client
+// exchange one envelope's sealed frames. RemoteEnclave builds a client's own session on it; a federated client
 // host relays its enclave's session with it (federated/federation.h), never holding that session's keys.
 class ServerConnection {
  public:
@@ -51,7 +51,7 @@ class ServerConnection {
 
   // GetEvidence and OpenSession, each with the connect timeout as its deadline; failures name the server.
   tee::EnclaveDoor door();
-  // OpenSession for a peer enclave that attests itself to the server enclave (Method 1's client enclave).
+  // OpenSession for a peer enclave that attests itself to the server enclave (a federated client enclave).
   crypto::SessionId open_session(const crypto::KxPublicKey& key, crypto::ByteView attestation);
   // Sends one envelope's frames, returns the reply's frames. Throws when the stream ended (server or enclave gone).
   std::vector<crypto::Bytes> exchange(const std::vector<crypto::Bytes>& frames);

@@ -69,7 +69,7 @@ class Lora {
  public:
   static Lora attach(model::Transformer& model, const LoraConfig& config);
   // The same pairs, initialised the same way, for the targeted modules among `modules` — but attached to no
-  // model: for an enclave that holds the adapter while the frozen model runs in its host (Method 1).
+  // model: for an enclave that holds the adapter while the frozen model runs in its host.
   static Lora create(const std::vector<ModuleShape>& modules, const LoraConfig& config,
                      const at::TensorOptions& options);
   const LoraConfig& config() const { return config_; }

@@ -4,7 +4,7 @@
 // with another compute process (`client`, `server`, `enclave`, the bench). LibTorch's OpenMP threads (libgomp;
 // MKL's GEMMs run on them too) spin after every parallel region by default, and on a small machine the spinning
 // threads take the cores a co-located enclave needs while its host waits for a call. Measured on the 2-core
-// machine of docs/RESULTS.md (`make bench`, LibTorch 1.13): OMP_WAIT_POLICY=PASSIVE took Method 1's co-located
+// machine of docs/RESULTS.md (`make bench`, LibTorch 1.13): OMP_WAIT_POLICY=PASSIVE took federated training's co-located
 // client enclave from 0.45x to 0.62x of local. A process alone on its cores keeps libgomp's default (spin a while,
 // then sleep): `sliceguard finetune` on the bench-hf model ran at ~1,070 tokens/s passive against ~1,235 spinning
 // (LibTorch 2.15, 2 threads), since every parallel region then starts without a futex wake-up.

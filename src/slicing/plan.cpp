@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "json/strict_object.h"
+
 namespace sg::slicing {
 namespace {
 
@@ -35,41 +37,35 @@ SlicePlan SlicePlan::load(const std::string& path) {
 }
 
 SlicePlan SlicePlan::parse(std::string_view json_text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(source + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw std::invalid_argument(source + ": a slice plan is a JSON object");
-  for (const auto& [key, value] : j.items())
-    if (key != "kind" && key != "cut_layer" && key != "num_layers")
-      fail(source, key, "unknown field (expected kind, cut_layer, num_layers)");
+  const auto j = strict::parse_object(json_text, source);
+  const strict::JsonObject r(j, source);
+  r.only({"kind", "cut_layer", "num_layers"});
   SlicePlan plan;
   plan.source = source;
-  if (!j.contains("kind") || !j["kind"].is_string()) fail(source, "kind", "expected \"split\", \"u-shaped\" or \"federated\"");
+  const std::string kinds = "expected \"split\", \"u-shaped\" or \"federated\"";
+  if (!r.has("kind") || !j["kind"].is_string()) r.fail("kind", kinds);
   const auto kind = j["kind"].get<std::string>();
   if (kind == "split") plan.kind = PlanKind::Split;
   else if (kind == "u-shaped") plan.kind = PlanKind::UShaped;
   else if (kind == "federated") plan.kind = PlanKind::Federated;
-  else fail(source, "kind", "expected \"split\", \"u-shaped\" or \"federated\", got \"" + kind + "\"");
+  else r.fail("kind", kinds + ", got \"" + kind + "\"");
 
   const bool sliced = plan.kind != PlanKind::Federated;
   if (sliced) {
-    if (!j.contains("cut_layer") || !j["cut_layer"].is_number_integer())
-      fail(source, "cut_layer", "a " + kind + " plan needs an integer cut layer k (the client runs layers [0, k))");
+    if (!r.has("cut_layer") || !j["cut_layer"].is_number_integer())
+      r.fail("cut_layer", "a " + kind + " plan needs an integer cut layer k (the client runs layers [0, k))");
     plan.cut_layer = j["cut_layer"].get<int>();
-    if (plan.cut_layer < 1) fail(source, "cut_layer", "must be >= 1 (the client runs at least one layer), got " +
-                                                           std::to_string(plan.cut_layer));
+    if (plan.cut_layer < 1)
+      r.fail("cut_layer", "must be >= 1 (the client runs at least one layer), got " + std::to_string(plan.cut_layer));
   } else if (j.contains("cut_layer")) {
-    fail(source, "cut_layer", "a federated plan does not cut the model");
+    r.fail("cut_layer", "a federated plan does not cut the model");
   }
   if (j.contains("num_layers")) {
     if (!j["num_layers"].is_number_integer() || j["num_layers"].get<int>() < 1)
-      fail(source, "num_layers", "expected a positive integer");
+      r.fail("num_layers", "expected a positive integer");
     plan.num_layers = j["num_layers"].get<int>();
     if (sliced && plan.cut_layer >= plan.num_layers)
-      fail(source, "cut_layer", "must be < num_layers (" + std::to_string(plan.num_layers) + ")");
+      r.fail("cut_layer", "must be < num_layers (" + std::to_string(plan.num_layers) + ")");
   }
   return plan;
 }

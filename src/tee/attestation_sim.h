@@ -5,7 +5,7 @@
 //   code        = SHA-256(enclave binary)
 //   measurement = SHA-256("sliceguard-sim-measurement-v2" || code || SHA-256(config))
 // The code digest stays separable so a peer enclave can admit "this code with a config I inspect" without
-// knowing the config in advance (Policy::allowed_code; mutual attestation in Method 1).
+// knowing the config in advance (Policy::allowed_code; federated mutual attestation).
 //   signature   = Ed25519_platform("sliceguard-sim-evidence-v1" || measurement || report_data)
 //   sealing key = derive_sealing_key(platform seed, measurement)
 #pragma once

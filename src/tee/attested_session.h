@@ -1,7 +1,7 @@
 // Attest, then open (docs/DESIGN.md §6 steps 1-2), for any way of reaching an enclave: evidence over a fresh nonce is
 // verified against the caller's policy before anything else is sent; session keys are derived with the key
 // the evidence binds, and the enclave must open exactly the session the handshake derives. Used over gRPC by
-// remote clients (net/remote_enclave.h) and directly by a host talking to its own enclave (local_session.h).
+// remote clients (net/remote_enclave.h) and directly by a host talking to its own enclave (host_local_session.h).
 #pragma once
 
 #include <functional>

@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
+#include <string_view>
+
+#include "json/strict_object.h"
 
 namespace sg::tee {
 
@@ -17,24 +21,21 @@ Result<EnclaveConfig> EnclaveConfig::load(const std::string& path) {
   const char* home = std::getenv("HOME");
   config.sim_platform_key = std::string(home ? home : ".") + "/.config/sliceguard/sim_platform.key";
 
-  const auto j = nlohmann::json::parse(config.bytes.begin(), config.bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return fail(Errc::config, path + ": not a JSON object");
-  const std::pair<const char*, std::string*> fields[] = {{"sim_platform_key", &config.sim_platform_key},
-                                                         {"gramine_attestation_dir", &config.gramine_attestation_dir},
-                                                         {"tsm_report_root", &config.tsm_report_root}};
-  for (const auto& item : j.items()) {
-    if (item.key() == "job") {
-      if (!item.value().is_object()) return fail(Errc::config, path + ": field 'job' must be an object");
-      config.job = item.value().dump();
-      continue;
+  try {
+    const auto j = strict::parse_object(std::string_view(reinterpret_cast<const char*>(config.bytes.data()),
+                                                         config.bytes.size()),
+                                        path);
+    const strict::JsonObject r(j, path);
+    r.only({"sim_platform_key", "gramine_attestation_dir", "tsm_report_root", "job"});
+    r.read("sim_platform_key", config.sim_platform_key);
+    r.read("gramine_attestation_dir", config.gramine_attestation_dir);
+    r.read("tsm_report_root", config.tsm_report_root);
+    if (r.has("job")) {
+      if (!j["job"].is_object()) r.fail("job", "must be an object");
+      config.job = j["job"].dump();
     }
-    std::string* target = nullptr;
-    for (const auto& [name, field] : fields) {
-      if (item.key() == name) target = field;
-    }
-    if (!target) return fail(Errc::config, path + ": unknown field '" + item.key() + "'");
-    if (!item.value().is_string()) return fail(Errc::config, path + ": field '" + item.key() + "' must be a string");
-    *target = item.value().get<std::string>();
+  } catch (const std::invalid_argument& e) {
+    return fail(Errc::config, e.what());
   }
   return config;
 }

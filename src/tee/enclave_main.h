@@ -1,5 +1,5 @@
 // The enclave process's entry point, shared by `sliceguard enclave` and the test enclave host. The host library
-// (enclave_process.h) launches it with the control socket and the shared-ring memfd already open as fds.
+// (host_enclave_process.h) launches it with the control socket and the shared-ring memfd already open as fds.
 #pragma once
 
 #include <functional>

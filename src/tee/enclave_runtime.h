@@ -21,7 +21,7 @@
 #include "crypto/aead_channel.h"
 #include "tee/attestation.h"
 #include "tee/handler_registry.h"
-#include "tee/host_channel.h"
+#include "tee/boundary_channel.h"
 
 namespace sg::tee {
 

@@ -4,41 +4,45 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+
+#include "json/strict_object.h"
 
 namespace sg::tee {
 namespace {
 
 using nlohmann::json;
 
+// Policy fields over the strict reader (json/strict_object.h); its errors become Errc::config results.
 class PolicyReader {
  public:
-  PolicyReader(const json& j, const std::string& source) : j_(j), source_(source) {}
+  PolicyReader(const json& j, const std::string& source) : r_(j, source) {}
 
   crypto::Unexpected<Error> error(const std::string& field, const std::string& what) const {
-    return fail(Errc::config, source_ + ": field '" + field + "': " + what);
+    return fail(Errc::config, r_.source() + ": field '" + field + "': " + what);
+  }
+
+  Status only(std::initializer_list<std::string_view> known) const {
+    try {
+      r_.only(known);
+      return {};
+    } catch (const std::invalid_argument& e) {
+      return fail(Errc::config, e.what());
+    }
   }
 
   Result<bool> flag(const char* key) const {
-    auto it = j_.find(key);
-    if (it == j_.end()) return false;
-    if (!it->is_boolean()) return error(key, "must be true or false");
-    return it->get<bool>();
+    return guarded([&] { return r_.optional<bool>(key, false); });
   }
 
   // A list of strings; `required` lists must be present and non-empty.
   Result<std::vector<std::string>> strings(const char* key, bool required) const {
-    auto it = j_.find(key);
-    if (it == j_.end()) {
+    if (!r_.has(key)) {
       if (required) return error(key, "is required");
       return std::vector<std::string>{};
     }
-    if (!it->is_array()) return error(key, "must be a list of strings");
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      if (!(*it)[i].is_string()) return error(std::string(key) + "[" + std::to_string(i) + "]", "is not a string");
-      out.push_back((*it)[i].get<std::string>());
-    }
-    if (required && out.empty()) return error(key, "must not be empty (nothing could pass)");
+    auto out = guarded([&] { return r_.required<std::vector<std::string>>(key); });
+    if (out && required && out->empty()) return error(key, "must not be empty (nothing could pass)");
     return out;
   }
 
@@ -60,8 +64,16 @@ class PolicyReader {
   }
 
  private:
-  const json& j_;
-  const std::string& source_;
+  template <class F>
+  auto guarded(F read) const -> Result<decltype(read())> {
+    try {
+      return read();
+    } catch (const std::invalid_argument& e) {
+      return fail(Errc::config, e.what());
+    }
+  }
+
+  strict::JsonObject<> r_;
 };
 
 }  // namespace
@@ -77,13 +89,11 @@ Result<Policy> Policy::load(const std::string& path) {
 Result<Policy> Policy::parse(std::string_view json_text, const std::string& source) {
   const json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return fail(Errc::config, source + ": not a JSON object");
-  static const std::set<std::string> known = {"allowed_backends", "allowed_measurements", "allowed_signers",
-                                              "allow_sim",        "allow_debug",          "allow_outdated_tcb",
-                                              "sim_platform_keys", "allowed_code"};
-  for (const auto& item : j.items()) {
-    if (!known.count(item.key())) return fail(Errc::config, source + ": unknown field '" + item.key() + "'");
-  }
   PolicyReader r(j, source);
+  if (auto known = r.only({"allowed_backends", "allowed_measurements", "allowed_signers", "allow_sim", "allow_debug",
+                           "allow_outdated_tcb", "sim_platform_keys", "allowed_code"});
+      !known)
+    return crypto::unexpected(known.error());
   Policy p;
   p.source = source;
 

@@ -7,7 +7,7 @@
 // "allowed_code": [SHA-256 of enclave binaries] admits, instead of listed measurements, any enclave running
 // that code whose config the verifier inspects (verify_peer_evidence; sim only: the measurement is recomputed
 // from the code digest and the config it was shown). It breaks the cycle of two enclaves that must each list
-// the other's measurement in their own measured configs (Method 1's mutual attestation).
+// the other's measurement in their own measured configs (federated mutual attestation).
 //
 // allowed_backends and allowed_measurements (or allowed_code) are required; the flags default to false (fail closed);
 // sim_platform_keys is required when allow_sim is true. Unknown fields are errors (a typo must not silently

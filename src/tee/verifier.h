@@ -20,7 +20,7 @@ struct VerifiedEnclave {
 [[nodiscard]] Result<VerifiedEnclave> verify_evidence(const Evidence& evidence, const Policy& policy, ByteView nonce,
                                                       const crypto::KxPublicKey& enclave_key);
 
-// A peer enclave that shows its config along with its evidence (Method 1: a client enclave opening a session
+// A peer enclave that shows its config along with its evidence (federated: a client enclave opening a session
 // with the server enclave). With policy.allowed_code, the evidence's measurement must be the sim measurement of
 // an allowed code digest and exactly `peer_config`, which proves `peer_config` is the config the peer runs;
 // other backends need signer-based identity there and fail closed (Errc::unsupported). Without allowed_code

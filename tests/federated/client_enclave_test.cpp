@@ -19,7 +19,7 @@
 #include "rpc/tensor_wire.h"
 #include "tee/enclave_config.h"
 #include "tee/evidence.h"
-#include "tee/local_session.h"
+#include "tee/host_local_session.h"
 #include "federated/fixtures.h"
 #include "support/temp_dir.h"
 #include "train/finetune.h"

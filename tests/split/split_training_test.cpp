@@ -27,7 +27,7 @@
 #include "rpc/tensor_wire.h"
 #include "tee/attested_session.h"
 #include "tee/client_identity.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 #include "tee/policy.h"
 #include "tensor/safetensors.h"
 #include "tensor/torch_bridge.h"

@@ -11,7 +11,7 @@
 
 #include "crypto/tensor_payload.h"
 #include "tee/attestation_sim.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 #include "support/temp_dir.h"
 #include "tee/verifier.h"
 

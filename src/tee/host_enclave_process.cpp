@@ -1,4 +1,4 @@
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 
 #include <fcntl.h>
 #include <signal.h>

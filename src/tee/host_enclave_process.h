@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "tee/host_channel.h"
+#include "tee/boundary_channel.h"
 
 namespace sg::tee {
 

@@ -1,4 +1,4 @@
-#include "tee/host_channel.h"
+#include "tee/boundary_channel.h"
 
 #include <poll.h>
 #include <sys/socket.h>

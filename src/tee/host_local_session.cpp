@@ -1,4 +1,4 @@
-#include "tee/local_session.h"
+#include "tee/host_local_session.h"
 
 namespace sg::tee {
 

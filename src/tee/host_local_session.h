@@ -1,4 +1,4 @@
-// A host's own end-to-end session with the enclave it launched (Method 1's client host, whose enclave holds
+// A host's own end-to-end session with the enclave it launched (the federated client host, whose enclave holds
 // the adapter): attest it against the owner's policy, open an AEAD session, exchange envelopes through the
 // boundary. The host learns what the enclave chooses to answer (adapter outputs, input gradients), never the
 // enclave's parameters.
@@ -9,7 +9,7 @@
 
 #include "crypto/envelope.h"
 #include "tee/attested_session.h"
-#include "tee/enclave_process.h"
+#include "tee/host_enclave_process.h"
 
 namespace sg::tee {
 
