@@ -18,6 +18,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/transformer.h"
 #include "net/enclave_host.h"
+#include "hosts/split_client_host.h"
 #include "net/remote_enclave.h"
 #include "peft/methods.h"
 #include "slicing/plan.h"
@@ -107,12 +108,25 @@ struct SplitServer {
 
   // A session as enrolled client `client`.
   std::unique_ptr<net::RemoteEnclave> connect(const std::string& policy_path, std::size_t client = 0) {
-    auto policy = tee::Policy::load(policy_path);
-    if (!policy) throw std::runtime_error(policy.error().message);
+    return net::RemoteEnclave::connect(connect_options(), load_policy(policy_path), &clients.at(client));
+  }
+  // A data owner's host as `sliceguard client` builds it: the session as enrolled client `client` and the
+  // plan's client slice of `model_dir`.
+  std::unique_ptr<hosts::SplitClientHost> client_host(const std::string& model_dir, const slicing::SlicePlan& plan,
+                                                      std::size_t client = 0) {
+    return std::make_unique<hosts::SplitClientHost>(model_dir, plan, connect_options(),
+                                                    load_policy(policy_allowing_sim), clients.at(client));
+  }
+  net::ConnectOptions connect_options() const {
     net::ConnectOptions connect;
     connect.server = address();
     connect.max_message_bytes = max_message_bytes;
-    return net::RemoteEnclave::connect(connect, *policy, &clients.at(client));
+    return connect;
+  }
+  static tee::Policy load_policy(const std::string& path) {
+    auto policy = tee::Policy::load(path);
+    if (!policy) throw std::runtime_error(policy.error().message);
+    return std::move(*policy);
   }
   tee::Policy policy() const { return tee::Policy::load(policy_allowing_sim).value(); }
 
@@ -231,8 +245,8 @@ TEST(SplitSecurity, HostRelaysNoPlaintextActivationsLabelsOrAdapterWeights) {
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto dataset = small_dataset();
-  auto remote = server.connect(server.policy_allowing_sim);
-  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto host = server.client_host(kModel, plan);
+  auto& client = host->client();
   auto options = run_options();
   options.max_steps = 2;
   client.train(dataset, *tokenizer, options, batching());
@@ -287,9 +301,9 @@ TEST(SplitSecurity, ClientWhosePolicyForbidsSimRefusesASimServerBeforeSendingDat
 
 TEST(SplitSecurity, PlanThatDisagreesWithTheServerIsRefused) {
   SplitServer server(job_for("lora"));
-  auto remote = server.connect(server.policy_allowing_sim);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":1})", "other-plan.json");
-  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto host = server.client_host(kModel, plan);
+  auto& client = host->client();
   try {
     client.hello();
     FAIL() << "a client cut at layer 1 talked to a server cut at layer 2";
@@ -367,10 +381,10 @@ TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
   auto data_a = small_dataset();
   auto data_b = data::load_jsonl(std::string(SG_SOURCE_DIR) + "/data/medical/severity/train.jsonl");
   data_b.examples.resize(48);
-  auto remote_a = server.connect(server.policy_allowing_sim, 0);   // two clients: two copies
-  auto remote_b = server.connect(server.policy_allowing_sim, 1);
-  SplitClient a(kModel, plan, [&](const crypto::Envelope& e) { return remote_a->call(e); });
-  SplitClient b(kModel, plan, [&](const crypto::Envelope& e) { return remote_b->call(e); });
+  auto a_host = server.client_host(kModel, plan, 0);   // two clients: two copies
+  auto b_host = server.client_host(kModel, plan, 1);
+  auto& a = a_host->client();
+  auto& b = b_host->client();
   auto one_step = run_options();
   one_step.max_steps = 1;
   const auto probe = train::shuffled_epochs(data_a, *tokenizer, batching())(0).front();
@@ -391,9 +405,9 @@ TEST(SplitParallel, ClientCopiesDivergeThenAverage) {
 
 TEST(SplitInference, GenerationWithCachesOnBothSidesMatchesLocalGeneration) {
   SplitServer server(job_for("lora"));   // fresh LoRA: B = 0, so the split model is the base model
-  auto remote = server.connect(server.policy_allowing_sim);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "plan.json");
-  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto host = server.client_host(kModel, plan);
+  auto& client = host->client();
   auto tokenizer = model::Tokenizer::load(kModel);
   auto full = model::Transformer::load(kModel);
   model::SamplingOptions greedy;
@@ -417,9 +431,9 @@ TEST(SplitInference, UShapedLogitsMatchTheFullModel) {
   auto job = job_for("lora");
   job.trainer.head = false;
   SplitServer server(job);
-  auto remote = server.connect(server.policy_allowing_sim);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":"u-shaped","cut_layer":2})", "plan.json");
-  SplitClient client(kModel, plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  auto host = server.client_host(kModel, plan);
+  auto& client = host->client();
   auto tokenizer = model::Tokenizer::load(kModel);
   const auto batch = train::shuffled_epochs(small_dataset(), *tokenizer, batching())(0).front();
   auto full = model::Transformer::load(kModel);
@@ -429,7 +443,7 @@ TEST(SplitInference, UShapedLogitsMatchTheFullModel) {
   EXPECT_LT((client.logits(batch.input_ids, batch.attention_mask) - expected).abs().max().item<double>(), 1e-4);
   // A split client cannot use a u-shaped server (and the other way round).
   const auto split_plan = slicing::SlicePlan::parse(R"({"kind":"split","cut_layer":2})", "split-plan.json");
-  SplitClient wrong(kModel, split_plan, [&](const crypto::Envelope& e) { return remote->call(e); });
+  SplitClient wrong(kModel, split_plan, [&](const crypto::Envelope& e) { return host->enclave().call(e); });
   EXPECT_THROW(wrong.hello(), std::runtime_error);
 }
 
