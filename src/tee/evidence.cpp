@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include "json/strict_object.h"
 
 namespace sg::tee {
 namespace {
@@ -12,20 +16,47 @@ using nlohmann::json;
 constexpr const char* kFormat = "sliceguard-evidence";
 constexpr int kVersion = 1;
 
-crypto::Unexpected<Error> bad(const std::string& what) { return fail(Errc::evidence, "evidence: " + what); }
+using Reader = strict::JsonObject<>;
 
 // A required hex field of `min`..`max` bytes.
-Result<Bytes> hex_field(const json& j, const char* key, std::size_t min, std::size_t max) {
-  auto it = j.find(key);
-  if (it == j.end()) return bad(std::string("missing field '") + key + "'");
-  if (!it->is_string()) return bad(std::string("field '") + key + "' is not a string");
-  auto bytes = crypto::from_hex(it->get_ref<const std::string&>());
-  if (!bytes) return bad(std::string("field '") + key + "' is not hex");
-  if (bytes->size() < min || bytes->size() > max) {
-    return bad(std::string("field '") + key + "' has " + std::to_string(bytes->size()) + " bytes, expected " +
-               std::to_string(min) + (min == max ? "" : ".." + std::to_string(max)));
-  }
+Bytes hex_field(const Reader& r, const char* key, std::size_t min, std::size_t max) {
+  const auto text = r.required<std::string>(key);
+  auto bytes = crypto::from_hex(text);
+  if (!bytes) r.fail(key, "is not hex");
+  if (bytes->size() < min || bytes->size() > max)
+    r.fail(key, "has " + std::to_string(bytes->size()) + " bytes, expected " + std::to_string(min) +
+                    (min == max ? "" : ".." + std::to_string(max)));
   return std::move(*bytes);
+}
+
+// The fields of `bytes`, read strictly; throws std::invalid_argument naming the field.
+Evidence read_evidence(ByteView bytes) {
+  const auto j = strict::parse_object(std::string_view(reinterpret_cast<const char*>(bytes.data), bytes.size),
+                                      "evidence");
+  const Reader r(j, "evidence");
+  if (j.value("format", json()) != kFormat || j.value("version", json()) != kVersion)
+    r.fail("format", std::string("not ") + kFormat + " version " + std::to_string(kVersion));
+  const json backend_field = j.value("backend", json());
+  const auto backend = backend_field.is_string() ? parse_backend(backend_field.get<std::string>()) : std::nullopt;
+  if (!backend) r.fail("backend", "unknown or missing backend");
+
+  Evidence e;
+  e.backend = *backend;
+  const bool sim = e.backend == Backend::sim, tsm = e.backend == Backend::tsm;
+  std::vector<std::string_view> fields{"format", "version", "backend", "measurement", "report_data",
+                                       sim ? "signature" : "quote"};
+  if (tsm) fields.push_back("provider");
+  r.only(fields);
+  e.measurement = hex_field(r, "measurement", 32, 48);
+  const auto report_data = hex_field(r, "report_data", 64, 64);
+  std::copy(report_data.begin(), report_data.end(), e.report_data.begin());
+  if (sim) e.signature = hex_field(r, "signature", 64, 64);
+  else e.quote = hex_field(r, "quote", 1, kMaxEvidenceBytes / 2);
+  if (tsm) {
+    e.provider = r.required<std::string>("provider");
+    if (e.provider.size() > 64) r.fail("provider", "is longer than 64 characters");
+  }
+  return e;
 }
 
 }  // namespace
@@ -64,47 +95,13 @@ Bytes serialize_evidence(const Evidence& e) {
 }
 
 Result<Evidence> parse_evidence(ByteView bytes) {
-  if (bytes.size > kMaxEvidenceBytes) return bad("larger than " + std::to_string(kMaxEvidenceBytes) + " bytes");
-  const json j = json::parse(bytes.data, bytes.data + bytes.size, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return bad("not a JSON object");
-  if (j.value("format", json()) != kFormat || j.value("version", json()) != kVersion) {
-    return bad(std::string("not ") + kFormat + " version " + std::to_string(kVersion));
+  if (bytes.size > kMaxEvidenceBytes)
+    return fail(Errc::evidence, "evidence: larger than " + std::to_string(kMaxEvidenceBytes) + " bytes");
+  try {
+    return read_evidence(bytes);
+  } catch (const std::invalid_argument& e) {
+    return fail(Errc::evidence, e.what());
   }
-  const json backend_field = j.value("backend", json());
-  const auto backend = backend_field.is_string() ? parse_backend(backend_field.get<std::string>()) : std::nullopt;
-  if (!backend) return bad("unknown or missing backend");
-
-  std::set<std::string> allowed = {"format", "version", "backend", "measurement", "report_data"};
-  Evidence e;
-  e.backend = *backend;
-  auto measurement = hex_field(j, "measurement", 32, 48);
-  if (!measurement) return crypto::unexpected(measurement.error());
-  e.measurement = std::move(*measurement);
-  auto report_data = hex_field(j, "report_data", 64, 64);
-  if (!report_data) return crypto::unexpected(report_data.error());
-  std::copy(report_data->begin(), report_data->end(), e.report_data.begin());
-
-  if (e.backend == Backend::sim) {
-    allowed.insert("signature");
-    auto signature = hex_field(j, "signature", 64, 64);
-    if (!signature) return crypto::unexpected(signature.error());
-    e.signature = std::move(*signature);
-  } else {
-    allowed.insert("quote");
-    auto quote = hex_field(j, "quote", 1, kMaxEvidenceBytes / 2);
-    if (!quote) return crypto::unexpected(quote.error());
-    e.quote = std::move(*quote);
-  }
-  if (e.backend == Backend::tsm) {
-    allowed.insert("provider");
-    const json provider = j.value("provider", json());
-    if (!provider.is_string() || provider.get_ref<const std::string&>().size() > 64) return bad("bad or missing 'provider'");
-    e.provider = provider.get<std::string>();
-  }
-  for (const auto& item : j.items()) {
-    if (!allowed.count(item.key())) return bad("unexpected field '" + item.key() + "'");
-  }
-  return e;
 }
 
 }  // namespace sg::tee

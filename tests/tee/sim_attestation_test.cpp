@@ -137,7 +137,7 @@ TEST(EvidenceParser, StrictAboutFieldsAndSizes) {
     EXPECT_NE(parsed.error().message.find(needle), std::string::npos) << parsed.error().message;
   };
   expect_bad("[]", "not a JSON object");
-  expect_bad(good.substr(0, good.size() - 1) + R"(,"extra":1})", "unexpected field 'extra'");
+  expect_bad(good.substr(0, good.size() - 1) + R"(,"extra":1})", "unknown field 'extra'");
   expect_bad(R"({"format":"sliceguard-evidence","version":2})", "version 1");
   expect_bad(R"({"format":"sliceguard-evidence","version":1,"backend":"sgx"})", "unknown or missing backend");
   expect_bad(R"({"format":"sliceguard-evidence","version":1,"backend":"sim","measurement":"zz"})", "not hex");
