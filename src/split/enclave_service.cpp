@@ -69,7 +69,8 @@ class SplitService {
       return self->backward(c.session, self->trainer(c), r.loss, request);
     });
     table->on<ops::Logits>([self](const tee::Caller& c, const rpc::Empty&, const crypto::Envelope& request) {
-      auto logits = self->trainer(c).logits(hidden(request), attention_mask(request));
+      const auto in = cut_inputs(request);
+      auto logits = self->trainer(c).logits(in.hidden, in.mask);
       return rpc::reply(json::object(), {to_wire(self->output_name(), logits)});
     });
     table->on<ops::Generate>([self](const tee::Caller& c, const ops::Generate::Request& r,
@@ -86,8 +87,13 @@ class SplitService {
   train::SliceTrainer& trainer(const tee::Caller& caller) { return pool_.for_client(caller.peer.to_bytes()); }
 
   static at::Tensor hidden(const crypto::Envelope& request) { return from_wire(request, "hidden", torch::kFloat32, 3); }
-  static at::Tensor attention_mask(const crypto::Envelope& request) {
-    return from_wire(request, "attention_mask", torch::kInt64, 2);
+  // The cut-layer activations and their mask, read in that order (a request without them names 'hidden').
+  struct CutInputs {
+    at::Tensor hidden, mask;
+  };
+  static CutInputs cut_inputs(const crypto::Envelope& request) {
+    auto h = hidden(request);
+    return {h, from_wire(request, "attention_mask", torch::kInt64, 2)};
   }
 
   crypto::Envelope hello(const train::SliceTrainer& trainer) const {
@@ -98,9 +104,8 @@ class SplitService {
 
   crypto::Envelope train(train::SliceTrainer& trainer, const ops::BatchAt& at, const crypto::Envelope& request) {
     const auto start = Clock::now();
-    auto input = hidden(request);   // read in this order, so a request without tensors names 'hidden' first
-    auto mask = attention_mask(request);
-    const auto result = trainer.train(input, mask, from_wire(request, "labels", torch::kInt64, 2), position(at));
+    const auto in = cut_inputs(request);
+    const auto result = trainer.train(in.hidden, in.mask, from_wire(request, "labels", torch::kInt64, 2), position(at));
     if (result.stepped) pool_.after_step(trainer);
     return rpc::reply(step_reply(result, trainer, since(start)));
   }
@@ -109,7 +114,8 @@ class SplitService {
   crypto::Envelope forward(const crypto::SessionId& session, train::SliceTrainer& trainer, const ops::BatchAt& at,
                            const crypto::Envelope& request) {
     const auto start = Clock::now();
-    auto output = trainer.forward_to_client(hidden(request), attention_mask(request), position(at));
+    const auto in = cut_inputs(request);
+    auto output = trainer.forward_to_client(in.hidden, in.mask, position(at));
     pending_[session] = output;
     return rpc::reply(ops::Forward::Reply{since(start)}, {to_wire("output", output)});
   }
