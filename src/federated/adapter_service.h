@@ -1,6 +1,7 @@
-// A federated client enclave: holds the LoRA pairs (created exactly as peft::Lora::attach would, from the module
-// shapes its host reports) and their AdamW state, computes the adapters' contributions and gradients for the
-// host's frozen model, and steps the optimiser. Protocol: protocol.h.
+// A federated client enclave: holds the adapter — LoRA pairs (created exactly as peft::Lora::attach would, from the
+// module shapes its host reports) or P-tuning v2's prefix — and its AdamW state, computes the adapter's
+// contributions and gradients for the host's frozen model, and steps the optimiser; it is also the end point of
+// the session with the server enclave. Ops: client_protocol.h (host) and server_protocol.h (server enclave).
 #pragma once
 
 #include "tee/enclave_main.h"

@@ -1,7 +1,7 @@
 // A federated server enclave (job kind "federated-server"): receives the client enclaves' adapters over their
 // AEAD sessions, aggregates them round by round (aggregator.h) and returns the global adapter sealed to each
 // client enclave. Its state is written to the trusted state after every change, so the host seals it after
-// every exchange and a restarted enclave continues the same round. Protocol: protocol.h.
+// every exchange and a restarted enclave continues the same round. Ops: server_protocol.h.
 #pragma once
 
 #include "tee/enclave_main.h"

@@ -62,9 +62,11 @@ ops::Init::Reply ClientAdapter::init(const ops::Init::Request& request) {
   reply.method = job_.method;
   reply.accumulation = job_.optimizer.accumulation;
   if (job_.method == "ptuning") {
+    if (request.model.layers < 1) throw std::invalid_argument("'init' without the model's shape ('model')");
     prefix_.emplace(peft::Prefix::create(request.model, job_.prefix, options));
     reply.num_virtual_tokens = job_.prefix.num_virtual_tokens;
   } else {
+    if (request.modules.empty()) throw std::invalid_argument("'init' without the model's linear modules ('modules')");
     lora_.emplace(peft::Lora::create(request.modules, job_.lora, options));
     lora_->set_training(true);
     for (const auto& [name, m] : lora_->modules()) reply.adapted.push_back(name);

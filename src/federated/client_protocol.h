@@ -38,6 +38,8 @@ struct Init {
     int64_t num_virtual_tokens = 0;   // ptuning
   };
 };
+// The host sends both; the enclave needs `modules` for LoRA and `model` for a prefix, and refuses an init
+// without the one its job's method needs (client_adapter.cpp).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Init::Request, modules, model)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Init::Reply, method, adapted, trainable_parameters, accumulation,
                                                 num_virtual_tokens)

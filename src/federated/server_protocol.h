@@ -63,7 +63,17 @@ struct Submit {
     int64_t samples = 0;
   };
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Submit::Request, round, samples, masked, layout)
+// `round` is required; the host leaves `samples` and `layout` to the client enclave, which fills them in, and
+// the server enclave refuses a submission of fewer than one sample or a masked one whose layout does not fit.
+inline void to_json(nlohmann::json& j, const Submit::Request& r) {
+  j = {{"round", r.round}, {"samples", r.samples}, {"masked", r.masked}, {"layout", r.layout}};
+}
+inline void from_json(const nlohmann::json& j, Submit::Request& r) {
+  j.at("round").get_to(r.round);
+  r.samples = j.value("samples", int64_t{0});
+  r.masked = j.value("masked", false);
+  r.layout = j.value("layout", nlohmann::json::array());
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Submit::Reply, accepted, late, already_counted, round, samples)
 
 // The global adapter after `round` (its tensors beside the reply; none when the round closed without an
@@ -93,7 +103,7 @@ struct Join {
     bool late = false;
   };
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Join::Request, round, announcement)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Join::Request, round, announcement)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Join::Reply, joined, late)
 
 // Step 2: the round's participant set once fixed; the client enclave checks it and keeps the keys (the host sees

@@ -6,13 +6,16 @@
 //   auto n = r.required<int>("cut_layer");          // "plan.json: field 'cut_layer': is required"
 //   auto eps = r.optional<double>("eps", 1e-6);     // "...: field 'eps': expected a number, got \"x\""
 //
-// Null counts as absent (Hugging Face configs write null for "default"). Integers must be non-negative: no field
-// read this way has a meaning below zero.
+// Null is a wrong type, unless the reader is told that null means "absent" (Hugging Face configs write null for
+// "default"; our own files never do). Integers must be non-negative: no field read this way has a meaning below
+// zero; unsigned 64-bit values (seeds) are read whole.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,8 +40,11 @@ nlohmann::json parse_object(std::string_view text, const std::string& source) {
 template <class Error = std::invalid_argument>
 class JsonObject {
  public:
+  enum class Null { wrong_type, absent };
+
   // `j` must outlive the reader; anything but an object throws Error "<source>: not a JSON object".
-  JsonObject(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {
+  JsonObject(const nlohmann::json& j, std::string source, Null null = Null::wrong_type)
+      : j_(j), source_(std::move(source)), null_(null) {
     if (!j_.is_object()) throw Error(source_ + ": not a JSON object");
   }
 
@@ -61,7 +67,9 @@ class JsonObject {
     throw Error(source_ + ": field '" + field + "': " + problem);
   }
 
-  bool has(const std::string& field) const { return j_.contains(field) && !j_[field].is_null(); }
+  bool has(const std::string& field) const {
+    return j_.contains(field) && !(null_ == Null::absent && j_[field].is_null());
+  }
   const nlohmann::json& raw(const std::string& field) const { return j_.at(field); }
 
   template <class T>
@@ -89,7 +97,10 @@ class JsonObject {
       if (!v.is_boolean()) fail(field, "must be true or false, got " + v.dump());
     } else if constexpr (std::is_integral_v<T>) {
       if (!v.is_number_integer()) fail(field, "expected an integer, got " + v.dump());
-      if (v.get<int64_t>() < 0) fail(field, "expected a non-negative integer, got " + v.dump());
+      if (!v.is_number_unsigned() && v.get<int64_t>() < 0)
+        fail(field, "expected a non-negative integer, got " + v.dump());
+      const uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : uint64_t(v.get<int64_t>());
+      if (value > uint64_t(std::numeric_limits<T>::max())) fail(field, "is too large, got " + v.dump());
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!v.is_number()) fail(field, "expected a number, got " + v.dump());
     } else if constexpr (std::is_same_v<T, std::string>) {
@@ -110,6 +121,7 @@ class JsonObject {
 
   const nlohmann::json& j_;
   std::string source_;
+  Null null_;
 };
 
 }  // namespace sg::strict

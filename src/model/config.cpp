@@ -152,7 +152,7 @@ ModelConfig parse_config(const std::string& json_text, const std::string& label)
     throw ConfigError(label + ": not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw ConfigError(label + ": expected a JSON object");
-  Reader r(j, label);
+  Reader r(j, label, Reader::Null::absent);
   ModelConfig c;
   c.model_type = r.required<std::string>("model_type");
   if (c.model_type == "llama") c.family = Family::Llama;

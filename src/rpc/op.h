@@ -18,12 +18,16 @@
 
 namespace sg::rpc {
 
+// Declare a struct's JSON form with NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE (every field required), or with
+// ..._WITH_DEFAULT where every field is optional (replies that carry only what applies), or write from_json by
+// hand where some are (ops::Submit). Unknown fields are ignored: a peer may add one without breaking the other.
+
 // A request or reply without fields.
 struct Empty {};
 inline void to_json(nlohmann::json& j, const Empty&) { j = nlohmann::json::object(); }
 inline void from_json(const nlohmann::json&, Empty&) {}
 
-// `json` as T; a missing or mistyped field throws std::invalid_argument naming `what` and the field.
+// `json` as T; a missing required field or a mistyped one throws std::invalid_argument naming `what` and the field.
 template <class T>
 T parse_as(const nlohmann::json& json, const std::string& what) {
   try {

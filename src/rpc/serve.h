@@ -34,7 +34,7 @@ class OpTable {
   // Registers `op`; registering one name twice is a programming error (std::logic_error).
   void on(const std::string& op, Handler handler);
 
-  // Registers Op with a handler of its parsed request; a request missing a field or of a wrong type is refused
+  // Registers Op with a handler of its parsed request; a request missing a required field, or with a field of a wrong type, is refused
   // with the op and field named.
   template <class Op, class F>
   void on(F handler) {

@@ -75,9 +75,10 @@ class SplitService {
     });
     table->on<ops::Generate>([self](const tee::Caller& c, const ops::Generate::Request& r,
                                     const crypto::Envelope& request) {
+      auto input = hidden(request);   // before the cache changes: a malformed request leaves it as it was
       auto& cache = self->caches_[c.session];
       if (r.past == 0) cache = {};
-      auto logits = self->trainer(c).next_token_logits(hidden(request), cache, r.past);
+      auto logits = self->trainer(c).next_token_logits(input, cache, r.past);
       return rpc::reply(json::object(), {to_wire(self->output_name(), logits)});
     });
     return table;
@@ -103,8 +104,8 @@ class SplitService {
   }
 
   crypto::Envelope train(train::SliceTrainer& trainer, const ops::BatchAt& at, const crypto::Envelope& request) {
-    const auto start = Clock::now();
     const auto in = cut_inputs(request);
+    const auto start = Clock::now();   // compute time: the inputs' decoding is not part of it
     const auto result = trainer.train(in.hidden, in.mask, from_wire(request, "labels", torch::kInt64, 2), position(at));
     if (result.stepped) pool_.after_step(trainer);
     return rpc::reply(step_reply(result, trainer, since(start)));
@@ -113,8 +114,8 @@ class SplitService {
   // U-shaped: our output goes to the client's head; its gradient comes back in `backward`.
   crypto::Envelope forward(const crypto::SessionId& session, train::SliceTrainer& trainer, const ops::BatchAt& at,
                            const crypto::Envelope& request) {
-    const auto start = Clock::now();
     const auto in = cut_inputs(request);
+    const auto start = Clock::now();   // compute time: the inputs' decoding is not part of it
     auto output = trainer.forward_to_client(in.hidden, in.mask, position(at));
     pending_[session] = output;
     return rpc::reply(ops::Forward::Reply{since(start)}, {to_wire("output", output)});
