@@ -25,6 +25,7 @@ Result<SecretKey> pairwise_mask_seed(const KxKeyPair& mine, const KxPublicKey& p
 }
 
 void apply_pairwise_mask(std::vector<uint32_t>& words, const SecretKey& seed, uint64_t round, bool subtract) {
+  if (words.empty()) return;  // crypto_stream_chacha20_ietf's output pointer must not be null
   init_sodium();
   std::vector<uint32_t> mask(words.size());
   uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};

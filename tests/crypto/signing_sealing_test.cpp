@@ -106,6 +106,7 @@ TEST(SecretKey, TakeWipesTheSourceBuffer) {
 TEST(Hex, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(to_hex(Bytes{0x00, 0xab, 0xff}), "00abff");
   EXPECT_EQ(from_hex("00ABff"), (Bytes{0x00, 0xab, 0xff}));
+  EXPECT_EQ(from_hex(""), Bytes{});
   EXPECT_FALSE(from_hex("abc"));
   EXPECT_FALSE(from_hex("zz"));
   EXPECT_FALSE(from_hex("ab cd"));
