@@ -27,6 +27,14 @@ KxKeyPair KxKeyPair::generate() {
   return pair;
 }
 
+KxKeyPair KxKeyPair::from_secret(SecretKey secret) {
+  init_sodium();
+  KxKeyPair pair;
+  pair.secret_key = std::move(secret);
+  crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.data());
+  return pair;
+}
+
 Result<SessionKeys> derive_session_keys(Role role, const KxKeyPair& mine, const KxPublicKey& peer) {
   init_sodium();
   SecretKey kx_rx(crypto_kx_SESSIONKEYBYTES), kx_tx(crypto_kx_SESSIONKEYBYTES);

@@ -24,6 +24,8 @@ struct KxKeyPair {
   KxPublicKey public_key{};
   SecretKey secret_key{32};
   [[nodiscard]] static KxKeyPair generate();
+  // The pair of a 32-byte secret key (its public key recomputed), e.g. one rebuilt from secret shares.
+  [[nodiscard]] static KxKeyPair from_secret(SecretKey secret);
 };
 
 struct SessionKeys {

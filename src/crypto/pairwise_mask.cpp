@@ -10,18 +10,22 @@
 
 namespace sg::crypto {
 
-Result<SecretKey> pairwise_mask_seed(const KxKeyPair& mine, const KxPublicKey& peer) {
+Result<SecretKey> pairwise_secret(const KxKeyPair& mine, const KxPublicKey& peer, ByteView label) {
   init_sodium();
   SecretKey shared(crypto_scalarmult_BYTES);
   if (crypto_scalarmult(shared.data(), mine.secret_key.data(), peer.data()) != 0)
     return fail(Errc::bad_key, "pairwise mask: the peer's key is not a usable X25519 public key");
   // Both public keys, in a fixed order, so the two sides hash the same bytes.
   const auto& [low, high] = std::minmax(mine.public_key, peer);
-  const Digest64 digest = blake2b_512({ByteView("sliceguard-pairwise-mask-v1"), shared.view(),
+  const Digest64 digest = blake2b_512({label, shared.view(),
                                        ByteView(low.data(), low.size()), ByteView(high.data(), high.size())});
   SecretKey seed(crypto_stream_chacha20_ietf_KEYBYTES);
   std::memcpy(seed.data(), digest.data(), seed.size());
   return seed;
+}
+
+Result<SecretKey> pairwise_mask_seed(const KxKeyPair& mine, const KxPublicKey& peer) {
+  return pairwise_secret(mine, peer, ByteView("sliceguard-pairwise-mask-v1"));
 }
 
 void apply_pairwise_mask(std::vector<uint32_t>& words, const SecretKey& seed, uint64_t round, bool subtract) {

@@ -14,7 +14,11 @@
 
 namespace sg::crypto {
 
-// The seed `mine` shares with `peer` (the same on both sides). Errc::bad_key for an unusable peer key.
+// The 32-byte secret `mine` shares with `peer` for the purpose `label` (the same on both sides, another for
+// another label). Errc::bad_key for an unusable peer key.
+[[nodiscard]] Result<SecretKey> pairwise_secret(const KxKeyPair& mine, const KxPublicKey& peer, ByteView label);
+
+// The mask seed `mine` shares with `peer`: pairwise_secret under "sliceguard-pairwise-mask-v1".
 [[nodiscard]] Result<SecretKey> pairwise_mask_seed(const KxKeyPair& mine, const KxPublicKey& peer);
 
 // Adds (or subtracts) the round's mask words of `seed` to `words`, modulo 2^32.

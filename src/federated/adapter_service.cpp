@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <utility>
 
 #include "federated/client_adapter.h"
 #include "federated/client_protocol.h"
@@ -73,15 +74,22 @@ class AdapterService {
     });
   }
 
-  // Seals a request for the server enclave; a "submit" carries this enclave's adapter (or its masked update), a
-  // "join" a fresh mask key. Samples are what this enclave trained on, not what the host says. The host gets
-  // only frames.
+  // Seals a request for the server enclave; a "submit" carries this enclave's adapter (or its masked update),
+  // the secure-aggregation steps what round_masking.h makes for them. Samples are what this enclave trained on,
+  // not what the host says. The host gets only frames.
   crypto::Envelope to_server(json request) {
     server_.check_connected(ops::ToServer::kName);
     std::vector<crypto::Tensor> tensors;
     const auto what = request.at("op").get<std::string>();
+    const int round = request.value("round", -1);
     if (what == ops::Join::kName) {
-      request["announcement"] = masking_.join(request.at("round").get<int>());
+      request["announcement"] = masking_.join(round);
+    } else if (what == ops::Share::kName) {
+      request["message"] = masking_.share(round);
+    } else if (what == ops::Confirm::kName) {
+      request["signature"] = masking_.confirm(round);
+    } else if (what == ops::Reveal::kName) {
+      request["shares"] = masking_.reveal(round);
     } else if (what == ops::Submit::kName) {
       auto submit = rpc::parse_as<ops::Submit::Request>(request, "the host's submit");
       submit.samples = adapter_.round_examples();
@@ -94,12 +102,15 @@ class AdapterService {
       }
       request = rpc::control_of<ops::Submit>(submit);
     }
+    pending_ = {what, round};
     return rpc::reply(json::object(), server_.seal({request.dump(), std::move(tensors)}));
   }
 
-  // Opens the server enclave's reply; a reply with the global adapter replaces this enclave's adapter.
+  // Opens the server enclave's reply to the pending request; a reply with the global adapter replaces this
+  // enclave's adapter, a secure-aggregation poll's data goes to round_masking.h (the host sees only ready).
   crypto::Envelope from_server(const crypto::Envelope& frames) {
     const auto reply = server_.open(frames);
+    const auto [op, round] = std::exchange(pending_, {});
     auto control = json::parse(reply.control, nullptr, /*allow_exceptions=*/false);
     if (!control.is_object()) throw std::invalid_argument("the server enclave sent a malformed reply");
     if (control.contains("error")) {   // the server's refusal, told apart from this enclave's own errors
@@ -113,9 +124,9 @@ class AdapterService {
       // global adapter) there is no optimiser yet, and the sealed snapshot it will restore must stay.
       if (auto snapshot = adapter_.snapshot(); !snapshot.empty()) state_.save_snapshot(snapshot);
     }
-    if (control.value("fixed", false)) {   // secure aggregation: the round's participants, checked
-      masking_.accept_participants(control.at("participants"));
-      control.erase("participants");   // the host needs only that the set is fixed
+    if (control.contains("data")) {
+      if (control.value("ready", false)) masking_.accept(op, round, control["data"]);
+      control.erase("data");
     }
     if (control.value("closed", false)) adapter_.round_closed();   // with or without this client
     if (control.contains("state_generation")) state_.check_server_generation(control.at("state_generation").get<uint64_t>());
@@ -139,6 +150,7 @@ class AdapterService {
   ServerSession server_;
   RoundMasking masking_;
   bool installed_global_ = false;
+  std::pair<std::string, int> pending_;   // the op and round of the request awaiting the server's reply
 };
 
 }  // namespace

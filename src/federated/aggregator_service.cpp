@@ -12,6 +12,7 @@
 #include "federated/job.h"
 #include "federated/masked_rounds.h"
 #include "federated/peer_attestation.h"
+#include "federated/secure_aggregation.h"
 #include "federated/server_protocol.h"
 #include "rpc/serve.h"
 #include "rpc/tensor_wire.h"
@@ -28,6 +29,13 @@ constexpr const char* kSnapshot = "federated.aggregator";
 // A client is its enclave's attested identity key (peer_attestation.h): the same across its sessions.
 std::string client_name(const tee::Caller& caller) { return crypto::to_hex(caller.peer); }
 
+crypto::VerifyKey identity_of(const tee::Caller& caller) {
+  crypto::VerifyKey id{};
+  if (caller.peer.size != id.size()) throw std::invalid_argument("the session has no attested client identity");
+  std::copy(caller.peer.data, caller.peer.data + id.size(), id.begin());
+  return id;
+}
+
 class AggregatorService {
  public:
   AggregatorService(ServerJob job, const tee::EnclaveRuntime& runtime, tee::TrustedState& state)
@@ -35,7 +43,7 @@ class AggregatorService {
                  job.rounds.round_timeout),
         runtime_(runtime), state_(state) {
     if (job.secure_aggregation) {
-      masked_ = std::make_unique<MaskedRounds>(job.rounds);
+      masked_ = std::make_unique<MaskedRounds>(job.rounds, job.min_participants);
       rounds_ = masked_.get();
     } else {
       plain_ = std::make_unique<RoundAggregator>(job.rounds);
@@ -69,12 +77,43 @@ class AggregatorService {
     }
     table->on<ops::Join>([self](const tee::Caller& caller, const ops::Join::Request& r, const E&) {
       const auto now = self->prepare();
-      if (self->late(r.round)) return rpc::reply(ops::Join::Reply{.joined = false, .late = true});
-      self->require_drawn(client_name(caller), r.round, now);
-      return self->join(caller, r, now);
+      return self->step(r.round, now, [&] {
+        self->require_drawn(client_name(caller), r.round, now);
+        return self->join(caller, r, now);
+      });
+    });
+    table->on<ops::Share>([self](const tee::Caller& caller, const ops::Share::Request& r, const E&) {
+      const auto now = self->prepare();
+      return self->step(r.round, now, [&] {
+        return self->masked_->share(identity_of(caller), r.round, r.message.get<ShareMessage>(), now);
+      });
+    });
+    table->on<ops::Confirm>([self](const tee::Caller& caller, const ops::Confirm::Request& r, const E&) {
+      const auto now = self->prepare();
+      const auto signature = crypto::from_hex_array<64>(r.signature);
+      if (!signature) throw std::invalid_argument("confirm: field 'signature' must be 64 bytes in hex");
+      return self->step(r.round, now, [&] { return self->masked_->confirm(identity_of(caller), r.round, *signature, now); });
+    });
+    table->on<ops::Reveal>([self](const tee::Caller& caller, const ops::Reveal::Request& r, const E&) {
+      const auto now = self->prepare();
+      return self->step(r.round, now, [&] {
+        return self->masked_->reveal(identity_of(caller), r.round, r.shares.get<std::vector<RevealedShare>>(), now);
+      });
     });
     table->on<ops::Peers>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
-      return self->peers(r.round, self->prepare());
+      return self->phase(r.round, [&](Clock::time_point now) { return self->masked_->participants(r.round, now); });
+    });
+    table->on<ops::Inbox>([self](const tee::Caller& caller, const ops::RoundRequest& r, const E&) {
+      return self->phase(r.round, [&](Clock::time_point now) { return self->masked_->inbox(identity_of(caller), r.round, now); });
+    });
+    table->on<ops::Survivors>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
+      return self->phase(r.round, [&](Clock::time_point now) {
+        const auto ids = self->masked_->survivors(r.round, now);
+        return ids ? std::optional<json>(identities_to_json(*ids)) : std::nullopt;
+      });
+    });
+    table->on<ops::Confirmations>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
+      return self->phase(r.round, [&](Clock::time_point now) { return self->masked_->confirmations(r.round, now); });
     });
     return table;
   }
@@ -118,23 +157,40 @@ class AggregatorService {
     return rpc::reply(ops::Submit::Reply{.accepted = true, .round = round, .samples = samples});
   }
 
-  // The announcement must be signed by the identity this session attested: nobody joins under another's key.
-  crypto::Envelope join(const tee::Caller& caller, const ops::Join::Request& r, Clock::time_point now) {
-    const int round = r.round;
-    const auto announcement = announcement_from_json(r.announcement);
-    if (!std::equal(announcement.identity.begin(), announcement.identity.end(), caller.peer.data, caller.peer.data + caller.peer.size) ||
-        !signed_by_its_identity(announcement, round))
-      throw std::invalid_argument("join: the mask key is not signed by this client's attested identity for round " +
-                                  std::to_string(round));
-    return rpc::reply(ops::Join::Reply{.joined = masked_->join(client_name(caller), round, announcement, now)});
+  // The announcement must be signed by the identity this session attested: nobody joins under another's keys.
+  bool join(const tee::Caller& caller, const ops::Join::Request& r, Clock::time_point now) {
+    const auto announcement = r.announcement.get<MaskKeyAnnouncement>();
+    if (announcement.identity != identity_of(caller) || !signed_by_its_identity(announcement, r.round))
+      throw std::invalid_argument("join: the keys are not signed by this client's attested identity for round " +
+                                  std::to_string(r.round));
+    return masked_->join(identity_of(caller), r.round, announcement, now);
   }
 
-  crypto::Envelope peers(int round, Clock::time_point now) {
-    const auto set = masked_->participants(round, now);
-    if (!set) return rpc::reply(ops::Peers::Reply{});
-    ops::Peers::Reply reply{.fixed = true};
-    for (const auto& a : *set) reply.participants.push_back(to_json(a));
-    return rpc::reply(reply);
+  // A secure-aggregation action: late once the round has closed, else what `act` says; saved either way.
+  template <class Act>
+  crypto::Envelope step(int round, Clock::time_point now, Act act) {
+    close_if_due(now);
+    if (late(round)) return rpc::reply(ops::StepReply{.accepted = false, .late = true});
+    const bool accepted = act();
+    close_if_due(now);
+    save();
+    return rpc::reply(ops::StepReply{.accepted = accepted, .late = !accepted});
+  }
+
+  // A secure-aggregation poll: ended once the round has closed, ready with what `get` returns once its phase
+  // has ended.
+  template <class Get>
+  crypto::Envelope phase(int round, Get get) {
+    const auto now = prepare();
+    close_if_due(now);
+    if (late(round)) return rpc::reply(ops::PhaseReply{.ended = true});
+    const auto data = get(now);
+    if (late(round)) {   // the poll itself found the round's timeout
+      close_if_due(now);
+      return rpc::reply(ops::PhaseReply{.ended = true});
+    }
+    if (!data) return rpc::reply(ops::PhaseReply{});
+    return rpc::reply(ops::PhaseReply{.ready = true, .data = json(*data)});
   }
 
   crypto::Envelope submit_masked(const std::string& client, const ops::Submit::Request& r,
@@ -148,7 +204,11 @@ class AggregatorService {
     for (const auto& slot : r.layout)
       layout.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
     const auto samples = r.samples;
-    masked_->submit(client, round, samples, std::move(masked), std::move(layout), now);
+    const auto id = crypto::from_hex_array<32>(client).value();
+    if (!masked_->submit(id, round, samples, std::move(masked), std::move(layout), now)) {
+      save();
+      return rpc::reply(ops::Submit::Reply{.accepted = false, .late = true, .round = round});
+    }
     spdlog::info("federated server: round {}: masked update {} received", round, client.substr(0, 8));
     close_if_due(now);
     save();
@@ -169,8 +229,8 @@ class AggregatorService {
   void close_if_due(Clock::time_point now) {
     if (!rounds_->maybe_close(now)) return;
     if (rounds_->contributors() == 0)
-      spdlog::warn("federated server: round {} closed without an aggregate: a participant of its set dropped out",
-                   rounds_->open_round() - 1);
+      spdlog::warn("federated server: round {} closed without an aggregate: {}", rounds_->open_round() - 1,
+                   masked_ ? masked_->last_failure() : "no client submitted");
     else
       spdlog::info("federated server: round {} closed: {}FedAvg over {} clients", rounds_->open_round() - 1,
                    masked_ ? "secure " : "", rounds_->contributors());

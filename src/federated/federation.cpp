@@ -59,10 +59,32 @@ int wait_for_round(const RemoteAdapter& adapter, const ServerLink& link, int rou
   return reply.contributors;
 }
 
-// Submits this client's update for `round` and waits for the round to close: plainly, or (secure aggregation)
-// by joining, waiting for the participant set and submitting the masked update once. Returns the clients
-// averaged (0: the round closed without this client, which came too late, or — secure aggregation, a
-// participant dropped out — without an aggregate; it goes on from the adapter it holds).
+// Polls phase `Poll` of a secure-aggregation round until it is ready; false when the round ended first.
+template <class Poll>
+bool phase_ready(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
+  const auto reply = poll_server<Poll>(adapter, link, {round}, [](const auto& r) { return r.ready || r.ended; }, o,
+                                       "round " + std::to_string(round) + "'s '" + Poll::kName + "' phase");
+  return reply.ready;
+}
+
+// A secure-aggregation round (masked_rounds.h) from the client's side; the client enclave fills in every request
+// and takes every reply's data. False when a phase or the round ended without this client.
+bool secure_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
+  return ask_server<ops::Join>(adapter, link, {.round = round}).accepted &&
+         phase_ready<ops::Peers>(adapter, link, round, o) &&
+         ask_server<ops::Share>(adapter, link, {.round = round}).accepted &&
+         phase_ready<ops::Inbox>(adapter, link, round, o) &&
+         ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true}).accepted &&
+         phase_ready<ops::Survivors>(adapter, link, round, o) &&
+         ask_server<ops::Confirm>(adapter, link, {.round = round}).accepted &&
+         phase_ready<ops::Confirmations>(adapter, link, round, o) &&
+         ask_server<ops::Reveal>(adapter, link, {.round = round}).accepted;
+}
+
+// Submits this client's update for `round` and waits for the round to close: plainly, or through the phases
+// of secure aggregation. Returns the clients averaged (0: the round closed without this client, which came too
+// late, or — secure aggregation — with fewer participants left than the threshold, without an aggregate; it
+// goes on from the adapter it holds).
 int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int round, bool secure,
                     const FederationOptions& o) {
   if (!secure) {
@@ -70,15 +92,10 @@ int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int ro
     const auto closed = wait_for_round(adapter, link, round, o);
     return reply.accepted ? closed : 0;   // late: the round closed without this client
   }
-  if (!ask_server<ops::Join>(adapter, link, {.round = round}).joined) {
-    wait_for_round(adapter, link, round, o);   // too late for this round's set
-    return 0;
-  }
-  poll_server<ops::Peers>(adapter, link, {round}, [](const auto& r) { return r.fixed; }, o,
-                          "round " + std::to_string(round) + "'s participant set");
-  ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true});
+  const bool took_part = secure_round(adapter, link, round, o);
   const int contributors = wait_for_round(adapter, link, round, o);
-  if (contributors == 0) spdlog::warn("federated client: round {} closed without an aggregate (a participant dropped out)", round);
+  if (!took_part) spdlog::warn("federated client: round {} went on without this client", round);
+  if (contributors == 0) spdlog::warn("federated client: round {} closed without an aggregate", round);
   return contributors;
 }
 

@@ -9,19 +9,19 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "crypto/bytes.h"
 #include "federated/named_archive.h"
-#include "tensor/archive_bytes.h"
+#include "federated/secagg_recovery.h"
 #include "federated/secure_aggregation.h"
+#include "tensor/archive_bytes.h"
 
 namespace sg::federated {
 namespace {
 
-template <class Pairs>
-auto find_client(Pairs& pairs, const std::string& client) {
-  return std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == client; });
-}
+using nlohmann::json;
 
-constexpr int64_t kAnnouncementBytes = 32 + 32 + 64;   // identity, mask key, signature
+constexpr std::size_t kShareBytes = 32;
+constexpr const char* kPhaseNames[] = {"join", "share", "submit", "confirm", "reveal"};
 
 int64_t numel(const std::vector<int64_t>& shape) {
   return std::accumulate(shape.begin(), shape.end(), int64_t(1), std::multiplies<>());
@@ -33,10 +33,20 @@ bool same_layout(const std::vector<TensorSlot>& a, const std::vector<TensorSlot>
          });
 }
 
+// Whether `ids` names exactly `expected` (sorted), each once.
+bool covers_exactly(std::vector<crypto::VerifyKey> ids, const std::vector<crypto::VerifyKey>& expected) {
+  std::sort(ids.begin(), ids.end());
+  return ids == expected;
+}
+
 }  // namespace
 
-MaskedRounds::MaskedRounds(RoundOptions options) : options_(options) {
+MaskedRounds::MaskedRounds(RoundOptions options, int min_participants)
+    : options_(options), min_participants_(min_participants) {
   RoundAggregator validate(options_);   // the same option checks
+  if (min_participants_ < 2 || options_.quorum < min_participants_)
+    throw std::invalid_argument("secure aggregation: min_participants (" + std::to_string(min_participants_) +
+                                ") must be at least 2 and at most the quorum (" + std::to_string(options_.quorum) + ")");
 }
 
 void MaskedRounds::check_round(int round) const {
@@ -45,160 +55,302 @@ void MaskedRounds::check_round(int round) const {
     throw std::invalid_argument("request for round " + std::to_string(round) + ", the open round is " + std::to_string(round_));
 }
 
-bool MaskedRounds::join(const std::string& client, int round, const MaskKeyAnnouncement& announcement,
+namespace {
+
+template <class P>
+bool acted(const P& p, int phase) {
+  switch (phase) {
+    case 1: return p.shared.has_value();
+    case 2: return p.masked.has_value();
+    case 3: return p.confirmed.has_value();
+    case 4: return p.revealed.has_value();
+    default: return true;   // join: every participant has joined
+  }
+}
+
+}  // namespace
+
+int MaskedRounds::expected_in_phase() const {
+  const int previous = int(phase_) - 1;
+  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, previous); }));
+}
+
+int MaskedRounds::acted_in_phase() const {
+  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, int(phase_)); }));
+}
+
+bool MaskedRounds::join(const crypto::VerifyKey& client, int round, const MaskKeyAnnouncement& announcement,
                         Clock::time_point now) {
   check_round(round);
-  maybe_close(now);
-  if (fixed_) return false;
-  if (find_client(joined_, client) != joined_.end()) throw std::invalid_argument("client already joined this round");
-  joined_.emplace_back(client, announcement);
+  if (maybe_close(now) || !in_phase(Phase::join)) return false;
+  if (announcement.identity != client) throw std::invalid_argument("join: the announcement is another client's");
+  if (std::any_of(participants_.begin(), participants_.end(), [&](const auto& p) { return p.keys.identity == client; }))
+    throw std::invalid_argument("client already joined this round");
+  participants_.push_back({announcement});
   if (!phase_started_) phase_started_ = now;
   return true;
 }
 
-std::optional<std::vector<MaskKeyAnnouncement>> MaskedRounds::participants(int round, Clock::time_point now) {
+MaskedRounds::Participant* MaskedRounds::acting(const crypto::VerifyKey& client, int round, Phase phase,
+                                                Clock::time_point now) {
   check_round(round);
-  maybe_close(now);   // fixes the set when due
-  if (!fixed_ || round != round_) return std::nullopt;
-  std::vector<MaskKeyAnnouncement> set;
-  for (const auto& [client, announcement] : joined_) set.push_back(announcement);
-  std::sort(set.begin(), set.end(), [](const auto& a, const auto& b) { return a.mask_key < b.mask_key; });
-  return set;
+  if (maybe_close(now) || phase_ > phase) return nullptr;   // the round or the phase ended without this client
+  const auto it = std::find_if(participants_.begin(), participants_.end(), [&](const auto& p) { return p.keys.identity == client; });
+  const std::string what = kPhaseNames[int(phase)];
+  if (phase_ < phase || it == participants_.end() || !acted(*it, int(phase) - 1))
+    throw std::invalid_argument(what + ": this client is not in the round's set for it (or the set is not fixed yet)");
+  if (acted(*it, int(phase))) throw std::invalid_argument(what + ": this client already did so this round");
+  return &*it;
 }
 
-void MaskedRounds::submit(const std::string& client, int round, int64_t samples, std::vector<uint32_t> masked,
+bool MaskedRounds::share(const crypto::VerifyKey& client, int round, ShareMessage message, Clock::time_point now) {
+  auto* p = acting(client, round, Phase::share, now);
+  if (!p) return false;
+  std::vector<crypto::VerifyKey> to, everyone;
+  for (const auto& s : message.shares) to.push_back(s.to);
+  for (const auto& q : participants_) everyone.push_back(q.keys.identity);
+  if (!covers_exactly(to, everyone))
+    throw std::invalid_argument("share: the shares must go to every participant of the set, once each");
+  p->shared = std::move(message);
+  maybe_close(now);
+  return true;
+}
+
+bool MaskedRounds::submit(const crypto::VerifyKey& client, int round, int64_t samples, std::vector<uint32_t> masked,
                           std::vector<TensorSlot> layout, Clock::time_point now) {
-  check_round(round);
-  if (!fixed_) throw std::invalid_argument("masked submission before the participant set is fixed");
-  if (find_client(joined_, client) == joined_.end()) throw std::invalid_argument("client is not a participant of this round");
-  if (find_client(submitted_, client) != submitted_.end()) throw std::invalid_argument("client already submitted this round");
+  auto* p = acting(client, round, Phase::submit, now);
+  if (!p) return false;
   if (samples < 1) throw std::invalid_argument("submission with " + std::to_string(samples) + " samples");
   int64_t total = 0;
   for (const auto& slot : layout) total += numel(slot.shape);
   if (layout.empty() || total != int64_t(masked.size()))
     throw std::invalid_argument("masked update of " + std::to_string(masked.size()) + " words, its layout holds " +
                                 std::to_string(total));
-  if (!submitted_.empty() && !same_layout(layout, layout_))
+  const bool first = std::none_of(participants_.begin(), participants_.end(), [](const auto& q) { return q.masked.has_value(); });
+  if (!first && !same_layout(layout, layout_))
     throw std::invalid_argument("masked update's layout differs from the other participants'");
-  if (submitted_.empty()) layout_ = std::move(layout);
-  submitted_.emplace_back(client, Masked{samples, std::move(masked)});
+  if (first) layout_ = std::move(layout);
+  p->samples = samples;
+  p->masked = std::move(masked);
   maybe_close(now);
-}
-
-bool MaskedRounds::maybe_close(Clock::time_point now) {
-  if (finished() || !phase_started_) return false;
-  const bool timed_out = now - *phase_started_ >= options_.round_timeout;
-  if (!fixed_) {
-    const int n = int(joined_.size());
-    if (n >= options_.clients_per_round || (timed_out && n >= options_.quorum)) {
-      fixed_ = true;
-      phase_started_ = now;
-    }
-    return false;
-  }
-  if (submitted_.size() < joined_.size()) {
-    if (!timed_out) return false;
-    // A participant died after the set was fixed: the sum stays masked, and nobody masks again this round.
-    last_contributors_ = 0;
-    ++round_;
-    start_round();
-    return true;
-  }
-  std::vector<std::vector<uint32_t>> words;
-  int64_t samples = 0;
-  for (auto& [client, m] : submitted_) {
-    samples += m.samples;
-    words.push_back(std::move(m.words));
-  }
-  const auto average = unmask_average(words, double(samples));
-  global_.clear();
-  std::size_t offset = 0;
-  for (const auto& slot : layout_) {
-    const auto n = numel(slot.shape);
-    global_[slot.name] = torch::from_blob(const_cast<float*>(average.data() + offset), {n}, torch::kFloat32)
-                             .clone()
-                             .reshape(slot.shape);
-    offset += std::size_t(n);
-  }
-  last_contributors_ = int(submitted_.size());
-  ++round_;
-  start_round();
   return true;
 }
 
-void MaskedRounds::start_round() {
-  joined_.clear();
-  submitted_.clear();
-  fixed_ = false;
+bool MaskedRounds::confirm(const crypto::VerifyKey& client, int round, const crypto::Signature& signature,
+                           Clock::time_point now) {
+  auto* p = acting(client, round, Phase::confirm, now);
+  if (!p) return false;
+  if (!crypto::verify_signature(client, survivors_message(survivor_ids(), round), signature))
+    throw std::invalid_argument("confirm: the signature is not this client's over the round's survivor set");
+  p->confirmed = signature;
+  maybe_close(now);
+  return true;
+}
+
+bool MaskedRounds::reveal(const crypto::VerifyKey& client, int round, std::vector<RevealedShare> shares,
+                          Clock::time_point now) {
+  auto* p = acting(client, round, Phase::reveal, now);
+  if (!p) return false;
+  std::vector<crypto::VerifyKey> of, sharers;
+  for (const auto& s : shares) {
+    if (s.share.size() != kShareBytes) throw std::invalid_argument("reveal: a share is not 32 bytes");
+    of.push_back(s.of);
+  }
+  for (const auto& q : participants_)
+    if (q.shared) sharers.push_back(q.keys.identity);
+  if (!covers_exactly(of, sharers))
+    throw std::invalid_argument("reveal: one share for every participant that shared, once each");
+  p->revealed = std::move(shares);
+  maybe_close(now);
+  return true;
+}
+
+std::optional<std::vector<MaskKeyAnnouncement>> MaskedRounds::participants(int round, Clock::time_point now) {
+  check_round(round);
+  maybe_close(now);
+  if (round != round_ || in_phase(Phase::join)) return std::nullopt;
+  std::vector<MaskKeyAnnouncement> set;
+  for (const auto& p : participants_) set.push_back(p.keys);
+  return set;
+}
+
+std::optional<std::vector<InboxEntry>> MaskedRounds::inbox(const crypto::VerifyKey& client, int round, Clock::time_point now) {
+  check_round(round);
+  maybe_close(now);
+  if (round != round_ || phase_ < Phase::submit) return std::nullopt;
+  std::vector<InboxEntry> entries;
+  for (const auto& p : participants_) {
+    if (!p.shared) continue;
+    for (const auto& s : p.shared->shares)
+      if (s.to == client) entries.push_back({p.keys.identity, s.ciphertext});
+  }
+  return entries;
+}
+
+std::vector<crypto::VerifyKey> MaskedRounds::survivor_ids() const {
+  std::vector<crypto::VerifyKey> ids;   // participants_ is sorted by identity once U1 is fixed
+  for (const auto& p : participants_)
+    if (p.masked) ids.push_back(p.keys.identity);
+  return ids;
+}
+
+std::optional<std::vector<crypto::VerifyKey>> MaskedRounds::survivors(int round, Clock::time_point now) {
+  check_round(round);
+  maybe_close(now);
+  if (round != round_ || phase_ < Phase::confirm) return std::nullopt;
+  return survivor_ids();
+}
+
+std::optional<std::vector<Confirmation>> MaskedRounds::confirmations(int round, Clock::time_point now) {
+  check_round(round);
+  maybe_close(now);
+  if (round != round_ || phase_ < Phase::reveal) return std::nullopt;
+  std::vector<Confirmation> out;
+  for (const auto& p : participants_)
+    if (p.confirmed) out.push_back({p.keys.identity, *p.confirmed});
+  return out;
+}
+
+bool MaskedRounds::maybe_close(Clock::time_point now) {
+  const int round = round_;
+  while (!finished() && round_ == round && phase_started_) {
+    const bool timed_out = now - *phase_started_ >= options_.round_timeout;
+    if (in_phase(Phase::join)) {
+      const int n = int(participants_.size());
+      if (n < options_.clients_per_round && !(timed_out && n >= options_.quorum)) break;
+      std::sort(participants_.begin(), participants_.end(),
+                [](const auto& a, const auto& b) { return a.keys.identity < b.keys.identity; });
+      threshold_ = recovery_threshold(n, min_participants_);
+      next_phase(now);
+      continue;
+    }
+    const int acted = acted_in_phase(), expected = expected_in_phase();
+    if (acted < expected && !timed_out) break;
+    if (acted < threshold_) {
+      last_failure_ = std::string("the ") + kPhaseNames[int(phase_)] + " phase ended with " + std::to_string(acted) +
+                      " participants, fewer than the threshold of " + std::to_string(threshold_);
+      close(false);
+      break;
+    }
+    if (in_phase(Phase::reveal)) {
+      aggregate();
+      break;
+    }
+    next_phase(now);
+  }
+  return round_ != round;
+}
+
+void MaskedRounds::next_phase(Clock::time_point now) {
+  phase_ = Phase(int(phase_) + 1);
+  phase_started_ = now;
+}
+
+void MaskedRounds::aggregate() {
+  RoundRecovery recovery;
+  recovery.round = round_;
+  std::vector<std::vector<uint32_t>> words;
+  int64_t samples = 0;
+  for (const auto& p : participants_) {
+    recovery.set.push_back(p.keys);
+    if (p.shared) recovery.commitments[p.keys.identity] = p.shared->seed_commitment;
+    if (p.masked) {
+      words.push_back(*p.masked);
+      samples += p.samples;
+    }
+    if (p.revealed) recovery.reveals.emplace_back(p.keys.identity, *p.revealed);
+  }
+  recovery.survivors = survivor_ids();
+  try {
+    recovery.masked_sum = sum_words(words);
+    const auto average = decode_average(recover_sum(recovery), double(samples));
+    global_.clear();
+    std::size_t offset = 0;
+    for (const auto& slot : layout_) {
+      const auto n = numel(slot.shape);
+      global_[slot.name] = torch::from_blob(const_cast<float*>(average.data() + offset), {n}, torch::kFloat32)
+                               .clone()
+                               .reshape(slot.shape);
+      offset += std::size_t(n);
+    }
+  } catch (const std::exception& e) {
+    last_failure_ = e.what();
+    close(false);
+    return;
+  }
+  last_contributors_ = int(recovery.survivors.size());
+  close(true);
+}
+
+void MaskedRounds::close(bool with_aggregate) {
+  if (!with_aggregate) last_contributors_ = 0;
+  else last_failure_.clear();
+  ++round_;
+  participants_.clear();
+  layout_.clear();
+  phase_ = Phase::join;
+  threshold_ = 0;
   phase_started_.reset();
 }
 
 const NamedTensors* MaskedRounds::global_after(int round) const { return round < round_ ? &global_ : nullptr; }
 
-// The snapshot keeps the open round too (announcements, whether the set is fixed, the masked submissions and
-// their layout): a client enclave masks once per round, so a restarted server must finish the round it had.
 std::string MaskedRounds::snapshot() const {
   torch::serialize::OutputArchive archive;
   archive.write("round", torch::tensor(int64_t(round_)));
   archive.write("contributors", torch::tensor(int64_t(last_contributors_)));
   write_named(archive, "global/", global_);
-  archive.write("open/fixed", torch::tensor(int64_t(fixed_)));
-  auto announcements = torch::empty({int64_t(joined_.size()), kAnnouncementBytes}, torch::kUInt8);
-  for (std::size_t i = 0; i < joined_.size(); ++i) {
-    const auto& a = joined_[i].second;
-    auto* row = announcements[int64_t(i)].data_ptr<uint8_t>();
-    std::copy(a.identity.begin(), a.identity.end(), row);
-    std::copy(a.mask_key.begin(), a.mask_key.end(), row + 32);
-    std::copy(a.signature.begin(), a.signature.end(), row + 64);
+  json open = {{"phase", int(phase_)}, {"threshold", threshold_}, {"participants", json::array()}, {"layout", json::array()}};
+  for (std::size_t i = 0; i < participants_.size(); ++i) {
+    const auto& p = participants_[i];
+    json entry = {{"keys", p.keys}, {"samples", p.samples}};
+    if (p.shared) entry["shared"] = *p.shared;
+    if (p.confirmed) entry["confirmed"] = crypto::to_hex(*p.confirmed);
+    if (p.revealed) entry["revealed"] = *p.revealed;
+    if (p.masked)
+      archive.write("open/masked/" + std::to_string(i),
+                    torch::from_blob(const_cast<uint32_t*>(p.masked->data()), {int64_t(p.masked->size())}, torch::kInt32).clone());
+    open["participants"].push_back(std::move(entry));
   }
-  archive.write("open/joined", announcements);
-  for (std::size_t i = 0; i < submitted_.size(); ++i) {
-    const auto& [client, m] = submitted_[i];
-    const auto at = find_client(joined_, client) - joined_.begin();
-    archive.write("open/submitted/" + std::to_string(i) + "/who", torch::tensor({int64_t(at), m.samples}));
-    archive.write("open/submitted/" + std::to_string(i) + "/words",
-                  torch::from_blob(const_cast<uint32_t*>(m.words.data()), {int64_t(m.words.size())}, torch::kInt32).clone());
-  }
-  nlohmann::json layout = nlohmann::json::array();
-  for (const auto& slot : layout_) layout.push_back({slot.name, slot.shape});
-  const std::string text = layout.dump();
-  archive.write("open/layout", torch::from_blob(const_cast<char*>(text.data()), {int64_t(text.size())}, torch::kUInt8).clone());
+  for (const auto& slot : layout_) open["layout"].push_back({slot.name, slot.shape});
+  const std::string text = open.dump();
+  archive.write("open", torch::from_blob(const_cast<char*>(text.data()), {int64_t(text.size())}, torch::kUInt8).clone());
   return tensor::archive_bytes(archive);
 }
 
 void MaskedRounds::restore(const std::string& snapshot) {
   torch::serialize::InputArchive archive;
   tensor::load_archive_bytes(archive, snapshot);
-  at::Tensor round, contributors, fixed, joined, layout;
+  at::Tensor round, contributors, open_bytes;
   archive.read("round", round);
   archive.read("contributors", contributors);
+  archive.read("open", open_bytes);
   global_ = read_named(archive, "global/");
   round_ = int(round.item<int64_t>());
   last_contributors_ = int(contributors.item<int64_t>());
-  start_round();
-  archive.read("open/fixed", fixed);
-  archive.read("open/joined", joined);
-  archive.read("open/layout", layout);
-  for (int64_t i = 0; i < joined.size(0); ++i) {
-    const auto* row = joined[i].data_ptr<uint8_t>();
-    MaskKeyAnnouncement a;
-    std::copy(row, row + 32, a.identity.begin());
-    std::copy(row + 32, row + 64, a.mask_key.begin());
-    std::copy(row + 64, row + 128, a.signature.begin());
-    joined_.emplace_back(crypto::to_hex(a.identity), a);
+  const auto open = json::parse(std::string(reinterpret_cast<const char*>(open_bytes.data_ptr<uint8_t>()),
+                                            std::size_t(open_bytes.numel())));
+  phase_ = Phase(open.at("phase").get<int>());
+  threshold_ = open.at("threshold").get<int>();
+  participants_.clear();
+  for (std::size_t i = 0; i < open.at("participants").size(); ++i) {
+    const auto& entry = open["participants"][i];
+    Participant p{entry.at("keys").get<MaskKeyAnnouncement>()};
+    p.samples = entry.at("samples").get<int64_t>();
+    if (entry.contains("shared")) p.shared = entry["shared"].get<ShareMessage>();
+    if (entry.contains("confirmed")) p.confirmed = crypto::from_hex_array<64>(entry["confirmed"].get<std::string>()).value();
+    if (entry.contains("revealed")) p.revealed = entry["revealed"].get<std::vector<RevealedShare>>();
+    at::Tensor words;
+    if (archive.try_read("open/masked/" + std::to_string(i), words)) {
+      p.masked.emplace(std::size_t(words.numel()));
+      std::memcpy(p.masked->data(), words.data_ptr<int32_t>(), p.masked->size() * sizeof(uint32_t));
+    }
+    participants_.push_back(std::move(p));
   }
-  for (int64_t i = 0;; ++i) {
-    const std::string key = "open/submitted/" + std::to_string(i);
-    at::Tensor who, words;
-    if (!archive.try_read(key + "/who", who) || !archive.try_read(key + "/words", words)) break;
-    Masked m{who[1].item<int64_t>(), std::vector<uint32_t>(std::size_t(words.numel()))};
-    std::memcpy(m.words.data(), words.data_ptr<int32_t>(), m.words.size() * sizeof(uint32_t));
-    submitted_.emplace_back(joined_.at(std::size_t(who[0].item<int64_t>())).first, std::move(m));
-  }
-  const auto layout_json = nlohmann::json::parse(std::string(reinterpret_cast<const char*>(layout.data_ptr<uint8_t>()), std::size_t(layout.numel())));
-  for (const auto& slot : layout_json) layout_.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
-  fixed_ = fixed.item<int64_t>() != 0;
-  if (!joined_.empty()) phase_started_ = Clock::now();   // the timeout starts over with the restarted enclave
+  layout_.clear();
+  for (const auto& slot : open.at("layout")) layout_.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
+  phase_started_.reset();
+  if (!participants_.empty()) phase_started_ = Clock::now();   // the timeout starts over with the restarted enclave
 }
 
 }  // namespace sg::federated

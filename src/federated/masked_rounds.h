@@ -1,21 +1,23 @@
-// The server enclave's rounds under secure aggregation (the option of docs/DESIGN.md §7 step 3): the enclave learns only
-// the sum of the participants' weighted updates. A round:
+// The server enclave's rounds under secure aggregation (the option of docs/DESIGN.md §7 step 3; Bonawitz et al.,
+// CCS 2017, with the consistency round of its malicious-server variant): the enclave learns only the sum of
+// the participants' weighted updates, even when participants drop out. A round, in phases:
 //
-//   join     each client enclave sends a fresh X25519 mask key, signed by its attested identity key; the
-//            participant set is fixed when clients_per_round have joined, or after the timeout with at least
-//            quorum
-//   peers    every participant gets the set (identity, mask key, signature each), checks it (secure_aggregation.h:
-//            signatures, distinct identities, itself included, at least its job's min_participants) and masks its
-//            fixed-point update against each of the others
-//   submit   when every participant of the set has submitted, the masks cancel in the sum: the global adapter
-//            is sum(n_i x_i) / sum(n_i), and the round closes
+//   join     each client enclave sends fresh mask and share keys, signed by its attested identity key; the set
+//            U1 is fixed when clients_per_round have joined, or after the timeout with at least quorum
+//   share    each participant checks U1 (secure_aggregation.h: signatures, distinct identities, itself among
+//            them, at least its job's min_participants), splits its self-mask seed and mask key into |U1|
+//            shares (threshold t = max(|U1|/2 + 1, min_participants)) and sends each participant its shares,
+//            encrypted under their share keys; U2 = those that shared
+//   submit   each member of U2 gets the shares addressed to it and submits its fixed-point update plus its self
+//            mask plus pairwise masks toward the rest of U2; U3 = those that submitted
+//   confirm  each member of U3 signs U3; U4 = those that confirmed
+//   reveal   each member of U4 checks at least t signatures over the U3 it signed, and reveals, for every
+//            member of U2, its share of the seed (a survivor) or of the mask key (a dropout) — never both
 //
-// Dropouts: a participant that dies after the set was fixed leaves the sum masked; once the timeout passes the
-// round closes without an aggregate (the global adapter stays as it was) and the clients go on with the next
-// round. A client enclave masks one update per round, ever: were the survivors to submit again under fresh
-// masks, the difference of two sums would be the missing client's update (the attack an aggregator that
-// declares a false dropout would play). Recovering a dropout within the round needs Bonawitz et al.'s
-// secret-shared seeds, which this does not build.
+// The aggregator rebuilds the survivors' seeds and the dropouts' mask keys from the revealed shares
+// (secagg_recovery.h) and unmasks the sum: the global adapter is sum(n_i x_i) / sum(n_i) over U3. A phase
+// ends when every member of the previous set has acted, or at the timeout with at least t; with fewer, the
+// round closes without an aggregate. A client enclave masks one update per round, ever.
 #pragma once
 
 #include <optional>
@@ -23,9 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "crypto/key_exchange.h"
 #include "federated/aggregator.h"
-#include "federated/secure_aggregation.h"
+#include "federated/secagg_messages.h"
 
 namespace sg::federated {
 
@@ -37,49 +38,76 @@ struct TensorSlot {
 
 class MaskedRounds final : public Rounds {
  public:
-  explicit MaskedRounds(RoundOptions options);
+  MaskedRounds(RoundOptions options, int min_participants);
 
   int open_round() const override { return round_; }
   bool finished() const override { return round_ >= options_.rounds; }
   const RoundOptions& options() const override { return options_; }
 
-  // Adds `client` (its identity, hex) to the open round with its mask key and the identity's signature over it
-  // (relayed as is; the service checks it); false when the participant set is already fixed (the round goes on
-  // without this client's update).
-  bool join(const std::string& client, int round, const MaskKeyAnnouncement& announcement, Clock::time_point now);
-  // The round's participants once its set is fixed (sorted by mask key), else nullopt.
-  std::optional<std::vector<MaskKeyAnnouncement>> participants(int round, Clock::time_point now);
-  void submit(const std::string& client, int round, int64_t samples, std::vector<uint32_t> masked,
+  // Each action returns false when its phase has passed (the round goes on without this client); each throws
+  // std::invalid_argument for a request that breaks the protocol (another round, a client outside the previous
+  // set, a second action, a malformed message).
+  bool join(const crypto::VerifyKey& client, int round, const MaskKeyAnnouncement& announcement, Clock::time_point now);
+  bool share(const crypto::VerifyKey& client, int round, ShareMessage message, Clock::time_point now);
+  bool submit(const crypto::VerifyKey& client, int round, int64_t samples, std::vector<uint32_t> masked,
               std::vector<TensorSlot> layout, Clock::time_point now);
-  // Fixes the set when due; closes the round when every participant submitted, or without an aggregate once
-  // the timeout passes after the set was fixed.
+  bool confirm(const crypto::VerifyKey& client, int round, const crypto::Signature& signature, Clock::time_point now);
+  bool reveal(const crypto::VerifyKey& client, int round, std::vector<RevealedShare> shares, Clock::time_point now);
+
+  // What each phase hands the clients once it has ended, else nullopt: U1 (sorted by identity), the shares
+  // addressed to `client` from U2, U3 (sorted), U4's signatures.
+  std::optional<std::vector<MaskKeyAnnouncement>> participants(int round, Clock::time_point now);
+  std::optional<std::vector<InboxEntry>> inbox(const crypto::VerifyKey& client, int round, Clock::time_point now);
+  std::optional<std::vector<crypto::VerifyKey>> survivors(int round, Clock::time_point now);
+  std::optional<std::vector<Confirmation>> confirmations(int round, Clock::time_point now);
+
+  // Ends the phase when due; closes the round after the reveal, or without an aggregate when a phase ends with
+  // fewer than the threshold (or the sum does not rebuild: last_failure says why).
   bool maybe_close(Clock::time_point now) override;
 
   // The global adapter after `round` closed (empty while no round has closed with an aggregate).
   const NamedTensors* global_after(int round) const override;
   int contributors() const override { return last_contributors_; }
+  const std::string& last_failure() const { return last_failure_; }
 
-  // Round and global adapter only: an open round starts over after an enclave restart (the clients that had
-  // masked their update for it then skip it).
+  // The whole state, the open round included: a client enclave masks once per round, so a restarted server
+  // must finish the round it had.
   std::string snapshot() const override;
   void restore(const std::string& snapshot) override;
 
  private:
-  struct Masked {
+  enum class Phase { join, share, submit, confirm, reveal };
+  struct Participant {
+    MaskKeyAnnouncement keys;
+    std::optional<ShareMessage> shared;
     int64_t samples = 0;
-    std::vector<uint32_t> words;
+    std::optional<std::vector<uint32_t>> masked;
+    std::optional<crypto::Signature> confirmed;
+    std::optional<std::vector<RevealedShare>> revealed;
   };
+
   void check_round(int round) const;
-  void start_round();
+  // The client's entry when it may act in `phase` now; nullptr once the phase or the round has ended.
+  Participant* acting(const crypto::VerifyKey& client, int round, Phase phase, Clock::time_point now);
+  bool in_phase(Phase phase) const { return phase_ == phase; }
+  // Members of the set the current phase acts on, and those that have acted in it.
+  int expected_in_phase() const;
+  int acted_in_phase() const;
+  void next_phase(Clock::time_point now);
+  void close(bool with_aggregate);
+  void aggregate();
+  std::vector<crypto::VerifyKey> survivor_ids() const;
 
   RoundOptions options_;
+  int min_participants_;
   int round_ = 0;
   NamedTensors global_;
   int last_contributors_ = 0;
-  std::vector<std::pair<std::string, MaskKeyAnnouncement>> joined_;   // this round's, in join order
-  bool fixed_ = false;
-  std::optional<Clock::time_point> phase_started_;   // first join, then the moment the set was fixed
-  std::vector<std::pair<std::string, Masked>> submitted_;
+  std::string last_failure_;
+  Phase phase_ = Phase::join;
+  int threshold_ = 0;
+  std::vector<Participant> participants_;   // join order until U1 is fixed, then sorted by identity
+  std::optional<Clock::time_point> phase_started_;   // the first join, then each phase's start
   std::vector<TensorSlot> layout_;
 };
 

@@ -5,32 +5,46 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "federated/secure_aggregation.h"
+#include "federated/server_protocol.h"
 #include "rpc/tensor_wire.h"
 
 namespace sg::federated {
+namespace {
+
+template <class T>
+const T& received(const std::optional<T>& value, const char* what) {
+  if (!value) throw std::invalid_argument(std::string("secure aggregation: '") + what + "' before its phase's reply");
+  return *value;
+}
+
+}  // namespace
+
+SecAggParticipant& RoundMasking::current(int round, const char* what) {
+  if (!participant_ || participant_->round() != round)
+    throw std::invalid_argument(std::string("secure aggregation: '") + what + "' for round " + std::to_string(round) +
+                                ", which this client did not join");
+  return *participant_;
+}
 
 nlohmann::json RoundMasking::join(int round) {
   state_.refuse_a_second_mask(round);
-  key_ = std::make_unique<crypto::KxKeyPair>(crypto::KxKeyPair::generate());
-  round_ = round;
-  mine_ = announce_mask_key(state_.identity(), key_->public_key, round);
-  return to_json(mine_);
+  if (!identity_) identity_.emplace(state_.identity());
+  participant_ = std::make_unique<SecAggParticipant>(*identity_, round, min_participants_);
+  set_.reset();
+  survivors_.reset();
+  confirmations_.reset();
+  return participant_->announcement();
 }
 
-void RoundMasking::accept_participants(const nlohmann::json& participants) {
-  if (!key_) throw std::invalid_argument("a participant set before this client joined");
-  std::vector<MaskKeyAnnouncement> set;
-  for (const auto& a : participants) set.push_back(announcement_from_json(a));
-  peers_ = checked_participants(set, mine_, round_, min_participants_);
+nlohmann::json RoundMasking::share(int round) {
+  return current(round, ops::Share::kName).share(received(set_, ops::Share::kName));
 }
 
 std::pair<crypto::Tensor, nlohmann::json> RoundMasking::mask(
     const std::vector<std::pair<std::string, at::Tensor>>& held, int64_t samples, int round) {
-  if (!key_ || peers_.empty()) throw std::invalid_argument("masked submit before join and peers");
-  if (round != round_) throw std::invalid_argument("masked submit for another round than this client joined");
+  auto& participant = current(round, "masked submit");
   state_.refuse_a_second_mask(round);
-  state_.mark_masked(round);
-  const crypto::KxKeyPair key = std::move(*std::exchange(key_, nullptr));   // consumed: masks nothing else
   std::vector<float> values;
   nlohmann::json layout = nlohmann::json::array();
   for (const auto& [name, param] : held) {
@@ -38,11 +52,35 @@ std::pair<crypto::Tensor, nlohmann::json> RoundMasking::mask(
     values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
     layout.push_back({name, param.sizes().vec()});
   }
-  const auto encoded = encode_weighted(values, double(samples), int(peers_.size()));
-  const auto masked = mask_update(encoded, key, peers_, uint64_t(round) << 32);
+  const auto encoded = encode_weighted(values, double(samples), int(received(set_, "masked submit").size()));
+  state_.mark_masked(round);
+  const auto masked = participant.mask(encoded);
   auto words = torch::empty({int64_t(masked.size())}, torch::kInt32);
   std::memcpy(words.data_ptr<int32_t>(), masked.data(), masked.size() * sizeof(uint32_t));
   return {rpc::to_wire("masked", words), std::move(layout)};
+}
+
+std::string RoundMasking::confirm(int round) {
+  return crypto::to_hex(current(round, ops::Confirm::kName).confirm(received(survivors_, ops::Confirm::kName)));
+}
+
+nlohmann::json RoundMasking::reveal(int round) {
+  return current(round, ops::Reveal::kName).reveal(received(confirmations_, ops::Reveal::kName));
+}
+
+void RoundMasking::accept(const std::string& op, int round, const nlohmann::json& data) {
+  if (op == ops::Peers::kName) {
+    current(round, op.c_str());
+    set_ = data.get<std::vector<MaskKeyAnnouncement>>();
+  } else if (op == ops::Inbox::kName) {
+    current(round, op.c_str()).receive(data.get<std::vector<InboxEntry>>());
+  } else if (op == ops::Survivors::kName) {
+    current(round, op.c_str());
+    survivors_ = identities_from_json(data, "the survivor set");
+  } else if (op == ops::Confirmations::kName) {
+    current(round, op.c_str());
+    confirmations_ = data.get<std::vector<Confirmation>>();
+  }
 }
 
 }  // namespace sg::federated

@@ -1,20 +1,21 @@
-// A client enclave's part of secure aggregation (secure_aggregation.h, masked_rounds.h): a fresh mask key per
-// round signed by its identity, the participant set checked before anything is masked, and one masked update
-// per round, ever (the key is consumed by it and the round marked in the sealed state).
+// A client enclave's part of secure aggregation (masked_rounds.h has the protocol): one SecAggParticipant per
+// round, fed with what the server enclave's replies carry and asked for what the requests carry, and one masked
+// update per round, ever (the round is marked in the sealed state). The host sees none of it.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "crypto/envelope.h"
-#include "crypto/key_exchange.h"
+#include "crypto/signing.h"
 #include "federated/client_state.h"
-#include "federated/secure_aggregation.h"
+#include "federated/secagg_participant.h"
 
 namespace sg::federated {
 
@@ -22,25 +23,29 @@ class RoundMasking {
  public:
   RoundMasking(ClientState& state, int min_participants) : state_(state), min_participants_(min_participants) {}
 
-  // The announcement of a fresh mask key for `round`, signed by this enclave's identity.
+  // Requests: the announcement of fresh keys for `round`; the shares for the participant set; the update
+  // samples * held in fixed point, masked (the tensor "masked", I32 words, and its layout [[name, shape]...]);
+  // the signature over the survivor set; the shares to reveal. Each throws out of order or for another round.
   nlohmann::json join(int round);
-
-  // The round's participant set as the server enclave sent it; throws unless this enclave joined and the set
-  // passes checked_participants.
-  void accept_participants(const nlohmann::json& participants);
-
-  // The update samples * held, in fixed point, masked against every participant: the tensor "masked" (I32
-  // words) and its layout [[name, shape]...]. Throws before join and peers, or for another round.
+  nlohmann::json share(int round);
   std::pair<crypto::Tensor, nlohmann::json> mask(const std::vector<std::pair<std::string, at::Tensor>>& held,
                                                  int64_t samples, int round);
+  std::string confirm(int round);
+  nlohmann::json reveal(int round);
+
+  // Replies: what the poll `op` (peers, inbox, survivors, confirmations) of `round` brought, once ready.
+  void accept(const std::string& op, int round, const nlohmann::json& data);
 
  private:
+  SecAggParticipant& current(int round, const char* what);
+
   ClientState& state_;
   int min_participants_;
-  std::unique_ptr<crypto::KxKeyPair> key_;   // this round's mask key ...
-  MaskKeyAnnouncement mine_;                 // ... as announced
-  int round_ = -1;
-  std::vector<crypto::KxPublicKey> peers_;   // every participant's, this one's included
+  std::optional<crypto::SigningKeyPair> identity_;
+  std::unique_ptr<SecAggParticipant> participant_;
+  std::optional<std::vector<MaskKeyAnnouncement>> set_;
+  std::optional<std::vector<crypto::VerifyKey>> survivors_;
+  std::optional<std::vector<Confirmation>> confirmations_;
 };
 
 }  // namespace sg::federated

@@ -42,88 +42,98 @@ std::vector<uint32_t> mask_update(std::vector<uint32_t> encoded, const crypto::K
   return encoded;
 }
 
-std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& masked, double total_weight) {
-  if (masked.empty()) throw std::invalid_argument("secure aggregation: nothing to sum");
-  std::vector<uint32_t> sum(masked.front().size(), 0);
-  for (const auto& m : masked) {
-    if (m.size() != sum.size()) throw std::invalid_argument("secure aggregation: updates of different sizes");
-    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += m[i];
+std::vector<uint32_t> sum_words(const std::vector<std::vector<uint32_t>>& words) {
+  if (words.empty()) throw std::invalid_argument("secure aggregation: nothing to sum");
+  std::vector<uint32_t> sum(words.front().size(), 0);
+  for (const auto& w : words) {
+    if (w.size() != sum.size()) throw std::invalid_argument("secure aggregation: updates of different sizes");
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += w[i];
   }
+  return sum;
+}
+
+std::vector<float> decode_average(const std::vector<uint32_t>& sum, double total_weight) {
   std::vector<float> out(sum.size());
   for (std::size_t i = 0; i < sum.size(); ++i)
     out[i] = float(std::ldexp(double(int32_t(sum[i])), -kFractionBits) / total_weight);
   return out;
 }
 
-namespace {
-
-crypto::Bytes announced(const crypto::KxPublicKey& mask_key, int round) {
-  crypto::Bytes message;
-  crypto::ByteWriter w(message);
-  w.raw(crypto::ByteView("sliceguard-mask-key-v1"));
-  w.u64(uint64_t(round));
-  w.raw(crypto::ByteView(mask_key.data(), mask_key.size()));
-  return message;
+std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& masked, double total_weight) {
+  return decode_average(sum_words(masked), total_weight);
 }
 
-template <std::size_t N>
-std::array<uint8_t, N> fixed_hex(const nlohmann::json& j, const char* field) {
-  const auto bytes = j.contains(field) && j[field].is_string() ? crypto::from_hex_array<N>(j[field].get<std::string>())
-                                                                : std::nullopt;
-  if (!bytes)
-    throw std::invalid_argument("mask key announcement: '" + std::string(field) + "' must be " + std::to_string(N) +
-                                " bytes in hex");
-  return *bytes;
+namespace {
+
+crypto::ByteView view(const std::array<uint8_t, 32>& key) { return crypto::ByteView(key.data(), key.size()); }
+
+crypto::Bytes announced(const crypto::KxPublicKey& mask_key, const crypto::KxPublicKey& share_key, int round) {
+  crypto::Bytes message;
+  crypto::ByteWriter w(message);
+  w.raw(crypto::ByteView("sliceguard-mask-key-v2"));
+  w.u64(uint64_t(round));
+  w.raw(view(mask_key));
+  w.raw(view(share_key));
+  return message;
 }
 
 }  // namespace
 
-MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key, int round) {
-  return {identity.public_key, mask_key, crypto::sign(identity, announced(mask_key, round))};
+MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key,
+                                      const crypto::KxPublicKey& share_key, int round) {
+  return {identity.public_key, mask_key, share_key, crypto::sign(identity, announced(mask_key, share_key, round))};
 }
 
 bool signed_by_its_identity(const MaskKeyAnnouncement& a, int round) {
-  return bool(crypto::verify_signature(a.identity, announced(a.mask_key, round), a.signature));
+  return bool(crypto::verify_signature(a.identity, announced(a.mask_key, a.share_key, round), a.signature));
 }
 
-std::vector<crypto::KxPublicKey> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
+std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
                                                       const MaskKeyAnnouncement& mine, int round, int min_participants) {
   if (int(set.size()) < min_participants)
     throw std::invalid_argument("secure aggregation: the server fixed a participant set of " +
                                 std::to_string(set.size()) + "; this client masks its update only among at least " +
                                 std::to_string(min_participants) + " (its job's min_participants)");
+  if (set.size() > 255)
+    throw std::invalid_argument("secure aggregation: a participant set of " + std::to_string(set.size()) +
+                                " is over the 255 that secret sharing in GF(2^8) allows");
   std::vector<crypto::KxPublicKey> keys;
-  std::vector<crypto::VerifyKey> identities;
   bool mine_seen = false;
   for (const auto& a : set) {
     if (!signed_by_its_identity(a, round))
-      throw std::invalid_argument("secure aggregation: the mask key of participant " + crypto::to_hex(a.identity).substr(0, 16) +
-                                  " is not signed by it for round " + std::to_string(round));
+      throw std::invalid_argument("secure aggregation: the keys of participant " + crypto::to_hex(a.identity).substr(0, 16) +
+                                  " are not signed by it for round " + std::to_string(round));
     keys.push_back(a.mask_key);
-    identities.push_back(a.identity);
+    keys.push_back(a.share_key);
     if (a.identity == mine.identity) {
-      if (a.mask_key != mine.mask_key)
-        throw std::invalid_argument("secure aggregation: the set shows this client with another mask key");
+      if (a.mask_key != mine.mask_key || a.share_key != mine.share_key)
+        throw std::invalid_argument("secure aggregation: the set shows this client with other keys");
       mine_seen = true;
     }
   }
   if (!mine_seen) throw std::invalid_argument("secure aggregation: this client is not in the participant set");
+  auto sorted = set;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.identity < b.identity; });
   std::sort(keys.begin(), keys.end());
-  std::sort(identities.begin(), identities.end());
-  if (std::adjacent_find(keys.begin(), keys.end()) != keys.end() ||
-      std::adjacent_find(identities.begin(), identities.end()) != identities.end())
-    throw std::invalid_argument("secure aggregation: the participant set repeats an identity or a mask key");
-  return keys;
+  const bool repeated_identity = std::adjacent_find(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+                                   return a.identity == b.identity;
+                                 }) != sorted.end();
+  if (repeated_identity || std::adjacent_find(keys.begin(), keys.end()) != keys.end())
+    throw std::invalid_argument("secure aggregation: the participant set repeats an identity or a key");
+  return sorted;
 }
 
-nlohmann::json to_json(const MaskKeyAnnouncement& a) {
-  return {{"identity", crypto::to_hex(a.identity)}, {"mask_key", crypto::to_hex(a.mask_key)},
-          {"signature", crypto::to_hex(a.signature)}};
+int recovery_threshold(int participants, int min_participants) {
+  return std::max(participants / 2 + 1, min_participants);
 }
 
-MaskKeyAnnouncement announcement_from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw std::invalid_argument("mask key announcement: not a JSON object");
-  return {fixed_hex<32>(j, "identity"), fixed_hex<32>(j, "mask_key"), fixed_hex<64>(j, "signature")};
+crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round) {
+  crypto::Bytes message;
+  crypto::ByteWriter w(message);
+  w.raw(crypto::ByteView("sliceguard-secagg-survivors-v1"));
+  w.u64(uint64_t(round));
+  for (const auto& id : survivors) w.raw(view(id));
+  return message;
 }
 
 }  // namespace sg::federated

@@ -1,17 +1,19 @@
-// Secure aggregation's arithmetic (docs/DESIGN.md §7 step 3, the option): each participant encodes its weighted update
-// n_i * x_i in fixed point (kFractionBits fractional bits, two's complement in Z_2^32) and adds a pairwise mask
-// for every other participant of the round (crypto/pairwise_mask.h: +mask toward higher public keys, -mask
-// toward lower ones). Every mask cancels in the sum over all participants, so the aggregator learns only
-// sum_i n_i x_i (to 2^-kFractionBits per participant) — never one participant's update.
+// Secure aggregation's arithmetic and signatures (docs/DESIGN.md §7 step 3, the option; the rounds are in
+// masked_rounds.h). Each participant encodes its weighted update n_i * x_i in fixed point (kFractionBits
+// fractional bits, two's complement in Z_2^32), adds a self mask expanded from a fresh seed, and a pairwise
+// mask for every other participant (crypto/pairwise_mask.h: +mask toward higher mask keys, -mask toward lower
+// ones). The pairwise masks cancel in the sum over all participants; the aggregator removes the self masks and
+// the masks toward participants that dropped out with secrets rebuilt from shares (secagg_recovery.h), and so
+// learns only sum_i n_i x_i (to 2^-kFractionBits per participant) — never one participant's update.
 //
 // Overflow: a participant refuses to encode when |n_i x_i| * participants could leave the int32 range, which
 // bounds the sum too.
 //
-// Mask keys travel signed: each participant signs "sliceguard-mask-key-v1" || round || mask key with its identity
-// key (the client enclave's attested Ed25519 key, federated/peer_attestation.h), and every participant checks the
-// whole set before masking (checked_participants), so an aggregator cannot swap an honest participant's key for
-// its own. It can still present identities of its own making: the other participants know no list of honest
-// identities, which is why each client's job sets a minimum set size. masked_rounds.h runs the rounds.
+// Keys travel signed: each participant signs "sliceguard-mask-key-v2" || round || mask key || share key with its
+// identity key (the client enclave's attested Ed25519 key, federated/peer_attestation.h), and every participant
+// checks the whole set before sharing anything (checked_participants), so an aggregator cannot swap an honest
+// participant's keys for its own. It can still present identities of its own making: the other participants
+// know no list of honest identities, which is why each client's job sets a minimum set size.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 
 #include "crypto/key_exchange.h"
 #include "crypto/signing.h"
+#include "federated/secagg_messages.h"
 
 namespace sg::federated {
 
@@ -34,28 +37,31 @@ std::vector<uint32_t> encode_weighted(const std::vector<float>& values, double w
 std::vector<uint32_t> mask_update(std::vector<uint32_t> encoded, const crypto::KxKeyPair& mine,
                                   const std::vector<crypto::KxPublicKey>& participants, uint64_t round);
 
-// The aggregator: sums masked updates mod 2^32 and decodes sum_i n_i x_i / total_weight.
+// Sums updates mod 2^32; throws for none or different sizes.
+std::vector<uint32_t> sum_words(const std::vector<std::vector<uint32_t>>& words);
+// The fixed-point sum decoded and divided by the total weight.
+std::vector<float> decode_average(const std::vector<uint32_t>& sum, double total_weight);
+// decode_average(sum_words(masked)): the average when every mask cancels in the sum.
 std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& masked, double total_weight);
 
-// A participant's mask key for a round, signed by its identity key.
-struct MaskKeyAnnouncement {
-  crypto::VerifyKey identity{};
-  crypto::KxPublicKey mask_key{};
-  crypto::Signature signature{};
-};
-
-MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key, int round);
-// Whether the announcement's signature is its identity's over (round, mask key).
+MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key,
+                                      const crypto::KxPublicKey& share_key, int round);
+// Whether the announcement's signature is its identity's over (round, mask key, share key).
 bool signed_by_its_identity(const MaskKeyAnnouncement& announcement, int round);
 
-// A round's participant set as a participant must see it before masking: every announcement signed by its
+// A round's participant set as a participant must see it before sharing: every announcement signed by its
 // identity for this round, identities and keys distinct, `mine` among them, at least `min_participants`.
-// Returns the mask keys, sorted; throws std::invalid_argument naming what is wrong.
-std::vector<crypto::KxPublicKey> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
+// Returns the set sorted by identity (a participant's secret-share coordinate is its place in it, from 1);
+// throws std::invalid_argument naming what is wrong.
+std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
                                                       const MaskKeyAnnouncement& mine, int round, int min_participants);
 
-nlohmann::json to_json(const MaskKeyAnnouncement& announcement);
-// Throws std::invalid_argument for a malformed announcement.
-MaskKeyAnnouncement announcement_from_json(const nlohmann::json& j);
+// How many shares rebuild a participant's secrets in a set of `participants`: a majority, and never fewer than
+// the job's minimum. An aggregator that showed two halves different survivor sets would need a share of one
+// participant's seed and of its mask key from `threshold` participants each: more than there are.
+int recovery_threshold(int participants, int min_participants);
+
+// The survivor set (sorted identities) as a participant signs it for `round`, and the check of such a signature.
+crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round);
 
 }  // namespace sg::federated

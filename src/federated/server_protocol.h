@@ -90,32 +90,95 @@ struct Fetch {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Fetch::Reply, closed, round, contributors, open_round)
 
-// Secure aggregation (masked_rounds.h), step 1: the client enclave adds a fresh mask key for the round, signed
-// by its identity (secure_aggregation.h: MaskKeyAnnouncement).
+// Secure aggregation (masked_rounds.h). The host names the op and the round; the client enclave fills in what
+// the op carries and takes what the reply carries (the host sees only accepted/late or ready/ended).
+
+// An action of a phase: accepted, or late when its phase or round ended without this client.
+struct StepReply {
+  bool accepted = false;
+  bool late = false;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepReply, accepted, late)
+
+// What a phase hands the clients once it has ended: ready with `data`, or ended when the round is over.
+struct PhaseReply {
+  bool ready = false;
+  bool ended = false;
+  nlohmann::json data;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PhaseReply, ready, ended, data)
+
+// join: fresh mask and share keys, signed by the client's identity (secagg_messages.h: MaskKeyAnnouncement).
 struct Join {
   static constexpr const char* kName = "join";
   struct Request {
     int round = 0;
-    nlohmann::json announcement;   // {identity, mask_key, signature}
+    nlohmann::json announcement;
   };
-  struct Reply {
-    bool joined = false;
-    bool late = false;
-  };
+  using Reply = StepReply;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Join::Request, round, announcement)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Join::Reply, joined, late)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Join::Request, round, announcement)
 
-// Step 2: the round's participant set once fixed; the client enclave checks it and keeps the keys (the host sees
-// only `fixed`). Step 3 is a Submit with masked true.
+// The participant set U1 (data: [announcement...], sorted by identity).
 struct Peers {
   static constexpr const char* kName = "peers";
   using Request = RoundRequest;
-  struct Reply {
-    bool fixed = false;
-    nlohmann::json participants = nlohmann::json::array();   // [announcement...]
-  };
+  using Reply = PhaseReply;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Peers::Reply, fixed, participants)
+
+// share: the client's encrypted shares for every participant and its seed commitment (ShareMessage).
+struct Share {
+  static constexpr const char* kName = "share";
+  struct Request {
+    int round = 0;
+    nlohmann::json message;
+  };
+  using Reply = StepReply;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Share::Request, round, message)
+
+// The shares addressed to the caller by every participant that shared (data: [InboxEntry...]). Then a Submit
+// with masked true.
+struct Inbox {
+  static constexpr const char* kName = "inbox";
+  using Request = RoundRequest;
+  using Reply = PhaseReply;
+};
+
+// The survivor set U3 (data: [identity...], sorted).
+struct Survivors {
+  static constexpr const char* kName = "survivors";
+  using Request = RoundRequest;
+  using Reply = PhaseReply;
+};
+
+// confirm: the client's signature over U3 (hex).
+struct Confirm {
+  static constexpr const char* kName = "confirm";
+  struct Request {
+    int round = 0;
+    std::string signature;
+  };
+  using Reply = StepReply;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Confirm::Request, round, signature)
+
+// The survivors' signatures over U3 (data: [Confirmation...]).
+struct Confirmations {
+  static constexpr const char* kName = "confirmations";
+  using Request = RoundRequest;
+  using Reply = PhaseReply;
+};
+
+// reveal: one share per participant that shared (data: [RevealedShare...]).
+struct Reveal {
+  static constexpr const char* kName = "reveal";
+  struct Request {
+    int round = 0;
+    nlohmann::json shares = nlohmann::json::array();
+  };
+  using Reply = StepReply;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reveal::Request, round, shares)
 
 }  // namespace sg::federated::ops

@@ -96,12 +96,16 @@ TEST(SecureAggregation, RefusesOverflowAndStrangers) {
 // What a participant checks of the set the server shows it before masking: every mask key signed by its identity
 // for this round, its own announcement unchanged, no repeated identity, and at least its job's minimum. Each
 // check refuses a way an aggregator could learn one update from a sum.
+MaskKeyAnnouncement fresh_keys(const crypto::SigningKeyPair& id, int round) {
+  return announce_mask_key(id, crypto::KxKeyPair::generate().public_key, crypto::KxKeyPair::generate().public_key, round);
+}
+
 TEST(SecureAggregation, AParticipantChecksTheSetBeforeMasking) {
   std::vector<crypto::SigningKeyPair> ids;
   std::vector<MaskKeyAnnouncement> set;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(crypto::SigningKeyPair::generate());
-    set.push_back(announce_mask_key(ids.back(), crypto::KxKeyPair::generate().public_key, 4));
+    set.push_back(fresh_keys(ids.back(), 4));
   }
   const auto mine = set[0];
   auto refused = [&](std::vector<MaskKeyAnnouncement> shown, int min, const std::string& why) {
@@ -122,15 +126,18 @@ TEST(SecureAggregation, AParticipantChecksTheSetBeforeMasking) {
   auto swapped = set;
   swapped[2].mask_key = crypto::KxKeyPair::generate().public_key;   // the aggregator's key under a client's identity
   refused(swapped, 3, "carries a key its identity did not sign");
+  auto swapped_share_key = set;
+  swapped_share_key[2].share_key = crypto::KxKeyPair::generate().public_key;   // the shares would go to the aggregator
+  refused(swapped_share_key, 3, "carries a share key its identity did not sign");
   auto other_round = set;
-  other_round[1] = announce_mask_key(ids[1], set[1].mask_key, 3);
+  other_round[1] = announce_mask_key(ids[1], set[1].mask_key, set[1].share_key, 3);
   refused(other_round, 3, "carries a key signed for another round");
   auto mine_replaced = set;
-  mine_replaced[0] = announce_mask_key(ids[0], crypto::KxKeyPair::generate().public_key, 4);
+  mine_replaced[0] = fresh_keys(ids[0], 4);
   refused(mine_replaced, 3, "shows this client with another key");
-  refused({set[1], set[2], announce_mask_key(ids[1], crypto::KxKeyPair::generate().public_key, 4)}, 3,
+  refused({set[1], set[2], fresh_keys(ids[1], 4)}, 3,
           "leaves this client out");
-  refused({set[0], set[1], announce_mask_key(ids[1], crypto::KxKeyPair::generate().public_key, 4)}, 3,
+  refused({set[0], set[1], fresh_keys(ids[1], 4)}, 3,
           "repeats an identity");
 }
 

@@ -1,0 +1,289 @@
+// Secure aggregation's rounds (masked_rounds.h) with real participants (secagg_participant.h) in one process:
+// the sum is the weighted average over the survivors whether nobody, a sharer or a submitter drops out; too few
+// survivors close the round without an aggregate; the open round survives a restart; and an aggregator played
+// by the test, free to show each participant what it likes, rebuilds no single update.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "crypto/pairwise_mask.h"
+#include "crypto/secret_sharing.h"
+#include "federated/masked_rounds.h"
+#include "federated/secagg_participant.h"
+#include "federated/secure_aggregation.h"
+
+namespace sg::federated {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr std::size_t kWords = 12;   // the layout's 2x3 + 3x2
+
+RoundOptions options(int clients, int quorum) {
+  RoundOptions o;
+  o.rounds = 2;
+  o.clients_per_round = clients;
+  o.quorum = quorum;
+  o.round_timeout = 10s;
+  return o;
+}
+
+std::vector<TensorSlot> layout() { return {{"m.lora_A.weight", {2, 3}}, {"m.lora_B.weight", {3, 2}}}; }
+
+struct Client {
+  crypto::SigningKeyPair identity = crypto::SigningKeyPair::generate();
+  int64_t samples = 1;
+  float value = 0;   // every element of its update
+  std::unique_ptr<SecAggParticipant> p;
+  const crypto::VerifyKey& id() const { return identity.public_key; }
+  std::vector<uint32_t> encoded(int participants) const {
+    return encode_weighted(std::vector<float>(kWords, value), double(samples), participants);
+  }
+};
+
+std::vector<Client> make_clients(const std::vector<std::pair<int64_t, float>>& specs, int round, int min_participants) {
+  std::vector<Client> out(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    out[i].samples = specs[i].first;
+    out[i].value = specs[i].second;
+    out[i].p = std::make_unique<SecAggParticipant>(out[i].identity, round, min_participants);
+  }
+  return out;
+}
+
+// Which clients take part in which step: the rest drop out before it.
+struct Plan {
+  std::vector<int> share, submit, confirm, reveal;
+};
+
+// Plays round 0 against `rounds`: every step at `now`, each phase ended by the timeout where someone dropped.
+Clock::time_point play_round(MaskedRounds& rounds, std::vector<Client>& clients, const Plan& plan, Clock::time_point now) {
+  for (auto& c : clients) EXPECT_TRUE(rounds.join(c.id(), 0, c.p->announcement(), now));
+  const auto set = rounds.participants(0, now).value();
+  // Ends the phase by its timeout; true when that closed the round.
+  auto after_timeout = [&] {
+    now += 11s;
+    return rounds.maybe_close(now);
+  };
+  for (int i : plan.share) EXPECT_TRUE(rounds.share(clients[i].id(), 0, clients[i].p->share(set), now));
+  if (plan.share.size() < clients.size() && after_timeout()) return now;
+  for (int i : plan.submit) {
+    clients[i].p->receive(rounds.inbox(clients[i].id(), 0, now).value());
+    EXPECT_TRUE(rounds.submit(clients[i].id(), 0, clients[i].samples, clients[i].p->mask(clients[i].encoded(int(set.size()))),
+                              layout(), now));
+  }
+  if (plan.submit.size() < plan.share.size() && after_timeout()) return now;
+  const auto survivors = rounds.survivors(0, now).value();
+  for (int i : plan.confirm) EXPECT_TRUE(rounds.confirm(clients[i].id(), 0, clients[i].p->confirm(survivors), now));
+  if (plan.confirm.size() < plan.submit.size() && after_timeout()) return now;
+  const auto confirmations = rounds.confirmations(0, now).value();
+  for (int i : plan.reveal) EXPECT_TRUE(rounds.reveal(clients[i].id(), 0, clients[i].p->reveal(confirmations), now));
+  if (plan.reveal.size() < plan.confirm.size()) after_timeout();
+  return now;
+}
+
+float weighted_average(const std::vector<Client>& clients, const std::vector<int>& which) {
+  double sum = 0, weight = 0;
+  for (int i : which) {
+    sum += double(clients[i].samples) * clients[i].value;
+    weight += double(clients[i].samples);
+  }
+  return float(sum / weight);
+}
+
+void expect_global(const MaskedRounds& rounds, float expected, int contributors) {
+  const auto* global = rounds.global_after(0);
+  ASSERT_NE(global, nullptr);
+  ASSERT_FALSE(global->empty()) << rounds.last_failure();
+  EXPECT_NEAR(global->at("m.lora_A.weight")[1][2].item<float>(), expected, 1e-4);
+  EXPECT_NEAR(global->at("m.lora_B.weight")[2][1].item<float>(), expected, 1e-4);
+  EXPECT_EQ(global->at("m.lora_B.weight").sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(rounds.contributors(), contributors);
+  EXPECT_EQ(rounds.open_round(), 1);
+}
+
+const std::vector<std::pair<int64_t, float>> kFour = {{10, 1.0f}, {30, 2.0f}, {60, -1.0f}, {20, 0.5f}};
+
+TEST(SecAggRounds, TheSumOfMaskedUpdatesIsTheWeightedAverage) {
+  MaskedRounds rounds(options(4, 4), 3);
+  auto clients = make_clients(kFour, 0, 3);
+  play_round(rounds, clients, {{0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}}, Clock::now());
+  expect_global(rounds, weighted_average(clients, {0, 1, 2, 3}), 4);
+}
+
+// Client 3 shares, then dies before submitting: its masks toward the others are removed with its mask key, rebuilt
+// from the survivors' shares, and the round closes with the survivors' average.
+TEST(SecAggRounds, ADropoutAfterSharingIsRecoveredFromShares) {
+  MaskedRounds rounds(options(4, 3), 3);
+  auto clients = make_clients(kFour, 0, 3);
+  play_round(rounds, clients, {{0, 1, 2, 3}, {0, 1, 2}, {0, 1, 2}, {0, 1, 2}}, Clock::now());
+  expect_global(rounds, weighted_average(clients, {0, 1, 2}), 3);
+}
+
+// Client 3 submits, then dies: its self-mask seed is rebuilt from the others' shares and its update counts.
+TEST(SecAggRounds, ADropoutAfterSubmittingIsRecoveredFromShares) {
+  MaskedRounds rounds(options(4, 3), 3);
+  auto clients = make_clients(kFour, 0, 3);
+  play_round(rounds, clients, {{0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, 2}, {0, 1, 2}}, Clock::now());
+  expect_global(rounds, weighted_average(clients, {0, 1, 2, 3}), 4);
+}
+
+// Three participants with a minimum of three: one dropout leaves fewer than the threshold, and the round closes
+// without an aggregate (the sum of two would be too close to one update).
+TEST(SecAggRounds, TooFewSurvivorsCloseTheRoundWithoutAnAggregate) {
+  MaskedRounds rounds(options(3, 3), 3);
+  auto clients = make_clients({{1, 1.0f}, {1, 3.0f}, {1, 100.0f}}, 0, 3);
+  play_round(rounds, clients, {{0, 1, 2}, {0, 1}, {0, 1}, {0, 1}}, Clock::now());
+  ASSERT_NE(rounds.global_after(0), nullptr);
+  EXPECT_TRUE(rounds.global_after(0)->empty());
+  EXPECT_EQ(rounds.contributors(), 0);
+  EXPECT_NE(rounds.last_failure().find("fewer than the threshold of 3"), std::string::npos) << rounds.last_failure();
+  EXPECT_EQ(rounds.open_round(), 1);
+}
+
+// The open round survives a restart of the server enclave (its clients mask once per round, so it must be
+// finished, not started over): the set, the shares, the masked submissions and their layout come back.
+TEST(SecAggRounds, TheOpenRoundSurvivesARestart) {
+  MaskedRounds rounds(options(3, 3), 3);
+  auto clients = make_clients({{10, 1.0f}, {30, 2.0f}, {60, -1.0f}}, 0, 3);
+  const auto now = Clock::now();
+  for (auto& c : clients) rounds.join(c.id(), 0, c.p->announcement(), now);
+  const auto set = rounds.participants(0, now).value();
+  for (auto& c : clients) rounds.share(c.id(), 0, c.p->share(set), now);
+  for (int i = 0; i < 2; ++i) {
+    clients[i].p->receive(rounds.inbox(clients[i].id(), 0, now).value());
+    rounds.submit(clients[i].id(), 0, clients[i].samples, clients[i].p->mask(clients[i].encoded(3)), layout(), now);
+  }
+  MaskedRounds restored(options(3, 3), 3);
+  restored.restore(rounds.snapshot());
+  EXPECT_THROW(restored.submit(clients[0].id(), 0, 10, clients[0].encoded(3), layout(), Clock::now()),
+               std::invalid_argument);   // its submission survived
+  clients[2].p->receive(restored.inbox(clients[2].id(), 0, Clock::now()).value());
+  restored.submit(clients[2].id(), 0, 60, clients[2].p->mask(clients[2].encoded(3)), layout(), Clock::now());
+  const auto survivors = restored.survivors(0, Clock::now()).value();
+  for (auto& c : clients) restored.confirm(c.id(), 0, c.p->confirm(survivors), Clock::now());
+  const auto confirmations = restored.confirmations(0, Clock::now()).value();
+  for (auto& c : clients) restored.reveal(c.id(), 0, c.p->reveal(confirmations), Clock::now());
+  expect_global(restored, weighted_average(clients, {0, 1, 2}), 3);
+}
+
+// The aggregator played by the test wants client 0's update x_0. It has y_0 = x_0 + PRG(b_0) + pairwise masks.
+// Declaring 0 a dropout to everyone (the old replay attack) gets 0's mask key from the others' shares, but
+// nobody then holds a survivor set with 0 in it, so b_0 is never revealed; showing different survivor sets to
+// different participants fails because each signs one set and reveals only with a threshold of signatures on it.
+TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
+  auto clients = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
+  std::vector<MaskKeyAnnouncement> set;
+  for (auto& c : clients) set.push_back(c.p->announcement());
+  std::vector<ShareMessage> sent;
+  for (auto& c : clients) sent.push_back(c.p->share(set));
+  std::vector<std::vector<uint32_t>> masked;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    std::vector<InboxEntry> inbox;
+    for (std::size_t j = 0; j < clients.size(); ++j)
+      for (const auto& s : sent[j].shares)
+        if (s.to == clients[i].id()) inbox.push_back({clients[j].id(), s.ciphertext});
+    clients[i].p->receive(inbox);
+    masked.push_back(clients[i].p->mask(clients[i].encoded(5)));
+  }
+  ASSERT_EQ(clients[0].p->threshold(), 3);
+
+  // Attack 1: a false dropout. Everyone but 0 is shown {1, 2, 3, 4}; client 0 refuses a set without itself.
+  std::vector<crypto::VerifyKey> without_0;
+  for (int i : {1, 2, 3, 4}) without_0.push_back(clients[i].id());
+  EXPECT_THROW(clients[0].p->confirm(without_0), std::invalid_argument);
+  std::vector<Confirmation> confirmations;
+  for (int i : {1, 2, 3, 4}) confirmations.push_back({clients[i].id(), clients[i].p->confirm(without_0)});
+  std::vector<crypto::SecretShare> key_shares_of_0;
+  for (int i : {1, 2, 3, 4}) {
+    for (const auto& r : clients[i].p->reveal(confirmations)) {
+      if (r.of != clients[0].id()) continue;
+      key_shares_of_0.push_back({uint8_t(0), crypto::SecretKey::copy_of(r.share)});
+    }
+  }
+  // Each revealed share of client 0's secrets is of its mask key; none is of its seed. With the key rebuilt,
+  // every pairwise mask of y_0 comes off, and what is left is still x_0 + PRG(b_0): the self mask hides x_0.
+  auto sorted = set;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.identity < b.identity; });
+  for (std::size_t k = 0, i = 1; i < 5; ++i, ++k) {
+    const auto at = std::find_if(sorted.begin(), sorted.end(), [&](const auto& a) { return a.identity == clients[i].id(); });
+    key_shares_of_0[k].x = uint8_t(at - sorted.begin() + 1);
+  }
+  const auto key = crypto::KxKeyPair::from_secret(crypto::combine_shares(key_shares_of_0).value());
+  ASSERT_EQ(key.public_key, clients[0].p->announcement().mask_key);   // the attack got the key
+  auto stripped = masked[0];
+  for (int i : {1, 2, 3, 4}) {
+    const auto& peer = clients[i].p->announcement().mask_key;
+    crypto::apply_pairwise_mask(stripped, crypto::pairwise_mask_seed(key, peer).value(), mask_stream(0),
+                                /*subtract=*/peer > key.public_key);
+  }
+  const auto x0 = clients[0].encoded(5);
+  std::size_t same = 0;
+  for (std::size_t w = 0; w < kWords; ++w) same += stripped[w] == x0[w];
+  EXPECT_LT(same, 2u) << "after removing every pairwise mask, x_0 must still be hidden by its self mask";
+
+  // Attack 2: split views. Client 0 (and 1, 2) are shown {0, 1, 2}; 3 and 4 are shown {1, 3, 4}, hoping for 0's
+  // key shares from them. 3 and 4 hold only their own two signatures on their set and reveal nothing.
+  auto fresh = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
+  std::vector<MaskKeyAnnouncement> fresh_set;
+  for (auto& c : fresh) fresh_set.push_back(c.p->announcement());
+  std::vector<ShareMessage> fresh_sent;
+  for (auto& c : fresh) fresh_sent.push_back(c.p->share(fresh_set));
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    std::vector<InboxEntry> inbox;
+    for (std::size_t j = 0; j < fresh.size(); ++j)
+      for (const auto& s : fresh_sent[j].shares)
+        if (s.to == fresh[i].id()) inbox.push_back({fresh[j].id(), s.ciphertext});
+    fresh[i].p->receive(inbox);
+    (void)fresh[i].p->mask(fresh[i].encoded(5));
+  }
+  const std::vector<crypto::VerifyKey> view_a = {fresh[0].id(), fresh[1].id(), fresh[2].id()};
+  const std::vector<crypto::VerifyKey> view_b = {fresh[1].id(), fresh[3].id(), fresh[4].id()};
+  std::vector<Confirmation> signed_a, signed_b;
+  for (int i : {0, 1, 2}) signed_a.push_back({fresh[i].id(), fresh[i].p->confirm(view_a)});
+  EXPECT_THROW(fresh[1].p->confirm(view_b), std::invalid_argument);   // one set per participant per round
+  for (int i : {3, 4}) signed_b.push_back({fresh[i].id(), fresh[i].p->confirm(view_b)});
+  auto padded_b = signed_b;
+  padded_b.push_back(signed_a[1]);   // 1's signature is over the other set
+  for (int i : {3, 4}) {
+    EXPECT_THROW(fresh[i].p->reveal(signed_b), std::invalid_argument) << "two signatures are below the threshold";
+    EXPECT_THROW(fresh[i].p->reveal(padded_b), std::invalid_argument) << "a signature over another set";
+  }
+}
+
+// A participant refuses what an aggregator could use against it: shares it cannot open, an inbox without
+// itself or below the threshold, steps out of order or repeated.
+TEST(SecAggRounds, AParticipantRefusesTamperedSharesAndStepsOutOfOrder) {
+  auto clients = make_clients({{1, 1.0f}, {1, 2.0f}, {1, 3.0f}}, 0, 3);
+  std::vector<MaskKeyAnnouncement> set;
+  for (auto& c : clients) set.push_back(c.p->announcement());
+  EXPECT_THROW(clients[0].p->mask({1, 2, 3}), std::invalid_argument);   // before its shares
+  std::vector<ShareMessage> sent;
+  for (auto& c : clients) sent.push_back(c.p->share(set));
+  EXPECT_THROW(clients[0].p->share(set), std::invalid_argument);   // once
+  auto inbox_of = [&](int i) {
+    std::vector<InboxEntry> inbox;
+    for (std::size_t j = 0; j < clients.size(); ++j)
+      for (const auto& s : sent[j].shares)
+        if (s.to == clients[i].id()) inbox.push_back({clients[j].id(), s.ciphertext});
+    return inbox;
+  };
+  auto tampered = inbox_of(0);
+  tampered[1].ciphertext[10] ^= 1;
+  EXPECT_THROW(clients[0].p->receive(tampered), std::invalid_argument);
+  auto misaddressed = inbox_of(0);
+  misaddressed[1] = inbox_of(2)[1];   // a share meant for client 2
+  EXPECT_THROW(clients[0].p->receive(misaddressed), std::invalid_argument);
+  auto short_inbox = inbox_of(0);
+  short_inbox.pop_back();
+  EXPECT_THROW(clients[0].p->receive(short_inbox), std::invalid_argument);   // 2 < threshold 3
+  clients[0].p->receive(inbox_of(0));
+  (void)clients[0].p->mask(clients[0].encoded(3));
+  EXPECT_THROW(clients[0].p->mask(clients[0].encoded(3)), std::invalid_argument);   // one masked update per round
+  EXPECT_THROW(clients[0].p->confirm({clients[0].id(), clients[1].id()}), std::invalid_argument);   // below threshold
+}
+
+}  // namespace
+}  // namespace sg::federated
