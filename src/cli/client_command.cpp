@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/eval_report.h"
 #include "cli/options.h"
+#include "cli/policy_files.h"
 #include "eval/evaluate.h"
 #include "federated/federation.h"
 #include "federated/job.h"
@@ -47,6 +48,8 @@ struct ClientArgs {
   std::string tls_ca;
   // federated plans: the client's own enclave and the adapter it holds
   std::string tee = "sim", state_dir = "sliceguard-client", sim_platform_key;
+  std::string peer_policy_path;                   // secure aggregation: the fellow client enclaves ...
+  std::vector<std::string> sim_peer_platforms;    // ... or, sim, their platforms' public keys
   federated::ClientJob job;
 };
 
@@ -58,12 +61,6 @@ net::ConnectOptions connect_options(const ClientArgs& args) {
   return connect;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 void run_federated_client(ClientArgs args) {
   if (args.data_path.empty()) throw CLI::ValidationError("client", "a federated client needs --data");
   runtime::set_compute_threads(args.threads);
@@ -72,11 +69,14 @@ void run_federated_client(ClientArgs args) {
   auto job = args.job;
   job.seed = args.batching.seed;
   if (job.lora.target_modules.empty()) job.lora.target_modules = peft::attention_targets(model.config());
-  job.server_policy = read_text(args.policy_path);   // measured with the job: the host cannot swap it
-  if (auto policy = tee::Policy::parse(job.server_policy, args.policy_path); !policy)
-    throw std::runtime_error(policy.error().message);
   hosts::FederatedClientOptions own;
   own.enclave.enclave_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+  // Both measured with the job: the host cannot swap them.
+  job.server_policy = read_policy_file(args.policy_path);
+  if (!args.peer_policy_path.empty())
+    job.peer_policy = read_policy_file(args.peer_policy_path);
+  else if (!args.sim_peer_platforms.empty())
+    job.peer_policy = sim_policy_for_platforms(own.enclave, args.sim_peer_platforms, "--sim-peer-platform");
   own.enclave.backend = args.tee;
   own.enclave.state_dir = args.state_dir;
   own.enclave.job_json = job.to_json();
@@ -94,7 +94,7 @@ void run_federated_client(ClientArgs args) {
   auto train = args.train;
   train.seed = job.seed;
   const auto result = federated::run_federation(model, adapter, host.link(), data::load_jsonl(args.data_path), *tokenizer,
-                                                train, args.batching, host.sealing_every_round());
+                                                train, args.batching, host.sealing_state_changes());
   const auto& local = result.local;
   std::printf("client: rounds %d..%d of %d, %d local steps, final loss %.4f, %.0f tokens/s\n", result.first_round + 1,
               result.rounds, result.rounds, local.steps, local.losses.empty() ? 0.0 : local.losses.back(),
@@ -223,6 +223,13 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--min-participants", job.min_participants,
                   "federated, secure aggregation: mask this client's update only among at least this many")
       ->capture_default_str();
+  cmd->add_option("--peer-policy", args->peer_policy_path,
+                  "federated, secure aggregation: the client enclaves this one shares and masks among (without it, "
+                  "or --sim-peer-platform, the server could add identities of its own making)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--sim-peer-platform", args->sim_peer_platforms,
+                  "federated, secure aggregation, sim: the fellow clients' platform public keys (their "
+                  "<state-dir>/sim_platform.key.pub), admitted with this binary as the peer policy");
   cmd->add_option("--enclave-threads", job.threads, "federated: LibTorch threads in the client enclave")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args] { run_client(*args); });

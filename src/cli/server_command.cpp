@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/policy_files.h"
 #include "federated/job.h"
 #include "net/enclave_host.h"
 #include "peft/methods.h"
@@ -81,12 +82,6 @@ sigset_t stop_signals() {
   return set;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // The job the enclave serves, and the relay's name for the plan.
 std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing::SlicePlan& plan,
                                                 const net::HostOptions& host) {
@@ -94,19 +89,10 @@ std::pair<std::string, std::string> enclave_job(ServerArgs& args, const slicing:
     args.federated_job.rounds.round_timeout = std::chrono::milliseconds(int64_t(args.round_timeout_seconds * 1000));
     if (args.federated_job.rounds.quorum == 0) args.federated_job.rounds.quorum = args.federated_job.rounds.clients_per_round;
     if (!args.client_policy_path.empty()) {
-      args.federated_job.client_policy = read_text(args.client_policy_path);
+      args.federated_job.client_policy = read_policy_file(args.client_policy_path);
     } else if (args.tee == "sim") {   // development: client enclaves running this binary on the listed platforms
-      std::vector<std::string> platforms;
-      for (const auto& key : args.sim_client_platforms) {
-        auto parsed = tee::read_verify_key(key);
-        if (!parsed) throw CLI::ValidationError("--sim-client-platform", parsed.error().message);
-        platforms.push_back(crypto::to_hex(*parsed));
-      }
-      if (platforms.empty())
-        throw CLI::ValidationError("--sim-client-platform", "a federated sim server needs the public keys of its clients' "
-                                                            "sim platforms (each client's <state-dir>/sim_platform.key.pub), "
-                                                            "or a --client-policy");
-      args.federated_job.client_policy = net::sim_peer_policy(host, platforms);
+      args.federated_job.client_policy =
+          sim_policy_for_platforms(host, args.sim_client_platforms, "--sim-client-platform (or a --client-policy)");
     } else {
       throw CLI::ValidationError("server", "--client-policy is required for a federated plan with --tee " + args.tee);
     }

@@ -29,7 +29,7 @@ class AdapterService {
  public:
   AdapterService(ClientJob job, tee::AttestationBackend& attestation, tee::Bytes own_config, tee::TrustedState& state)
       : job_(std::move(job)), adapter_(job_), state_(state), server_(job_.server_policy, attestation, std::move(own_config)),
-        masking_(state_, job_.min_participants) {}
+        masking_(state_, job_.min_participants, job_.peer_policy) {}
 
   std::shared_ptr<const rpc::OpTable> ops(const std::shared_ptr<AdapterService>& self) {
     auto table = std::make_shared<rpc::OpTable>();
@@ -125,7 +125,7 @@ class AdapterService {
       if (auto snapshot = adapter_.snapshot(); !snapshot.empty()) state_.save_snapshot(snapshot);
     }
     if (control.contains("data")) {
-      if (control.value("ready", false)) masking_.accept(op, round, control["data"]);
+      if (control.value("ready", false)) masking_.accept(op, round, control["data"], server_.server_measurement());
       control.erase("data");
     }
     if (control.value("closed", false)) adapter_.round_closed();   // with or without this client

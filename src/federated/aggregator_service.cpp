@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "crypto/bytes.h"
@@ -36,10 +37,14 @@ crypto::VerifyKey identity_of(const tee::Caller& caller) {
   return id;
 }
 
+// The client enclaves admitted in this run, by identity: their attestations go to the other participants.
+using AdmittedClients = std::map<crypto::VerifyKey, AdmittedClient>;
+
 class AggregatorService {
  public:
-  AggregatorService(ServerJob job, const tee::EnclaveRuntime& runtime, tee::TrustedState& state)
-      : sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
+  AggregatorService(ServerJob job, const tee::EnclaveRuntime& runtime, tee::TrustedState& state,
+                    std::shared_ptr<const AdmittedClients> admitted)
+      : admitted_(std::move(admitted)), sampler_(job.clients > 0 ? job.clients : job.rounds.clients_per_round, job.rounds.clients_per_round,
                  job.rounds.round_timeout),
         runtime_(runtime), state_(state) {
     if (job.secure_aggregation) {
@@ -101,7 +106,7 @@ class AggregatorService {
       });
     });
     table->on<ops::Peers>([self](const tee::Caller&, const ops::RoundRequest& r, const E&) {
-      return self->phase(r.round, [&](Clock::time_point now) { return self->masked_->participants(r.round, now); });
+      return self->phase(r.round, [&](Clock::time_point now) { return self->attested_set(r.round, now); });
     });
     table->on<ops::Inbox>([self](const tee::Caller& caller, const ops::RoundRequest& r, const E&) {
       return self->phase(r.round, [&](Clock::time_point now) { return self->masked_->inbox(identity_of(caller), r.round, now); });
@@ -164,6 +169,22 @@ class AggregatorService {
       throw std::invalid_argument("join: the keys are not signed by this client's attested identity for round " +
                                   std::to_string(r.round));
     return masked_->join(identity_of(caller), r.round, announcement, now);
+  }
+
+  // The participant set, each announcement with its client enclave's attestation for the others to check; not
+  // ready while a participant has not connected to this enclave run (after a restart).
+  std::optional<json> attested_set(int round, Clock::time_point now) {
+    const auto set = masked_->participants(round, now);
+    if (!set) return std::nullopt;
+    json out = json::array();
+    for (const auto& a : *set) {
+      const auto it = admitted_->find(a.identity);
+      if (it == admitted_->end()) return std::nullopt;
+      json entry = a;
+      entry["attestation"] = it->second;
+      out.push_back(std::move(entry));
+    }
+    return out;
   }
 
   // A secure-aggregation action: late once the round has closed, else what `act` says; saved either way.
@@ -252,6 +273,7 @@ class AggregatorService {
     spdlog::info("federated server: restored the sealed aggregator at round {}", rounds_->open_round());
   }
 
+  std::shared_ptr<const AdmittedClients> admitted_;
   ClientSampler sampler_;
   std::unique_ptr<RoundAggregator> plain_;
   std::unique_ptr<MaskedRounds> masked_;
@@ -268,14 +290,16 @@ void install_aggregator_service(tee::EnclaveRuntime& runtime, const tee::Enclave
   runtime::set_compute_threads(job.threads);
   // Mutual attestation: only client enclaves the client policy admits may open a session.
   auto client_policy = tee::Policy::parse(job.client_policy, config.path + ": job field 'client_policy'").value();
-  runtime.admit_peers([client_policy, own = runtime.attestation().measurement()](
+  auto admitted = std::make_shared<AdmittedClients>();
+  runtime.admit_peers([client_policy, own = runtime.attestation().measurement(), admitted](
                           const crypto::KxPublicKey& peer, tee::ByteView attestation,
                           const crypto::KxPublicKey& own_key) -> tee::Result<crypto::Bytes> {
     auto identity = check_peer_attestation(attestation, client_policy, own, peer, own_key);
     if (!identity) return crypto::unexpected(identity.error());
+    (*admitted)[*identity] = {std::string(reinterpret_cast<const char*>(attestation.data), attestation.size), peer, own_key};
     return crypto::Bytes(identity->begin(), identity->end());   // submissions are counted by it
   });
-  auto service = std::make_shared<AggregatorService>(std::move(job), runtime, runtime.state());
+  auto service = std::make_shared<AggregatorService>(std::move(job), runtime, runtime.state(), admitted);
   rpc::serve(runtime, service->ops(service));
 }
 

@@ -70,11 +70,16 @@ bool phase_ready(const RemoteAdapter& adapter, const ServerLink& link, int round
 // A secure-aggregation round (masked_rounds.h) from the client's side; the client enclave fills in every request
 // and takes every reply's data. False when a phase or the round ended without this client.
 bool secure_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
+  auto masked_and_persisted = [&] {
+    const bool accepted = ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true}).accepted;
+    if (o.persist_state) o.persist_state(round);   // the "masked round" marker, before anything else can happen
+    return accepted;
+  };
   return ask_server<ops::Join>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Peers>(adapter, link, round, o) &&
          ask_server<ops::Share>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Inbox>(adapter, link, round, o) &&
-         ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true}).accepted &&
+         masked_and_persisted() &&
          phase_ready<ops::Survivors>(adapter, link, round, o) &&
          ask_server<ops::Confirm>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Confirmations>(adapter, link, round, o) &&
@@ -165,7 +170,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
     if (!drawn.selected) {   // not drawn: skip this round's steps, go on from its global adapter
       out.contributors.push_back(wait_for_round(adapter, link, round, federation));
       spdlog::info("federated client: not drawn for round {} of {}", round + 1, out.rounds);
-      if (federation.after_round) federation.after_round(round);
+      if (federation.persist_state) federation.persist_state(round);
       continue;
     }
     const StepWindow window{round * per_round, std::min(total_steps, (round + 1) * per_round)};
@@ -178,7 +183,7 @@ FederationResult run_federation(const model::Transformer& model, RemoteAdapter& 
     out.contributors.push_back(submit_and_wait(adapter, link, round, status.secure_aggregation, federation));
     spdlog::info("federated client: round {} of {} closed ({} clients averaged)", round + 1, out.rounds,
                  out.contributors.back());
-    if (federation.after_round) federation.after_round(round);
+    if (federation.persist_state) federation.persist_state(round);
   }
   return out;
 }

@@ -52,9 +52,11 @@ struct FederationOptions {
   std::chrono::milliseconds poll_every{200};     // while waiting for a round to close
   std::chrono::milliseconds round_wait{600000};  // give up (error) when a round stays open this long
   int rounds_to_run = -1;                        // take part in this many rounds from the joining one (-1: all)
-  // After each round this client has the round's global adapter (the client enclave then holds its state to
-  // seal): the CLI persists the enclave's sealed state here, so a restarted client continues its optimiser.
-  std::function<void(int round)> after_round;
+  // Whenever the client enclave's trusted state changed — after each round (it holds the round's global
+  // adapter and its optimiser) and right after a masked submission (it marked the round masked) — the CLI
+  // persists the enclave's sealed state here, so a restarted client continues its optimiser and never masks a
+  // second update for a round.
+  std::function<void(int round)> persist_state;
 };
 
 struct ServerStatus {

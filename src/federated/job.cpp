@@ -32,6 +32,7 @@ std::string ClientJob::to_json() const {
     j["prefix_projection"] = prefix.prefix_projection;
   }
   if (!server_policy.empty()) j["server_policy"] = json::parse(server_policy);
+  if (!peer_policy.empty()) j["peer_policy"] = json::parse(peer_policy);
   return j.dump();
 }
 
@@ -39,7 +40,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   const tee::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                                               "num_virtual_tokens", "prefix_projection", "lr",
                                               "weight_decay", "warmup", "max_grad_norm", "accumulation", "seed",
-                                              "threads", "server_policy", "min_participants"});
+                                              "threads", "server_policy", "min_participants", "peer_policy"});
   ClientJob job;
   j.read("method", job.method);
   if (job.method != "lora" && job.method != "ptuning") j.fail("method", "must be \"lora\" or \"ptuning\"");
@@ -59,6 +60,7 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   j.read("min_participants", job.min_participants);
   if (job.min_participants < 2) j.fail("min_participants", "must be >= 2 (a sum of one is the update itself)");
   job.server_policy = read_policy(j, "server_policy", source);
+  job.peer_policy = read_policy(j, "peer_policy", source);
   return job;
 }
 

@@ -7,7 +7,8 @@
 //     "max_grad_norm": 1, "accumulation": 1, "seed": 0, "threads": 1,
 //     "num_virtual_tokens": 16, "prefix_projection": false,   method "ptuning": P-tuning v2's prefix instead of LoRA
 //     "min_participants": 3,                 secure aggregation: mask only among at least this many (itself included)
-//     "server_policy": { tee/policy.h } }    the server enclaves this adapter may be sent to (federation only)
+//     "server_policy": { tee/policy.h },     the server enclaves this adapter may be sent to (federation only)
+//     "peer_policy": { tee/policy.h } }      secure aggregation: the client enclaves it shares and masks among
 #pragma once
 
 #include <optional>
@@ -28,6 +29,8 @@ struct ClientJob {
   uint64_t seed = 0;   // adapter init and dropout draws, as `sliceguard finetune --seed`
   int threads = 1;
   std::string server_policy;   // policy JSON; empty = local steps only, no federation
+  std::string peer_policy;     // secure aggregation: the client enclaves it masks among (policy JSON; empty: any
+                               // identity the server shows, up to min_participants - 1 of them fakes)
   // Secure aggregation: this enclave masks its update only for a participant set at least this large. A sum of
   // fewer reveals too much (of two, the other participant's update to each), and this is the client's own
   // guard against a server that fixes a set of {this client, its own fakes}.

@@ -70,4 +70,24 @@ tee::Result<crypto::VerifyKey> check_peer_attestation(tee::ByteView attestation,
   return *identity;
 }
 
+void to_json(nlohmann::json& j, const AdmittedClient& client) {
+  j = {{"attestation", crypto::to_hex(crypto::ByteView(client.attestation))},
+          {"session_key", crypto::to_hex(client.session_key)},
+          {"server_key", crypto::to_hex(client.server_key)}};
+}
+
+tee::Result<crypto::VerifyKey> check_fellow_client(const nlohmann::json& relayed, const tee::Policy& peer_policy,
+                                                   const tee::Bytes& server_measurement) {
+  auto text = [&](const char* field) {
+    return relayed.is_object() && relayed.contains(field) && relayed[field].is_string() ? relayed[field].get<std::string>()
+                                                                                      : std::string();
+  };
+  const auto attestation = crypto::from_hex(text("attestation"));
+  const auto session_key = crypto::from_hex_array<32>(text("session_key"));
+  const auto server_key = crypto::from_hex_array<32>(text("server_key"));
+  if (!attestation || attestation->empty() || !session_key || !server_key)
+    return tee::fail(tee::Errc::protocol, "no relayed client attestation {\"attestation\", \"session_key\", \"server_key\"}");
+  return check_peer_attestation(*attestation, peer_policy, server_measurement, *session_key, *server_key);
+}
+
 }  // namespace sg::federated

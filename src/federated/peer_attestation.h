@@ -15,6 +15,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/key_exchange.h"
 #include "crypto/signing.h"
 #include "tee/attestation.h"
@@ -33,5 +35,22 @@ namespace sg::federated {
                                                  const tee::Bytes& own_measurement,
                                                  const crypto::KxPublicKey& peer_key,
                                                  const crypto::KxPublicKey& own_key);
+
+// A client enclave's attestation as the server enclave admitted it: relayed to the other participants of a
+// secure-aggregation round, so each can check that the identities it shares and masks among are client enclaves
+// too (not identities an aggregator made up), with the same check the server made.
+struct AdmittedClient {
+  std::string attestation;           // make_peer_attestation's blob
+  crypto::KxPublicKey session_key{};  // the client enclave's key of the session it was bound to
+  crypto::KxPublicKey server_key{};   // the server enclave's key of that session
+};
+void to_json(nlohmann::json& j, const AdmittedClient& client);
+
+// The identity of a fellow client enclave whose relayed attestation (to_json above) passes `peer_policy`, runs a
+// federated-client job whose server_policy admits `server_measurement` (the server enclave this enclave
+// attested), and binds its identity; Errc::evidence / policy / protocol naming what failed.
+[[nodiscard]] tee::Result<crypto::VerifyKey> check_fellow_client(const nlohmann::json& relayed,
+                                                                 const tee::Policy& peer_policy,
+                                                                 const tee::Bytes& server_measurement);
 
 }  // namespace sg::federated

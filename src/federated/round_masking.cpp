@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "federated/peer_attestation.h"
 #include "federated/secure_aggregation.h"
 #include "federated/server_protocol.h"
 #include "rpc/tensor_wire.h"
@@ -19,6 +20,11 @@ const T& received(const std::optional<T>& value, const char* what) {
 }
 
 }  // namespace
+
+RoundMasking::RoundMasking(ClientState& state, int min_participants, const std::string& peer_policy)
+    : state_(state), min_participants_(min_participants) {
+  if (!peer_policy.empty()) peer_policy_ = tee::Policy::parse(peer_policy, "the job's peer_policy").value();
+}
 
 SecAggParticipant& RoundMasking::current(int round, const char* what) {
   if (!participant_ || participant_->round() != round)
@@ -68,9 +74,29 @@ nlohmann::json RoundMasking::reveal(int round) {
   return current(round, ops::Reveal::kName).reveal(received(confirmations_, ops::Reveal::kName));
 }
 
-void RoundMasking::accept(const std::string& op, int round, const nlohmann::json& data) {
+void RoundMasking::check_fellows(const nlohmann::json& set, const tee::Bytes& server_measurement) const {
+  if (!peer_policy_) return;
+  const auto& me = participant_->announcement().identity;
+  for (const auto& entry : set) {
+    const auto announced = entry.get<MaskKeyAnnouncement>();
+    if (announced.identity == me) continue;
+    const auto who = crypto::to_hex(announced.identity).substr(0, 16);
+    if (!entry.contains("attestation"))
+      throw std::invalid_argument("secure aggregation: participant " + who + " comes without its attestation");
+    auto identity = check_fellow_client(entry["attestation"], *peer_policy_, server_measurement);
+    if (!identity)
+      throw std::invalid_argument("secure aggregation: participant " + who + " is not a client enclave this job's "
+                                  "peer_policy admits: " + identity.error().message);
+    if (*identity != announced.identity)
+      throw std::invalid_argument("secure aggregation: participant " + who + " shows another enclave's attestation");
+  }
+}
+
+void RoundMasking::accept(const std::string& op, int round, const nlohmann::json& data,
+                          const tee::Bytes& server_measurement) {
   if (op == ops::Peers::kName) {
     current(round, op.c_str());
+    check_fellows(data, server_measurement);
     set_ = data.get<std::vector<MaskKeyAnnouncement>>();
   } else if (op == ops::Inbox::kName) {
     current(round, op.c_str()).receive(data.get<std::vector<InboxEntry>>());

@@ -50,6 +50,7 @@ ops::ServerConnect::Reply ServerSession::connect(const ops::ServerConnect::Reque
   auto mine = crypto::KxKeyPair::generate();
   auto keys = crypto::derive_session_keys(crypto::Role::client, mine, *server_key).value();
   channel_ = std::make_unique<crypto::AeadChannel>(std::move(keys));
+  server_measurement_ = verified->measurement;
   spdlog::info("federated client: server enclave {} attested", crypto::to_hex(verified->measurement).substr(0, 16));
   // Our half of the mutual attestation: evidence over our session key and the server enclave's key.
   auto attestation = make_peer_attestation(attestation_, own_config_, mine.public_key, *server_key, identity).value();

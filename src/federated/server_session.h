@@ -31,6 +31,9 @@ class ServerSession {
   // enclave's session key and evidence bound to `identity`.
   ops::ServerConnect::Reply connect(const ops::ServerConnect::Request& request, const crypto::VerifyKey& identity);
 
+  // The attested server enclave's measurement (empty before connect).
+  const tee::Bytes& server_measurement() const { return server_measurement_; }
+
   // Throws std::invalid_argument naming `op` before connect.
   void check_connected(const char* op) { channel(op); }
   std::vector<crypto::Tensor> seal(const crypto::Envelope& request);
@@ -45,6 +48,7 @@ class ServerSession {
   tee::Bytes own_config_;   // this enclave's config file, as measured: shown to the server enclave
   crypto::Bytes nonce_;     // sent with hello, consumed by connect
   std::unique_ptr<crypto::AeadChannel> channel_;
+  tee::Bytes server_measurement_;
 };
 
 }  // namespace sg::federated

@@ -58,9 +58,9 @@ const federated::ServerLink& FederatedClientHost::link() const {
 
 void FederatedClientHost::seal_state() { net::persist_sealed_state(*enclave_.process, options_.enclave.relay.seal_path); }
 
-federated::FederationOptions FederatedClientHost::sealing_every_round() {
+federated::FederationOptions FederatedClientHost::sealing_state_changes() {
   federated::FederationOptions o;
-  o.after_round = [this](int) { seal_state(); };
+  o.persist_state = [this](int) { seal_state(); };
   return o;
 }
 

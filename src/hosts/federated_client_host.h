@@ -52,8 +52,9 @@ class FederatedClientHost {
 
   // Seals the client enclave's state to the seal path (what a restarted client continues from).
   void seal_state();
-  // Federation options that seal the client enclave's state after every round, as `sliceguard client` does.
-  federated::FederationOptions sealing_every_round();
+  // Federation options that seal the client enclave's state whenever it changed (after every round and every
+  // masked submission), as `sliceguard client` does.
+  federated::FederationOptions sealing_state_changes();
 
  private:
   FederatedClientOptions options_;

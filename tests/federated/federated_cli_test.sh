@@ -8,7 +8,8 @@
 #   client_policy_refuses_other_code a server whose client policy admits other enclave code: the client exits 1
 #                                    naming the refusal
 #   prefix_clients_secure_aggregation 2 clients with P-tuning's prefix in their enclaves (--method ptuning), 2
-#                                    rounds with secure aggregation (both sides lowered to --min-participants 2,
+#                                    rounds with secure aggregation, each checking the other against its peer
+#                                    policy (--sim-peer-platform; both sides lowered to --min-participants 2,
 #                                    which the defaults refuse): both end with the same global prefix, so
 #                                    scoring and generating on the same test examples gives the same results
 #   unlisted_platform_refused        a client enclave on a sim platform the server did not list exits 1; a
@@ -85,6 +86,7 @@ PY
     head -n 3 "$root/data/medical/clinical_qa/test.jsonl" > "$tmp/qa.jsonl"
     for i in 0 1; do
       client "p$i" --method ptuning --virtual-tokens 4 --prefix-projection --lr 1e-2 --min-participants 2 \
+        --sim-peer-platform "$tmp/p0/sim_platform.key.pub" --sim-peer-platform "$tmp/p1/sim_platform.key.pub" \
         --data "$root/data/medical/triage/train.jsonl" --max-steps 4 --batch-size 8 --seed "$i" \
         --eval "$tmp/triage.jsonl" --eval "$tmp/qa.jsonl" --max-new-tokens 8 &
       pids[$i]=$!

@@ -73,6 +73,7 @@ struct Server {
     job.client_policy = client_policy.empty()
                             ? net::sim_peer_policy(options, {crypto::to_hex(client_platform.public_key)})
                             : client_policy;
+    admission_policy = job.client_policy;
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
     options.relay.seal_path = options.state_dir + "/sealed_state.bin";
@@ -84,7 +85,14 @@ struct Server {
     host = net::EnclaveHost::start(options);
   }
   std::string client_platform_key;   // the sim platform the test's client enclaves run on
+  std::string admission_policy;      // the client enclaves the server enclave admits (its job's client_policy)
 };
+
+// A client job whose secure aggregation checks its fellow participants against `peer_policy`.
+ClientJob with_peer_policy(ClientJob job, const std::string& peer_policy) {
+  job.peer_policy = peer_policy;
+  return job;
+}
 
 // A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
 struct Client {
@@ -96,17 +104,21 @@ struct Client {
   ServerLink link;
 
   // Seals the client enclave's state after every round, as `sliceguard client` does.
-  FederationOptions sealing_every_round() { return host->sealing_every_round(); }
+  FederationOptions sealing_state_changes() { return host->sealing_state_changes(); }
 
-  // `state_dir`: where its enclave's config and sealed state live (default: a fresh directory).
-  Client(const ClientJob& job, const Server& server, const std::string& state_dir = "") {
+  // `state_dir`: where its enclave's config and sealed state live (default: a fresh directory); `platform_key`:
+  // its sim platform (default: the one the server's default policy admits).
+  // `around_call`: runs around each call to its enclave (a test's fault injection).
+  Client(const ClientJob& job, const Server& server, const std::string& state_dir = "", const std::string& platform_key = "",
+         decltype(hosts::FederatedClientOptions::around_call) around_call = {}) {
     hosts::FederatedClientOptions own;
     own.enclave.enclave_binary = SG_SLICEGUARD;
     own.enclave.state_dir = state_dir.empty() ? dir.path() : state_dir;
     own.enclave.relay.seal_path = own.enclave.state_dir + "/sealed_state.bin";   // restored at launch when present
     own.enclave.job_json = job.to_json();
-    own.enclave.sim_platform_key = server.client_platform_key;
+    own.enclave.sim_platform_key = platform_key.empty() ? server.client_platform_key : platform_key;
     own.tap = [this](crypto::ByteView f) { boundary.push_back(f.to_bytes()); };
+    own.around_call = std::move(around_call);
     host = std::make_unique<hosts::FederatedClientHost>(std::move(own));
     adapter = &host->attach(model);
     reconnect(server);
@@ -264,7 +276,8 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
   auto global_logits = [&](bool secure) {
     Server server(rounds(2, 3, 3), "", "", secure);
     std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+    const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), server.admission_policy);
+    for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(job, server));
     std::vector<std::thread> threads;
     std::vector<FederationResult> results(3);
     for (int i = 0; i < 3; ++i) {
@@ -311,29 +324,118 @@ TEST(Federation, ASybilPairIsRefusedByTheClientEnclaves) {
   for (const auto& e : errors) EXPECT_NE(e.find("masks its update only among at least 3"), std::string::npos) << e;
 }
 
-// After its masked update for a round, a client enclave masks nothing more for that round: an aggregator that
-// declares a dropout and asks the survivors to join again cannot get a second sum to difference with the first.
-TEST(Federation, AClientEnclaveMasksOneUpdatePerRound) {
+// An aggregator that brings an enclave of its own (here: on a platform the server admits but the clients' peer
+// policy does not — the operator's machine) into the set is refused by the client enclaves whose job names
+// the fellow clients they mask among: the victim never shares or masks anything.
+TEST(Federation, AParticipantOutsideThePeerPolicyIsRefused) {
   auto tokenizer = model::Tokenizer::load(kModel);
-  Server server(rounds(1, 3, 3), "", "", /*secure_aggregation=*/true);
+  TempDir platforms;
+  net::HostOptions host_options;
+  host_options.enclave_binary = SG_SLICEGUARD;
+  auto platform = [&](const std::string& name) {
+    const auto path = platforms.path() + "/" + name + ".key";
+    return std::make_pair(path, crypto::to_hex(tee::load_or_create_platform_key(path).value().public_key));
+  };
+  const auto [honest_key, honest] = platform("honest");
+  const auto [operator_key, operators] = platform("operator");
+  Server server(rounds(1, 3, 3, std::chrono::seconds(3)), "", net::sim_peer_policy(host_options, {honest, operators}),
+                /*secure_aggregation=*/true);
+  const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), net::sim_peer_policy(host_options, {honest}));
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(job, server, "", honest_key));
+  clients.push_back(std::make_unique<Client>(job, server, "", operator_key));   // the operator's
+  std::vector<std::string> errors(3);
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
       auto& c = *clients[i];
       connect_to_server(*c.adapter, c.link);
-      run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
+      try {
+        run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
+      } catch (const std::runtime_error& e) {
+        errors[i] = e.what();
+      }
     });
   }
   for (auto& t : threads) t.join();
-  auto& victim = *clients[0];
-  try {
-    call_server(*victim.adapter, victim.link, {{"op", "join"}, {"round", 0}});
-    FAIL() << "a client enclave joined round 0 again after masking its update for it";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("already masked its update for round 0"), std::string::npos) << e.what();
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NE(errors[i].find("is not a client enclave this job's peer_policy admits"), std::string::npos) << errors[i];
+}
+
+// Four participants, a threshold of three: one shares its secrets and dies before submitting. The server
+// enclave rebuilds its mask key from the survivors' shares and the round closes with their secure FedAvg.
+TEST(Federation, ADropoutAfterSharingIsRecoveredWithinTheRound) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  Server server(rounds(1, 4, 3, std::chrono::seconds(4)), "", "", /*secure_aggregation=*/true);
+  const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), server.admission_policy);
+  const decltype(hosts::FederatedClientOptions::around_call) dies_before_masking = [](const crypto::Envelope& request,
+                                                                                     const rpc::Transport& next) {
+    if (request.control.find("\"masked\":true") != std::string::npos) throw std::runtime_error("killed before masking");
+    return next(request);
+  };
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<Client>(job, server, "", "", i == 3 ? dies_before_masking : decltype(dies_before_masking){}));
+  std::vector<FederationResult> results(4);
+  std::vector<std::string> errors(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto& c = *clients[i];
+      connect_to_server(*c.adapter, c.link);
+      try {
+        results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
+      } catch (const std::runtime_error& e) {
+        errors[i] = e.what();
+      }
+    });
   }
+  for (auto& t : threads) t.join();
+  EXPECT_NE(errors[3].find("killed before masking"), std::string::npos) << errors[3];
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(errors[i], "");
+    EXPECT_EQ(results[i].contributors, (std::vector<int>{3})) << "client " << i;
+  }
+}
+
+// After its masked update for a round, a client enclave masks nothing more for that round: an aggregator that
+// asks a participant to join again cannot get a second sum to difference with the first. The marker is sealed
+// right after the masked submission (before the round's close), so a client enclave restarted from its sealed
+// state refuses too.
+TEST(Federation, AClientEnclaveMasksOneUpdatePerRound) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  Server server(rounds(1, 3, 3), "", "", /*secure_aggregation=*/true);
+  TempDir victim_dir;
+  const auto job = client_job(server.host->sim_client_policy());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(job, server, i == 0 ? victim_dir.path() : ""));
+  std::vector<int> victim_seals;   // the rounds the victim's state was sealed for, in order
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      auto& c = *clients[i];
+      connect_to_server(*c.adapter, c.link);
+      auto o = c.sealing_state_changes();
+      if (i == 0) o.persist_state = [&, seal = o.persist_state](int round) {
+        seal(round);
+        victim_seals.push_back(round);
+      };
+      run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching(), o);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(victim_seals, (std::vector<int>{0, 0})) << "sealed after the masked submission, and after the round";
+  auto refuses_round_0 = [](Client& c, const std::string& who) {
+    try {
+      call_server(*c.adapter, c.link, {{"op", "join"}, {"round", 0}});
+      ADD_FAILURE() << who << " joined round 0 again after masking its update for it";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("already masked its update for round 0"), std::string::npos) << e.what();
+    }
+  };
+  refuses_round_0(*clients[0], "the client enclave");
+  Client restarted(job, server, victim_dir.path());   // restores the sealed state
+  connect_to_server(*restarted.adapter, restarted.link);
+  refuses_round_0(restarted, "a client enclave restarted from its sealed state");
 }
 
 // Three clients, two drawn per round: every round averages exactly two, and the third skips its steps.
@@ -445,14 +547,14 @@ TEST(Federation, ARestartedClientContinuesItsOptimiserFromItsSealedState) {
     {
       Client first(job, server, client_state.path());
       connect_to_server(*first.adapter, first.link);
-      auto o = first.sealing_every_round();
+      auto o = first.sealing_state_changes();
       o.rounds_to_run = 1;
       run_federation(first.model, *first.adapter, first.link, data, *tokenizer, options(6), batching(), o);
     }   // the client's host and enclave go away after round 0
     Client restarted(job, server, client_state.path());
     connect_to_server(*restarted.adapter, restarted.link);
     const auto r = run_federation(restarted.model, *restarted.adapter, restarted.link, data, *tokenizer, options(6),
-                                  batching(), restarted.sealing_every_round());
+                                  batching(), restarted.sealing_state_changes());
     EXPECT_EQ(r.first_round, 1);
     ASSERT_EQ(r.local.losses.size(), 3u);
     for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(r.local.losses[i], uninterrupted[3 + i], 1e-5) << "step " << 4 + i;
