@@ -16,8 +16,6 @@ namespace {
 constexpr std::size_t kSecretBytes = 32;
 const crypto::ByteView kShareKeyLabel("sliceguard-secagg-share-key-v1");
 
-crypto::ByteView view(const std::array<uint8_t, 32>& key) { return crypto::ByteView(key.data(), key.size()); }
-
 std::string short_id(const crypto::VerifyKey& id) { return crypto::to_hex(id).substr(0, 16); }
 
 crypto::SecretKey share_key_with(const crypto::KxKeyPair& mine, const crypto::KxPublicKey& peer) {
@@ -48,13 +46,7 @@ crypto::Digest32 seed_commitment(const crypto::SecretKey& seed) {
 }
 
 crypto::Bytes share_purpose(const crypto::VerifyKey& from, const crypto::VerifyKey& to, int round) {
-  crypto::Bytes purpose;
-  crypto::ByteWriter w(purpose);
-  w.raw(crypto::ByteView("sliceguard-secagg-share-v1"));
-  w.u64(uint64_t(round));
-  w.raw(view(from));
-  w.raw(view(to));
-  return purpose;
+  return round_message("sliceguard-secagg-share-v1", round, {from, to});
 }
 
 SecAggParticipant::SecAggParticipant(const crypto::SigningKeyPair& identity, int round, int min_participants)

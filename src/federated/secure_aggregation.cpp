@@ -65,16 +65,8 @@ std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& mask
 
 namespace {
 
-crypto::ByteView view(const std::array<uint8_t, 32>& key) { return crypto::ByteView(key.data(), key.size()); }
-
 crypto::Bytes announced(const crypto::KxPublicKey& mask_key, const crypto::KxPublicKey& share_key, int round) {
-  crypto::Bytes message;
-  crypto::ByteWriter w(message);
-  w.raw(crypto::ByteView("sliceguard-mask-key-v2"));
-  w.u64(uint64_t(round));
-  w.raw(view(mask_key));
-  w.raw(view(share_key));
-  return message;
+  return round_message("sliceguard-mask-key-v2", round, {mask_key, share_key});
 }
 
 }  // namespace
@@ -127,13 +119,19 @@ int recovery_threshold(int participants, int min_participants) {
   return std::max(participants / 2 + 1, min_participants);
 }
 
-crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round) {
+crypto::Bytes round_message(const char* label, int round, const std::vector<crypto::ByteView>& parts) {
   crypto::Bytes message;
   crypto::ByteWriter w(message);
-  w.raw(crypto::ByteView("sliceguard-secagg-survivors-v1"));
+  w.raw(crypto::ByteView(label));
   w.u64(uint64_t(round));
-  for (const auto& id : survivors) w.raw(view(id));
+  for (const auto& part : parts) w.raw(part);
   return message;
+}
+
+crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round) {
+  std::vector<crypto::ByteView> ids;
+  for (const auto& id : survivors) ids.emplace_back(id);
+  return round_message("sliceguard-secagg-survivors-v1", round, ids);
 }
 
 }  // namespace sg::federated

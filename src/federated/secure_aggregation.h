@@ -61,7 +61,11 @@ std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyA
 // participant's seed and of its mask key from `threshold` participants each: more than there are.
 int recovery_threshold(int participants, int min_participants);
 
-// The survivor set (sorted identities) as a participant signs it for `round`, and the check of such a signature.
+// What a round's signatures and AEAD purposes cover: label || u64 round || parts, so no message of one kind or
+// round passes for another.
+crypto::Bytes round_message(const char* label, int round, const std::vector<crypto::ByteView>& parts);
+
+// The survivor set (sorted identities) as a participant signs it for `round`.
 crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round);
 
 }  // namespace sg::federated

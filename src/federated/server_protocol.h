@@ -108,6 +108,14 @@ struct PhaseReply {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PhaseReply, ready, ended, data)
 
+// A poll of one phase's outcome in a round.
+template <const char* Name>
+struct PhasePoll {
+  static constexpr const char* kName = Name;
+  using Request = RoundRequest;
+  using Reply = PhaseReply;
+};
+
 // join: fresh mask and share keys, signed by the client's identity (secagg_messages.h: MaskKeyAnnouncement).
 struct Join {
   static constexpr const char* kName = "join";
@@ -120,11 +128,8 @@ struct Join {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Join::Request, round, announcement)
 
 // The participant set U1 (data: [announcement...], sorted by identity).
-struct Peers {
-  static constexpr const char* kName = "peers";
-  using Request = RoundRequest;
-  using Reply = PhaseReply;
-};
+inline constexpr char kPeers[] = "peers";
+using Peers = PhasePoll<kPeers>;
 
 // share: the client's encrypted shares for every participant and its seed commitment (ShareMessage).
 struct Share {
@@ -139,18 +144,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Share::Request, round, message)
 
 // The shares addressed to the caller by every participant that shared (data: [InboxEntry...]). Then a Submit
 // with masked true.
-struct Inbox {
-  static constexpr const char* kName = "inbox";
-  using Request = RoundRequest;
-  using Reply = PhaseReply;
-};
+inline constexpr char kInbox[] = "inbox";
+using Inbox = PhasePoll<kInbox>;
 
 // The survivor set U3 (data: [identity...], sorted).
-struct Survivors {
-  static constexpr const char* kName = "survivors";
-  using Request = RoundRequest;
-  using Reply = PhaseReply;
-};
+inline constexpr char kSurvivors[] = "survivors";
+using Survivors = PhasePoll<kSurvivors>;
 
 // confirm: the client's signature over U3 (hex).
 struct Confirm {
@@ -164,11 +163,8 @@ struct Confirm {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Confirm::Request, round, signature)
 
 // The survivors' signatures over U3 (data: [Confirmation...]).
-struct Confirmations {
-  static constexpr const char* kName = "confirmations";
-  using Request = RoundRequest;
-  using Reply = PhaseReply;
-};
+inline constexpr char kConfirmations[] = "confirmations";
+using Confirmations = PhasePoll<kConfirmations>;
 
 // reveal: one share per participant that shared (data: [RevealedShare...]).
 struct Reveal {

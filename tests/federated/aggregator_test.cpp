@@ -8,6 +8,7 @@
 
 #include "federated/aggregator.h"
 #include "federated/client_sampler.h"
+#include "round_options.h"
 
 namespace sg::federated {
 namespace {
@@ -16,15 +17,6 @@ using namespace std::chrono_literals;
 
 NamedTensors adapter(float a, float b) {
   return {{"m.lora_A.weight", torch::full({2, 3}, a)}, {"m.lora_B.weight", torch::full({3, 2}, b)}};
-}
-
-RoundOptions options(int clients, int quorum) {
-  RoundOptions o;
-  o.rounds = 2;
-  o.clients_per_round = clients;
-  o.quorum = quorum;
-  o.round_timeout = 10s;
-  return o;
 }
 
 TEST(Aggregator, ClosesWhenEveryClientSubmittedWithTheSampleWeightedAverage) {

@@ -94,6 +94,8 @@ ClientJob with_peer_policy(ClientJob job, const std::string& peer_policy) {
   return job;
 }
 
+using AroundCall = decltype(hosts::FederatedClientOptions::around_call);
+
 // A data owner: the frozen model here, its enclave holding the LoRA pairs (every boundary frame recorded).
 struct Client {
   TempDir dir;
@@ -110,7 +112,7 @@ struct Client {
   // its sim platform (default: the one the server's default policy admits).
   // `around_call`: runs around each call to its enclave (a test's fault injection).
   Client(const ClientJob& job, const Server& server, const std::string& state_dir = "", const std::string& platform_key = "",
-         decltype(hosts::FederatedClientOptions::around_call) around_call = {}) {
+         AroundCall around_call = {}) {
     hosts::FederatedClientOptions own;
     own.enclave.enclave_binary = SG_SLICEGUARD;
     own.enclave.state_dir = state_dir.empty() ? dir.path() : state_dir;
@@ -137,6 +139,31 @@ train::TrainOptions options(int steps) {
   o.seed = 5;
   o.log_every = 1000;
   return o;
+}
+
+// Runs every client's federation at once (client i on data slice i, `steps` local steps): each one's result, or
+// the error that ended it.
+struct Outcome {
+  FederationResult result;
+  std::string error;
+};
+std::vector<Outcome> federate_concurrently(std::vector<std::unique_ptr<Client>>& clients, int steps) {
+  auto tokenizer = model::Tokenizer::load(kModel);
+  std::vector<Outcome> out(clients.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto& c = *clients[i];
+      connect_to_server(*c.adapter, c.link);
+      try {
+        out[i].result = run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(steps), batching());
+      } catch (const std::runtime_error& e) {
+        out[i].error = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return out;
 }
 
 RoundOptions rounds(int n, int clients, int quorum, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
@@ -303,32 +330,17 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
 // A server that fixes a set of two — the victim and one enclave of its own — would learn the victim's update
 // from the sum minus its own. Each client enclave's job sets the minimum (3 by default), so both refuse to mask.
 TEST(Federation, ASybilPairIsRefusedByTheClientEnclaves) {
-  auto tokenizer = model::Tokenizer::load(kModel);
   Server server(rounds(1, 2, 2), "", "", /*secure_aggregation=*/true, 0, /*min_participants=*/2);
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) {
-    threads.emplace_back([&, i] {
-      auto& c = *clients[i];
-      connect_to_server(*c.adapter, c.link);
-      try {
-        run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
-      } catch (const std::runtime_error& e) {
-        errors[i] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors) EXPECT_NE(e.find("masks its update only among at least 3"), std::string::npos) << e;
+  for (const auto& o : federate_concurrently(clients, 2))
+    EXPECT_NE(o.error.find("masks its update only among at least 3"), std::string::npos) << o.error;
 }
 
 // An aggregator that brings an enclave of its own (here: on a platform the server admits but the clients' peer
 // policy does not — the operator's machine) into the set is refused by the client enclaves whose job names
 // the fellow clients they mask among: the victim never shares or masks anything.
 TEST(Federation, AParticipantOutsideThePeerPolicyIsRefused) {
-  auto tokenizer = model::Tokenizer::load(kModel);
   TempDir platforms;
   net::HostOptions host_options;
   host_options.enclave_binary = SG_SLICEGUARD;
@@ -344,56 +356,29 @@ TEST(Federation, AParticipantOutsideThePeerPolicyIsRefused) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(job, server, "", honest_key));
   clients.push_back(std::make_unique<Client>(job, server, "", operator_key));   // the operator's
-  std::vector<std::string> errors(3);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) {
-    threads.emplace_back([&, i] {
-      auto& c = *clients[i];
-      connect_to_server(*c.adapter, c.link);
-      try {
-        run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
-      } catch (const std::runtime_error& e) {
-        errors[i] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto outcomes = federate_concurrently(clients, 2);
   for (int i = 0; i < 2; ++i)
-    EXPECT_NE(errors[i].find("is not a client enclave this job's peer_policy admits"), std::string::npos) << errors[i];
+    EXPECT_NE(outcomes[i].error.find("is not a client enclave this job's peer_policy admits"), std::string::npos)
+        << outcomes[i].error;
 }
 
 // Four participants, a threshold of three: one shares its secrets and dies before submitting. The server
 // enclave rebuilds its mask key from the survivors' shares and the round closes with their secure FedAvg.
 TEST(Federation, ADropoutAfterSharingIsRecoveredWithinTheRound) {
-  auto tokenizer = model::Tokenizer::load(kModel);
   Server server(rounds(1, 4, 3, std::chrono::seconds(4)), "", "", /*secure_aggregation=*/true);
   const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), server.admission_policy);
-  const decltype(hosts::FederatedClientOptions::around_call) dies_before_masking = [](const crypto::Envelope& request,
-                                                                                     const rpc::Transport& next) {
+  const AroundCall dies_before_masking = [](const crypto::Envelope& request, const rpc::Transport& next) {
     if (request.control.find("\"masked\":true") != std::string::npos) throw std::runtime_error("killed before masking");
     return next(request);
   };
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<Client>(job, server, "", "", i == 3 ? dies_before_masking : decltype(dies_before_masking){}));
-  std::vector<FederationResult> results(4);
-  std::vector<std::string> errors(4);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      auto& c = *clients[i];
-      connect_to_server(*c.adapter, c.link);
-      try {
-        results[i] = run_federation(c.model, *c.adapter, c.link, dataset(i * 16, 16), *tokenizer, options(2), batching());
-      } catch (const std::runtime_error& e) {
-        errors[i] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_NE(errors[3].find("killed before masking"), std::string::npos) << errors[3];
+  for (int i = 0; i < 4; ++i)
+    clients.push_back(std::make_unique<Client>(job, server, "", "", i == 3 ? dies_before_masking : AroundCall{}));
+  const auto outcomes = federate_concurrently(clients, 2);
+  EXPECT_NE(outcomes[3].error.find("killed before masking"), std::string::npos) << outcomes[3].error;
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(errors[i], "");
-    EXPECT_EQ(results[i].contributors, (std::vector<int>{3})) << "client " << i;
+    EXPECT_EQ(outcomes[i].error, "");
+    EXPECT_EQ(outcomes[i].result.contributors, (std::vector<int>{3})) << "client " << i;
   }
 }
 

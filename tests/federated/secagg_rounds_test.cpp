@@ -14,21 +14,13 @@
 #include "federated/masked_rounds.h"
 #include "federated/secagg_participant.h"
 #include "federated/secure_aggregation.h"
+#include "round_options.h"
 
 namespace sg::federated {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr std::size_t kWords = 12;   // the layout's 2x3 + 3x2
-
-RoundOptions options(int clients, int quorum) {
-  RoundOptions o;
-  o.rounds = 2;
-  o.clients_per_round = clients;
-  o.quorum = quorum;
-  o.round_timeout = 10s;
-  return o;
-}
 
 std::vector<TensorSlot> layout() { return {{"m.lora_A.weight", {2, 3}}, {"m.lora_B.weight", {3, 2}}}; }
 
@@ -82,6 +74,30 @@ Clock::time_point play_round(MaskedRounds& rounds, std::vector<Client>& clients,
   for (int i : plan.reveal) EXPECT_TRUE(rounds.reveal(clients[i].id(), 0, clients[i].p->reveal(confirmations), now));
   if (plan.reveal.size() < plan.confirm.size()) after_timeout();
   return now;
+}
+
+// The shares addressed to client i, as an honest aggregator relays them.
+std::vector<InboxEntry> inbox_of(const std::vector<Client>& clients, const std::vector<ShareMessage>& sent, std::size_t i) {
+  std::vector<InboxEntry> inbox;
+  for (std::size_t j = 0; j < clients.size(); ++j)
+    for (const auto& s : sent[j].shares)
+      if (s.to == clients[i].id()) inbox.push_back({clients[j].id(), s.ciphertext});
+  return inbox;
+}
+
+// An aggregator (played by the test) that relays honestly up to the masked updates: every client shares among
+// all of them and masks. Returns the masked updates.
+std::vector<std::vector<uint32_t>> share_and_mask(std::vector<Client>& clients) {
+  std::vector<MaskKeyAnnouncement> set;
+  for (auto& c : clients) set.push_back(c.p->announcement());
+  std::vector<ShareMessage> sent;
+  for (auto& c : clients) sent.push_back(c.p->share(set));
+  std::vector<std::vector<uint32_t>> masked;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    clients[i].p->receive(inbox_of(clients, sent, i));
+    masked.push_back(clients[i].p->mask(clients[i].encoded(int(clients.size()))));
+  }
+  return masked;
 }
 
 float weighted_average(const std::vector<Client>& clients, const std::vector<int>& which) {
@@ -175,19 +191,7 @@ TEST(SecAggRounds, TheOpenRoundSurvivesARestart) {
 // different participants fails because each signs one set and reveals only with a threshold of signatures on it.
 TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
   auto clients = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
-  std::vector<MaskKeyAnnouncement> set;
-  for (auto& c : clients) set.push_back(c.p->announcement());
-  std::vector<ShareMessage> sent;
-  for (auto& c : clients) sent.push_back(c.p->share(set));
-  std::vector<std::vector<uint32_t>> masked;
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    std::vector<InboxEntry> inbox;
-    for (std::size_t j = 0; j < clients.size(); ++j)
-      for (const auto& s : sent[j].shares)
-        if (s.to == clients[i].id()) inbox.push_back({clients[j].id(), s.ciphertext});
-    clients[i].p->receive(inbox);
-    masked.push_back(clients[i].p->mask(clients[i].encoded(5)));
-  }
+  const auto masked = share_and_mask(clients);
   ASSERT_EQ(clients[0].p->threshold(), 3);
 
   // Attack 1: a false dropout. Everyone but 0 is shown {1, 2, 3, 4}; client 0 refuses a set without itself.
@@ -205,7 +209,8 @@ TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
   }
   // Each revealed share of client 0's secrets is of its mask key; none is of its seed. With the key rebuilt,
   // every pairwise mask of y_0 comes off, and what is left is still x_0 + PRG(b_0): the self mask hides x_0.
-  auto sorted = set;
+  std::vector<MaskKeyAnnouncement> sorted;
+  for (auto& c : clients) sorted.push_back(c.p->announcement());
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.identity < b.identity; });
   for (std::size_t k = 0, i = 1; i < 5; ++i, ++k) {
     const auto at = std::find_if(sorted.begin(), sorted.end(), [&](const auto& a) { return a.identity == clients[i].id(); });
@@ -227,18 +232,7 @@ TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
   // Attack 2: split views. Client 0 (and 1, 2) are shown {0, 1, 2}; 3 and 4 are shown {1, 3, 4}, hoping for 0's
   // key shares from them. 3 and 4 hold only their own two signatures on their set and reveal nothing.
   auto fresh = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
-  std::vector<MaskKeyAnnouncement> fresh_set;
-  for (auto& c : fresh) fresh_set.push_back(c.p->announcement());
-  std::vector<ShareMessage> fresh_sent;
-  for (auto& c : fresh) fresh_sent.push_back(c.p->share(fresh_set));
-  for (std::size_t i = 0; i < fresh.size(); ++i) {
-    std::vector<InboxEntry> inbox;
-    for (std::size_t j = 0; j < fresh.size(); ++j)
-      for (const auto& s : fresh_sent[j].shares)
-        if (s.to == fresh[i].id()) inbox.push_back({fresh[j].id(), s.ciphertext});
-    fresh[i].p->receive(inbox);
-    (void)fresh[i].p->mask(fresh[i].encoded(5));
-  }
+  (void)share_and_mask(fresh);
   const std::vector<crypto::VerifyKey> view_a = {fresh[0].id(), fresh[1].id(), fresh[2].id()};
   const std::vector<crypto::VerifyKey> view_b = {fresh[1].id(), fresh[3].id(), fresh[4].id()};
   std::vector<Confirmation> signed_a, signed_b;
@@ -263,23 +257,17 @@ TEST(SecAggRounds, AParticipantRefusesTamperedSharesAndStepsOutOfOrder) {
   std::vector<ShareMessage> sent;
   for (auto& c : clients) sent.push_back(c.p->share(set));
   EXPECT_THROW(clients[0].p->share(set), std::invalid_argument);   // once
-  auto inbox_of = [&](int i) {
-    std::vector<InboxEntry> inbox;
-    for (std::size_t j = 0; j < clients.size(); ++j)
-      for (const auto& s : sent[j].shares)
-        if (s.to == clients[i].id()) inbox.push_back({clients[j].id(), s.ciphertext});
-    return inbox;
-  };
-  auto tampered = inbox_of(0);
+  auto inbox = [&](std::size_t i) { return inbox_of(clients, sent, i); };
+  auto tampered = inbox(0);
   tampered[1].ciphertext[10] ^= 1;
   EXPECT_THROW(clients[0].p->receive(tampered), std::invalid_argument);
-  auto misaddressed = inbox_of(0);
-  misaddressed[1] = inbox_of(2)[1];   // a share meant for client 2
+  auto misaddressed = inbox(0);
+  misaddressed[1] = inbox(2)[1];   // a share meant for client 2
   EXPECT_THROW(clients[0].p->receive(misaddressed), std::invalid_argument);
-  auto short_inbox = inbox_of(0);
+  auto short_inbox = inbox(0);
   short_inbox.pop_back();
   EXPECT_THROW(clients[0].p->receive(short_inbox), std::invalid_argument);   // 2 < threshold 3
-  clients[0].p->receive(inbox_of(0));
+  clients[0].p->receive(inbox(0));
   (void)clients[0].p->mask(clients[0].encoded(3));
   EXPECT_THROW(clients[0].p->mask(clients[0].encoded(3)), std::invalid_argument);   // one masked update per round
   EXPECT_THROW(clients[0].p->confirm({clients[0].id(), clients[1].id()}), std::invalid_argument);   // below threshold
