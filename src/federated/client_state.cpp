@@ -38,12 +38,19 @@ void ClientState::check_server_generation(uint64_t generation) {
 
 void ClientState::refuse_a_second_mask(int round) const {
   const auto last = state_.find(kMaskedRound);
-  if (last != state_.end() && text_of(last->second) == std::to_string(round))
-    throw std::invalid_argument("this client enclave already masked its update for round " + std::to_string(round) +
-                                "; it masks one per round (a second sum would reveal a participant's update)");
+  if (last == state_.end()) return;
+  const int newest = std::stoi(text_of(last->second));
+  if (round <= newest)
+    throw std::invalid_argument("this client enclave already masked its update for round " + std::to_string(newest) +
+                                (round < newest ? " (asked now for the earlier round " + std::to_string(round) + ")" : "") +
+                                "; it masks one per round, in increasing rounds (a second sum would reveal a "
+                                "participant's update)");
 }
 
-void ClientState::mark_masked(int round) { state_[kMaskedRound] = bytes_of(std::to_string(round)); }
+void ClientState::mark_masked(int round) {
+  refuse_a_second_mask(round);
+  state_[kMaskedRound] = bytes_of(std::to_string(round));
+}
 
 std::string ClientState::snapshot() const {
   const auto it = state_.find(kSnapshot);

@@ -24,7 +24,8 @@ class ClientState {
   void check_server_generation(uint64_t generation);
 
   // One masked update per round, ever: two masked sums of one round over different sets would give the server
-  // the difference, one client's update. refuse_a_second_mask throws once mark_masked(round) was called.
+  // the difference, one client's update. A high-water mark: refuse_a_second_mask throws for every round at or
+  // below the last one mark_masked recorded (a server that reports an older round again gets nothing).
   void refuse_a_second_mask(int round) const;
   void mark_masked(int round);
 

@@ -28,8 +28,9 @@ typename Op::Reply call_client_enclave(const RemoteAdapter& adapter, const typen
 
 // One request of server_protocol.h through the client enclave.
 template <class Op>
-typename Op::Reply ask_server(const RemoteAdapter& adapter, const ServerLink& link, const typename Op::Request& request) {
-  const auto reply = call_server(adapter, link, rpc::control_of<Op>(request));
+typename Op::Reply ask_server(const RemoteAdapter& adapter, const ServerLink& link, const typename Op::Request& request,
+                              const std::function<void()>& before_sending = {}) {
+  const auto reply = call_server(adapter, link, rpc::control_of<Op>(request), before_sending);
   try {
     return rpc::parse_as<typename Op::Reply>(reply, std::string("the server enclave's '") + Op::kName + "' reply");
   } catch (const std::invalid_argument& e) {
@@ -70,16 +71,16 @@ bool phase_ready(const RemoteAdapter& adapter, const ServerLink& link, int round
 // A secure-aggregation round (masked_rounds.h) from the client's side; the client enclave fills in every request
 // and takes every reply's data. False when a phase or the round ended without this client.
 bool secure_round(const RemoteAdapter& adapter, const ServerLink& link, int round, const FederationOptions& o) {
-  auto masked_and_persisted = [&] {
-    const bool accepted = ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true}).accepted;
-    if (o.persist_state) o.persist_state(round);   // the "masked round" marker, before anything else can happen
-    return accepted;
+  // The client enclave marks the round masked as it seals the update; that marker is persisted before the
+  // update leaves, so neither a refusal nor a lost reply can get this client to mask the round again.
+  const std::function<void()> persist_marker = [&] {
+    if (o.persist_state) o.persist_state(round);
   };
   return ask_server<ops::Join>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Peers>(adapter, link, round, o) &&
          ask_server<ops::Share>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Inbox>(adapter, link, round, o) &&
-         masked_and_persisted() &&
+         ask_server<ops::Submit>(adapter, link, {.round = round, .masked = true}, persist_marker).accepted &&
          phase_ready<ops::Survivors>(adapter, link, round, o) &&
          ask_server<ops::Confirm>(adapter, link, {.round = round}).accepted &&
          phase_ready<ops::Confirmations>(adapter, link, round, o) &&
@@ -106,9 +107,11 @@ int submit_and_wait(const RemoteAdapter& adapter, const ServerLink& link, int ro
 
 }  // namespace
 
-nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request) {
+nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const json& request,
+                           const std::function<void()>& before_sending) {
   crypto::Envelope sealed;
   call_client_enclave<ops::ToServer>(adapter, {request}, {}, &sealed);
+  if (before_sending) before_sending();
   std::vector<crypto::Bytes> frames;
   for (auto& t : sealed.tensors) frames.push_back(std::move(t.data));
   auto reply = rpc::call(adapter.transport(), kClientEnclave, rpc::control_of<ops::FromServer>({}),

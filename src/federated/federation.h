@@ -80,9 +80,11 @@ struct FederationResult {
 void connect_to_server(RemoteAdapter& adapter, const ServerLink& link);
 
 // One request to the server enclave, sealed and opened by the client enclave (which adds what only it may say:
-// its adapter, its mask key, its own sample count); returns the reply's control. Throws std::runtime_error
-// when the server enclave refuses.
-nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const nlohmann::json& request);
+// its adapter, its secure-aggregation messages, its own sample count); returns the reply's control.
+// `before_sending` runs once the client enclave has sealed the request and before its frames leave. Throws
+// std::runtime_error when the server enclave refuses.
+nlohmann::json call_server(const RemoteAdapter& adapter, const ServerLink& link, const nlohmann::json& request,
+                           const std::function<void()>& before_sending = {});
 
 // The server enclave's round state, asked through the client enclave's session.
 ServerStatus server_status(const RemoteAdapter& adapter, const ServerLink& link);

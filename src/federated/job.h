@@ -29,8 +29,8 @@ struct ClientJob {
   uint64_t seed = 0;   // adapter init and dropout draws, as `sliceguard finetune --seed`
   int threads = 1;
   std::string server_policy;   // policy JSON; empty = local steps only, no federation
-  std::string peer_policy;     // secure aggregation: the client enclaves it masks among (policy JSON; empty: any
-                               // identity the server shows, up to min_participants - 1 of them fakes)
+  std::string peer_policy;     // secure aggregation: the client enclaves it masks among (policy JSON; empty:
+                               // this client takes part in no secure round)
   // Secure aggregation: this enclave masks its update only for a participant set at least this large. A sum of
   // fewer reveals too much (of two, the other participant's update to each), and this is the client's own
   // guard against a server that fixes a set of {this client, its own fakes}.

@@ -20,7 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kShareBytes = 32;
 constexpr const char* kPhaseNames[] = {"join", "share", "submit", "confirm", "reveal"};
 
 int64_t numel(const std::vector<int64_t>& shape) {
@@ -55,28 +54,25 @@ void MaskedRounds::check_round(int round) const {
     throw std::invalid_argument("request for round " + std::to_string(round) + ", the open round is " + std::to_string(round_));
 }
 
-namespace {
-
-template <class P>
-bool acted(const P& p, int phase) {
+bool MaskedRounds::acted(const Participant& p, Phase phase) {
   switch (phase) {
-    case 1: return p.shared.has_value();
-    case 2: return p.masked.has_value();
-    case 3: return p.confirmed.has_value();
-    case 4: return p.revealed.has_value();
-    default: return true;   // join: every participant has joined
+    case Phase::join: return true;   // every participant has joined
+    case Phase::share: return p.shared.has_value();
+    case Phase::submit: return p.masked.has_value();
+    case Phase::confirm: return p.confirmed.has_value();
+    case Phase::reveal: return p.revealed.has_value();
   }
+  return false;
 }
 
-}  // namespace
+MaskedRounds::Phase MaskedRounds::previous(Phase phase) { return phase == Phase::join ? phase : Phase(int(phase) - 1); }
 
 int MaskedRounds::expected_in_phase() const {
-  const int previous = int(phase_) - 1;
-  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, previous); }));
+  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, previous(phase_)); }));
 }
 
 int MaskedRounds::acted_in_phase() const {
-  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, int(phase_)); }));
+  return int(std::count_if(participants_.begin(), participants_.end(), [&](const auto& p) { return acted(p, phase_); }));
 }
 
 bool MaskedRounds::join(const crypto::VerifyKey& client, int round, const MaskKeyAnnouncement& announcement,
@@ -97,9 +93,9 @@ MaskedRounds::Participant* MaskedRounds::acting(const crypto::VerifyKey& client,
   if (maybe_close(now) || phase_ > phase) return nullptr;   // the round or the phase ended without this client
   const auto it = std::find_if(participants_.begin(), participants_.end(), [&](const auto& p) { return p.keys.identity == client; });
   const std::string what = kPhaseNames[int(phase)];
-  if (phase_ < phase || it == participants_.end() || !acted(*it, int(phase) - 1))
+  if (phase_ < phase || it == participants_.end() || !acted(*it, previous(phase)))
     throw std::invalid_argument(what + ": this client is not in the round's set for it (or the set is not fixed yet)");
-  if (acted(*it, int(phase))) throw std::invalid_argument(what + ": this client already did so this round");
+  if (acted(*it, phase)) throw std::invalid_argument(what + ": this client already did so this round");
   return &*it;
 }
 
@@ -140,7 +136,7 @@ bool MaskedRounds::confirm(const crypto::VerifyKey& client, int round, const cry
                            Clock::time_point now) {
   auto* p = acting(client, round, Phase::confirm, now);
   if (!p) return false;
-  if (!crypto::verify_signature(client, survivors_message(survivor_ids(), round), signature))
+  if (!crypto::verify_signature(client, survivors_message(survivor_ids(), round, set_digest(fixed_set(), round)), signature))
     throw std::invalid_argument("confirm: the signature is not this client's over the round's survivor set");
   p->confirmed = signature;
   maybe_close(now);
@@ -153,7 +149,7 @@ bool MaskedRounds::reveal(const crypto::VerifyKey& client, int round, std::vecto
   if (!p) return false;
   std::vector<crypto::VerifyKey> of, sharers;
   for (const auto& s : shares) {
-    if (s.share.size() != kShareBytes) throw std::invalid_argument("reveal: a share is not 32 bytes");
+    if (s.share.size() != kSecretShareBytes) throw std::invalid_argument("reveal: a share is not 32 bytes");
     of.push_back(s.of);
   }
   for (const auto& q : participants_)
@@ -165,13 +161,17 @@ bool MaskedRounds::reveal(const crypto::VerifyKey& client, int round, std::vecto
   return true;
 }
 
+std::vector<MaskKeyAnnouncement> MaskedRounds::fixed_set() const {
+  std::vector<MaskKeyAnnouncement> set;
+  for (const auto& p : participants_) set.push_back(p.keys);
+  return set;
+}
+
 std::optional<std::vector<MaskKeyAnnouncement>> MaskedRounds::participants(int round, Clock::time_point now) {
   check_round(round);
   maybe_close(now);
   if (round != round_ || in_phase(Phase::join)) return std::nullopt;
-  std::vector<MaskKeyAnnouncement> set;
-  for (const auto& p : participants_) set.push_back(p.keys);
-  return set;
+  return fixed_set();
 }
 
 std::optional<std::vector<InboxEntry>> MaskedRounds::inbox(const crypto::VerifyKey& client, int round, Clock::time_point now) {
@@ -220,7 +220,7 @@ bool MaskedRounds::maybe_close(Clock::time_point now) {
       if (n < options_.clients_per_round && !(timed_out && n >= options_.quorum)) break;
       std::sort(participants_.begin(), participants_.end(),
                 [](const auto& a, const auto& b) { return a.keys.identity < b.keys.identity; });
-      threshold_ = recovery_threshold(n, min_participants_);
+      threshold_ = std::max(recovery_threshold(n, min_participants_), set_threshold(fixed_set()));
       next_phase(now);
       continue;
     }
@@ -330,7 +330,10 @@ void MaskedRounds::restore(const std::string& snapshot) {
   last_contributors_ = int(contributors.item<int64_t>());
   const auto open = json::parse(std::string(reinterpret_cast<const char*>(open_bytes.data_ptr<uint8_t>()),
                                             std::size_t(open_bytes.numel())));
-  phase_ = Phase(open.at("phase").get<int>());
+  const int phase = open.at("phase").get<int>();
+  if (phase < int(Phase::join) || phase > int(Phase::reveal))
+    throw std::invalid_argument("masked rounds snapshot: phase " + std::to_string(phase) + " is not 0..4");
+  phase_ = Phase(phase);
   threshold_ = open.at("threshold").get<int>();
   participants_.clear();
   for (std::size_t i = 0; i < open.at("participants").size(); ++i) {
@@ -338,7 +341,10 @@ void MaskedRounds::restore(const std::string& snapshot) {
     Participant p{entry.at("keys").get<MaskKeyAnnouncement>()};
     p.samples = entry.at("samples").get<int64_t>();
     if (entry.contains("shared")) p.shared = entry["shared"].get<ShareMessage>();
-    if (entry.contains("confirmed")) p.confirmed = crypto::from_hex_array<64>(entry["confirmed"].get<std::string>()).value();
+    if (entry.contains("confirmed")) {
+      p.confirmed = crypto::from_hex_array<64>(entry["confirmed"].get<std::string>());
+      if (!p.confirmed) throw std::invalid_argument("masked rounds snapshot: a confirmation is not 64 bytes in hex");
+    }
     if (entry.contains("revealed")) p.revealed = entry["revealed"].get<std::vector<RevealedShare>>();
     at::Tensor words;
     if (archive.try_read("open/masked/" + std::to_string(i), words)) {

@@ -5,12 +5,13 @@
 //   join     each client enclave sends fresh mask and share keys, signed by its attested identity key; the set
 //            U1 is fixed when clients_per_round have joined, or after the timeout with at least quorum
 //   share    each participant checks U1 (secure_aggregation.h: signatures, distinct identities, itself among
-//            them, at least its job's min_participants), splits its self-mask seed and mask key into |U1|
-//            shares (threshold t = max(|U1|/2 + 1, min_participants)) and sends each participant its shares,
-//            encrypted under their share keys; U2 = those that shared
+//            them, at least every member's announced min_participants, and — with a peer policy — every other
+//            member an attested client enclave), splits its self-mask seed and mask key into |U1| shares
+//            (threshold t = max(floor(2|U1|/3) + 1, the largest announced min_participants)) and sends each
+//            participant its shares, encrypted under their share keys and bound to this set; U2 = those that shared
 //   submit   each member of U2 gets the shares addressed to it and submits its fixed-point update plus its self
 //            mask plus pairwise masks toward the rest of U2; U3 = those that submitted
-//   confirm  each member of U3 signs U3; U4 = those that confirmed
+//   confirm  each member of U3 signs U3 (with the set's digest); U4 = those that confirmed
 //   reveal   each member of U4 checks at least t signatures over the U3 it signed, and reveals, for every
 //            member of U2, its share of the seed (a survivor) or of the mask key (a dropout) — never both
 //
@@ -86,6 +87,9 @@ class MaskedRounds final : public Rounds {
     std::optional<std::vector<RevealedShare>> revealed;
   };
 
+  static bool acted(const Participant& p, Phase phase);
+  static Phase previous(Phase phase);
+  std::vector<MaskKeyAnnouncement> fixed_set() const;   // U1 once fixed (sorted by identity)
   void check_round(int round) const;
   // The client's entry when it may act in `phase` now; nullptr once the phase or the round has ended.
   Participant* acting(const crypto::VerifyKey& client, int round, Phase phase, Clock::time_point now);

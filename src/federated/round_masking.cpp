@@ -34,6 +34,10 @@ SecAggParticipant& RoundMasking::current(int round, const char* what) {
 }
 
 nlohmann::json RoundMasking::join(int round) {
+  if (!peer_policy_)
+    throw std::invalid_argument("secure aggregation needs this client's job to name the client enclaves it masks "
+                                "among (peer_policy: client --peer-policy, or with sim --sim-peer-platform); without "
+                                "it the server could fill the set with identities of its own making");
   state_.refuse_a_second_mask(round);
   if (!identity_) identity_.emplace(state_.identity());
   participant_ = std::make_unique<SecAggParticipant>(*identity_, round, min_participants_);
@@ -75,12 +79,11 @@ nlohmann::json RoundMasking::reveal(int round) {
 }
 
 void RoundMasking::check_fellows(const nlohmann::json& set, const tee::Bytes& server_measurement) const {
-  if (!peer_policy_) return;
   const auto& me = participant_->announcement().identity;
   for (const auto& entry : set) {
     const auto announced = entry.get<MaskKeyAnnouncement>();
     if (announced.identity == me) continue;
-    const auto who = crypto::to_hex(announced.identity).substr(0, 16);
+    const auto who = short_id(announced.identity);
     if (!entry.contains("attestation"))
       throw std::invalid_argument("secure aggregation: participant " + who + " comes without its attestation");
     auto identity = check_fellow_client(entry["attestation"], *peer_policy_, server_measurement);

@@ -1,7 +1,7 @@
 // A client enclave's part of secure aggregation (masked_rounds.h has the protocol): one SecAggParticipant per
 // round, fed with what the server enclave's replies carry and asked for what the requests carry, and one masked
-// update per round, ever (the round is marked in the sealed state). The host sees none of it. With a peer policy
-// in its job, every other participant must be a client enclave that policy admits (peer_attestation.h:
+// update per round, ever (the round is marked in the sealed state). The host sees none of it. Its job must name
+// a peer policy: every other participant must be a client enclave that policy admits (peer_attestation.h:
 // check_fellow_client), so an aggregator cannot fill the set with identities of its own making.
 #pragma once
 
@@ -24,7 +24,7 @@ namespace sg::federated {
 
 class RoundMasking {
  public:
-  // `peer_policy`: the job's policy JSON for fellow client enclaves (empty: none checked).
+  // `peer_policy`: the job's policy JSON for fellow client enclaves (empty: join refuses).
   RoundMasking(ClientState& state, int min_participants, const std::string& peer_policy);
 
   // Requests: the announcement of fresh keys for `round`; the shares for the participant set; the update

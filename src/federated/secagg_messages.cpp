@@ -41,13 +41,15 @@ std::string hex(crypto::ByteView bytes) { return crypto::to_hex(bytes); }
 }  // namespace
 
 void to_json(json& j, const MaskKeyAnnouncement& m) {
-  j = {{"identity", hex(m.identity)}, {"mask_key", hex(m.mask_key)}, {"share_key", hex(m.share_key)},
-       {"signature", hex(m.signature)}};
+  j = {{"identity", hex(m.identity)},   {"mask_key", hex(m.mask_key)},   {"share_key", hex(m.share_key)},
+       {"min_participants", m.min_participants}, {"signature", hex(m.signature)}};
 }
 void from_json(const json& j, MaskKeyAnnouncement& m) {
   constexpr const char* what = "mask key announcement";
+  if (!j.is_object() || !j.contains("min_participants") || !j["min_participants"].is_number_integer())
+    throw std::invalid_argument(std::string(what) + ": field 'min_participants' must be an integer");
   m = {fixed_hex<32>(j, what, "identity"), fixed_hex<32>(j, what, "mask_key"), fixed_hex<32>(j, what, "share_key"),
-       fixed_hex<64>(j, what, "signature")};
+       j["min_participants"].get<int>(), fixed_hex<64>(j, what, "signature")};
 }
 
 void to_json(json& j, const EncryptedShares& m) { j = {{"to", hex(m.to)}, {"ciphertext", hex(m.ciphertext)}}; }
@@ -79,6 +81,8 @@ void to_json(json& j, const RevealedShare& m) { j = {{"of", hex(m.of)}, {"share"
 void from_json(const json& j, RevealedShare& m) {
   m = {fixed_hex<32>(j, "revealed share", "of"), blob_hex(j, "revealed share", "share")};
 }
+
+std::string short_id(const crypto::VerifyKey& identity) { return hex(identity).substr(0, 16); }
 
 json identities_to_json(const std::vector<crypto::VerifyKey>& identities) {
   json out = json::array();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,12 +15,17 @@
 
 namespace sg::federated {
 
+// The bytes of one secret share (of a 32-byte seed or X25519 key).
+inline constexpr std::size_t kSecretShareBytes = 32;
+
 // Step 1, join: a participant's two fresh X25519 keys for a round — the mask key its pairwise masks come from,
-// the share key its secret shares travel under — signed by its attested identity key.
+// the share key its secret shares travel under — and the smallest set it masks among (its job's
+// min_participants, which enters everyone's threshold), signed by its attested identity key.
 struct MaskKeyAnnouncement {
   crypto::VerifyKey identity{};
   crypto::KxPublicKey mask_key{};
   crypto::KxPublicKey share_key{};
+  int min_participants = 0;
   crypto::Signature signature{};
 };
 
@@ -65,6 +71,9 @@ void to_json(nlohmann::json& j, const Confirmation& m);
 void from_json(const nlohmann::json& j, Confirmation& m);
 void to_json(nlohmann::json& j, const RevealedShare& m);
 void from_json(const nlohmann::json& j, RevealedShare& m);
+
+// The first 16 hex digits of an identity, for messages.
+std::string short_id(const crypto::VerifyKey& identity);
 
 // Identities as hex strings, and back (throws for a malformed one).
 nlohmann::json identities_to_json(const std::vector<crypto::VerifyKey>& identities);

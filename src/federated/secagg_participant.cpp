@@ -13,10 +13,8 @@
 namespace sg::federated {
 namespace {
 
-constexpr std::size_t kSecretBytes = 32;
+constexpr std::size_t kSecretBytes = kSecretShareBytes;
 const crypto::ByteView kShareKeyLabel("sliceguard-secagg-share-key-v1");
-
-std::string short_id(const crypto::VerifyKey& id) { return crypto::to_hex(id).substr(0, 16); }
 
 crypto::SecretKey share_key_with(const crypto::KxKeyPair& mine, const crypto::KxPublicKey& peer) {
   auto key = crypto::pairwise_secret(mine, peer, kShareKeyLabel);
@@ -45,15 +43,17 @@ crypto::Digest32 seed_commitment(const crypto::SecretKey& seed) {
   return out;
 }
 
-crypto::Bytes share_purpose(const crypto::VerifyKey& from, const crypto::VerifyKey& to, int round) {
-  return round_message("sliceguard-secagg-share-v1", round, {from, to});
+crypto::Bytes share_purpose(const crypto::VerifyKey& from, const crypto::VerifyKey& to, int round,
+                            const crypto::Digest32& set) {
+  return round_message("sliceguard-secagg-share-v2", round, {set, from, to});
 }
 
 SecAggParticipant::SecAggParticipant(const crypto::SigningKeyPair& identity, int round, int min_participants)
-    : identity_(identity), round_(round), min_participants_(min_participants),
-      mask_key_(crypto::KxKeyPair::generate()), share_key_(crypto::KxKeyPair::generate()),
-      seed_(crypto::SecretKey::random(kSecretBytes)),
-      mine_(announce_mask_key(identity, mask_key_.public_key, share_key_.public_key, round)) {}
+    : identity_(identity), round_(round), mask_key_(crypto::KxKeyPair::generate()),
+      share_key_(crypto::KxKeyPair::generate()), seed_(crypto::SecretKey::random(kSecretBytes)),
+      mine_(announce_mask_key(identity, mask_key_.public_key, share_key_.public_key, min_participants, round)) {
+  if (round < 0) throw std::invalid_argument("secure aggregation: round " + std::to_string(round) + " is negative");
+}
 
 void SecAggParticipant::expect(Step step, const char* what) const {
   if (step_ != step)
@@ -69,19 +69,21 @@ const MaskKeyAnnouncement* SecAggParticipant::member(const crypto::VerifyKey& id
 
 ShareMessage SecAggParticipant::share(const std::vector<MaskKeyAnnouncement>& set) {
   expect(Step::joined, "share");
-  set_ = checked_participants(set, mine_, round_, min_participants_);
-  threshold_ = recovery_threshold(int(set_.size()), min_participants_);
+  set_ = checked_participants(set, mine_, round_);
+  set_digest_ = set_digest(set_, round_);
+  threshold_ = set_threshold(set_);
   const auto seed_shares = crypto::split_secret(seed_, int(set_.size()), threshold_);
   const auto key_shares = crypto::split_secret(mask_key_.secret_key, int(set_.size()), threshold_);
   ShareMessage out{seed_commitment(seed_), {}};
+  // crypto::seal is XChaCha20-Poly1305 under a random nonce with the purpose as associated data — the box enclave
+  // sealing uses, here under the share key this participant and `to` derive.
   for (std::size_t i = 0; i < set_.size(); ++i) {
     const auto& to = set_[i];
-    if (to.identity == mine_.identity) coordinate_ = seed_shares[i].x;
     crypto::SecretKey plaintext(2 * kSecretBytes);
     std::copy_n(seed_shares[i].y.data(), kSecretBytes, plaintext.data());
     std::copy_n(key_shares[i].y.data(), kSecretBytes, plaintext.data() + kSecretBytes);
     out.shares.push_back({to.identity, crypto::seal(share_key_with(share_key_, to.share_key), plaintext.view(),
-                                                    share_purpose(mine_.identity, to.identity, round_))});
+                                                    share_purpose(mine_.identity, to.identity, round_, set_digest_))});
   }
   step_ = Step::shared;
   return out;
@@ -103,11 +105,13 @@ void SecAggParticipant::receive(const std::vector<InboxEntry>& inbox) {
     if (!from)
       throw std::invalid_argument("secure aggregation: shares from " + short_id(entry.from) + ", not a participant");
     auto plaintext = crypto::unseal(share_key_with(share_key_, from->share_key), entry.ciphertext,
-                                    share_purpose(from->identity, mine_.identity, round_));
-    if (!plaintext || plaintext->size() != 2 * kSecretBytes)
+                                    share_purpose(from->identity, mine_.identity, round_, set_digest_));
+    if (!plaintext)
       throw std::invalid_argument("secure aggregation: the shares from " + short_id(entry.from) +
-                                  " do not open for this client in round " + std::to_string(round_));
-    auto secret = crypto::SecretKey::take(*plaintext);
+                                  " do not open for this client in round " + std::to_string(round_) + " of this set");
+    auto secret = crypto::SecretKey::take(*plaintext);   // wiped when it goes, whatever its size
+    if (secret.size() != 2 * kSecretBytes)
+      throw std::invalid_argument("secure aggregation: the shares from " + short_id(entry.from) + " are malformed");
     Held h{*from, crypto::SecretKey::copy_of(secret.view().subview(0, kSecretBytes)),
            crypto::SecretKey::copy_of(secret.view().subview(kSecretBytes, kSecretBytes))};
     held.push_back(std::move(h));
@@ -142,13 +146,13 @@ crypto::Signature SecAggParticipant::confirm(const std::vector<crypto::VerifyKey
                                 " survivors, fewer than the threshold of " + std::to_string(threshold_));
   survivors_ = std::move(sorted);
   step_ = Step::confirmed;
-  return crypto::sign(identity_, survivors_message(survivors_, round_));
+  return crypto::sign(identity_, survivors_message(survivors_, round_, set_digest_));
 }
 
 std::vector<RevealedShare> SecAggParticipant::reveal(const std::vector<Confirmation>& confirmations) {
   expect(Step::confirmed, "reveal");
   std::vector<crypto::VerifyKey> signers;
-  const auto message = survivors_message(survivors_, round_);
+  const auto message = survivors_message(survivors_, round_, set_digest_);
   for (const auto& c : confirmations) {
     if (!contains(survivors_, c.identity))
       throw std::invalid_argument("secure aggregation: a confirmation from " + short_id(c.identity) + ", not a survivor");
@@ -167,6 +171,7 @@ std::vector<RevealedShare> SecAggParticipant::reveal(const std::vector<Confirmat
     out.push_back({h.from.identity, share.view().to_bytes()});
   }
   held_.clear();
+  share_key_.secret_key = crypto::SecretKey(kSecretBytes);   // the shares it opened are gone too
   step_ = Step::revealed;
   return out;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "crypto/key_exchange.h"
 #include "crypto/secret_key.h"
 #include "crypto/signing.h"
@@ -19,7 +20,8 @@ namespace sg::federated {
 
 class SecAggParticipant {
  public:
-  // Fresh mask and share keys and self-mask seed for `round`; `identity` must outlive the participant.
+  // Fresh mask and share keys and self-mask seed for `round` (>= 0), announced with `min_participants`;
+  // `identity` must outlive the participant.
   SecAggParticipant(const crypto::SigningKeyPair& identity, int round, int min_participants);
 
   int round() const { return round_; }
@@ -56,26 +58,28 @@ class SecAggParticipant {
 
   const crypto::SigningKeyPair& identity_;
   int round_;
-  int min_participants_;
   crypto::KxKeyPair mask_key_;
   crypto::KxKeyPair share_key_;
   crypto::SecretKey seed_;
   MaskKeyAnnouncement mine_;
   Step step_ = Step::joined;
   std::vector<MaskKeyAnnouncement> set_;   // U1, sorted by identity
+  crypto::Digest32 set_digest_{};
   int threshold_ = 0;
-  uint8_t coordinate_ = 0;                 // this participant's place in U1, from 1
   std::vector<Held> held_;                 // from every member of U2, sorted by identity
   std::vector<crypto::VerifyKey> survivors_;
 };
 
-// The nonce base a round's masks expand under (the round in the upper 32 bits of ChaCha20's counter space).
+// The nonce a round's masks expand under (crypto/pairwise_mask.h puts it in the ChaCha20 nonce): every mask key
+// and seed is fresh per round, so the nonce only separates what a key would give in different rounds.
 inline uint64_t mask_stream(int round) { return uint64_t(round) << 32; }
 
 // The commitment to a self-mask seed; the aggregator checks the seed it rebuilds against it.
 crypto::Digest32 seed_commitment(const crypto::SecretKey& seed);
 
-// The AEAD purpose of the shares `from` sends `to` in `round`: a ciphertext opens only where it was addressed.
-crypto::Bytes share_purpose(const crypto::VerifyKey& from, const crypto::VerifyKey& to, int round);
+// The AEAD purpose of the shares `from` sends `to` in `round` of the set `set`: a ciphertext opens only where it
+// was addressed, for the set its sender saw.
+crypto::Bytes share_purpose(const crypto::VerifyKey& from, const crypto::VerifyKey& to, int round,
+                            const crypto::Digest32& set);
 
 }  // namespace sg::federated

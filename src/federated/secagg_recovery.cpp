@@ -13,8 +13,6 @@
 namespace sg::federated {
 namespace {
 
-std::string short_id(const crypto::VerifyKey& id) { return crypto::to_hex(id).substr(0, 16); }
-
 const MaskKeyAnnouncement& announcement_of(const RoundRecovery& r, const crypto::VerifyKey& id) {
   const auto it = std::find_if(r.set.begin(), r.set.end(), [&](const auto& a) { return a.identity == id; });
   if (it == r.set.end()) throw std::runtime_error("secure aggregation: " + short_id(id) + " is not a participant");

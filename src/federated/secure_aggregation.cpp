@@ -65,27 +65,36 @@ std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& mask
 
 namespace {
 
-crypto::Bytes announced(const crypto::KxPublicKey& mask_key, const crypto::KxPublicKey& share_key, int round) {
-  return round_message("sliceguard-mask-key-v2", round, {mask_key, share_key});
+std::array<uint8_t, 8> le64(uint64_t v) {
+  std::array<uint8_t, 8> out{};
+  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = uint8_t(v >> (8 * i));
+  return out;
+}
+
+crypto::Bytes announced(const MaskKeyAnnouncement& a, int round) {
+  const auto min = le64(uint64_t(a.min_participants));
+  return round_message("sliceguard-mask-key-v3", round, {a.mask_key, a.share_key, min});
 }
 
 }  // namespace
 
 MaskKeyAnnouncement announce_mask_key(const crypto::SigningKeyPair& identity, const crypto::KxPublicKey& mask_key,
-                                      const crypto::KxPublicKey& share_key, int round) {
-  return {identity.public_key, mask_key, share_key, crypto::sign(identity, announced(mask_key, share_key, round))};
+                                      const crypto::KxPublicKey& share_key, int min_participants, int round) {
+  MaskKeyAnnouncement a{identity.public_key, mask_key, share_key, min_participants, {}};
+  a.signature = crypto::sign(identity, announced(a, round));
+  return a;
 }
 
 bool signed_by_its_identity(const MaskKeyAnnouncement& a, int round) {
-  return bool(crypto::verify_signature(a.identity, announced(a.mask_key, a.share_key, round), a.signature));
+  return bool(crypto::verify_signature(a.identity, announced(a, round), a.signature));
 }
 
 std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyAnnouncement>& set,
-                                                      const MaskKeyAnnouncement& mine, int round, int min_participants) {
-  if (int(set.size()) < min_participants)
+                                                      const MaskKeyAnnouncement& mine, int round) {
+  if (int(set.size()) < mine.min_participants)
     throw std::invalid_argument("secure aggregation: the server fixed a participant set of " +
                                 std::to_string(set.size()) + "; this client masks its update only among at least " +
-                                std::to_string(min_participants) + " (its job's min_participants)");
+                                std::to_string(mine.min_participants) + " (its job's min_participants)");
   if (set.size() > 255)
     throw std::invalid_argument("secure aggregation: a participant set of " + std::to_string(set.size()) +
                                 " is over the 255 that secret sharing in GF(2^8) allows");
@@ -93,12 +102,15 @@ std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyA
   bool mine_seen = false;
   for (const auto& a : set) {
     if (!signed_by_its_identity(a, round))
-      throw std::invalid_argument("secure aggregation: the keys of participant " + crypto::to_hex(a.identity).substr(0, 16) +
+      throw std::invalid_argument("secure aggregation: the keys of participant " + short_id(a.identity) +
                                   " are not signed by it for round " + std::to_string(round));
+    if (a.min_participants < 2 || a.min_participants > int(set.size()))
+      throw std::invalid_argument("secure aggregation: participant " + short_id(a.identity) + " masks only among " +
+                                  std::to_string(a.min_participants) + ", and the set has " + std::to_string(set.size()));
     keys.push_back(a.mask_key);
     keys.push_back(a.share_key);
     if (a.identity == mine.identity) {
-      if (a.mask_key != mine.mask_key || a.share_key != mine.share_key)
+      if (a.mask_key != mine.mask_key || a.share_key != mine.share_key || a.min_participants != mine.min_participants)
         throw std::invalid_argument("secure aggregation: the set shows this client with other keys");
       mine_seen = true;
     }
@@ -116,7 +128,26 @@ std::vector<MaskKeyAnnouncement> checked_participants(const std::vector<MaskKeyA
 }
 
 int recovery_threshold(int participants, int min_participants) {
-  return std::max(participants / 2 + 1, min_participants);
+  return std::max(2 * participants / 3 + 1, min_participants);
+}
+
+int set_threshold(const std::vector<MaskKeyAnnouncement>& set) {
+  int min = 0;
+  for (const auto& a : set) min = std::max(min, a.min_participants);
+  return recovery_threshold(int(set.size()), min);
+}
+
+crypto::Digest32 set_digest(const std::vector<MaskKeyAnnouncement>& sorted_set, int round) {
+  crypto::Bytes all;
+  for (const auto& a : sorted_set) {
+    const auto bytes = announced(a, round);
+    all.insert(all.end(), a.identity.begin(), a.identity.end());
+    all.insert(all.end(), bytes.begin(), bytes.end());
+  }
+  const auto digest = crypto::blake2b_512({crypto::ByteView("sliceguard-secagg-set-v1"), all});
+  crypto::Digest32 out{};
+  std::copy_n(digest.begin(), out.size(), out.begin());
+  return out;
 }
 
 crypto::Bytes round_message(const char* label, int round, const std::vector<crypto::ByteView>& parts) {
@@ -128,8 +159,8 @@ crypto::Bytes round_message(const char* label, int round, const std::vector<cryp
   return message;
 }
 
-crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round) {
-  std::vector<crypto::ByteView> ids;
+crypto::Bytes survivors_message(const std::vector<crypto::VerifyKey>& survivors, int round, const crypto::Digest32& set) {
+  std::vector<crypto::ByteView> ids{set};
   for (const auto& id : survivors) ids.emplace_back(id);
   return round_message("sliceguard-secagg-survivors-v1", round, ids);
 }

@@ -331,10 +331,26 @@ TEST(Federation, SecureAggregationGivesPlainFedAvgToFixedPointPrecision) {
 // from the sum minus its own. Each client enclave's job sets the minimum (3 by default), so both refuse to mask.
 TEST(Federation, ASybilPairIsRefusedByTheClientEnclaves) {
   Server server(rounds(1, 2, 2), "", "", /*secure_aggregation=*/true, 0, /*min_participants=*/2);
+  const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), server.admission_policy);
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(client_job(server.host->sim_client_policy()), server));
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<Client>(job, server));
   for (const auto& o : federate_concurrently(clients, 2))
     EXPECT_NE(o.error.find("masks its update only among at least 3"), std::string::npos) << o.error;
+}
+
+// A client enclave whose job names no fellow clients takes part in no secure round: it could not tell the
+// other participants from identities the server made up.
+TEST(Federation, AClientWithoutAPeerPolicyJoinsNoSecureRound) {
+  Server server(rounds(1, 3, 3), "", "", /*secure_aggregation=*/true);
+  Client c(client_job(server.host->sim_client_policy()), server);
+  connect_to_server(*c.adapter, c.link);
+  try {
+    call_server(*c.adapter, c.link, {{"op", "join"}, {"round", 0}});
+    FAIL() << "a client enclave without a peer policy joined a secure round";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs this client's job to name the client enclaves it masks among"),
+              std::string::npos) << e.what();
+  }
 }
 
 // An aggregator that brings an enclave of its own (here: on a platform the server admits but the clients' peer
@@ -390,7 +406,7 @@ TEST(Federation, AClientEnclaveMasksOneUpdatePerRound) {
   auto tokenizer = model::Tokenizer::load(kModel);
   Server server(rounds(1, 3, 3), "", "", /*secure_aggregation=*/true);
   TempDir victim_dir;
-  const auto job = client_job(server.host->sim_client_policy());
+  const auto job = with_peer_policy(client_job(server.host->sim_client_policy()), server.admission_policy);
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(job, server, i == 0 ? victim_dir.path() : ""));
   std::vector<int> victim_seals;   // the rounds the victim's state was sealed for, in order

@@ -13,6 +13,7 @@
 #include "crypto/secret_sharing.h"
 #include "federated/masked_rounds.h"
 #include "federated/secagg_participant.h"
+#include "federated/secagg_recovery.h"
 #include "federated/secure_aggregation.h"
 #include "round_options.h"
 
@@ -86,18 +87,22 @@ std::vector<InboxEntry> inbox_of(const std::vector<Client>& clients, const std::
 }
 
 // An aggregator (played by the test) that relays honestly up to the masked updates: every client shares among
-// all of them and masks. Returns the masked updates.
-std::vector<std::vector<uint32_t>> share_and_mask(std::vector<Client>& clients) {
+// all of them and masks. Returns the set (sorted by identity), what each client sent and its masked update.
+struct Relayed {
   std::vector<MaskKeyAnnouncement> set;
-  for (auto& c : clients) set.push_back(c.p->announcement());
   std::vector<ShareMessage> sent;
-  for (auto& c : clients) sent.push_back(c.p->share(set));
   std::vector<std::vector<uint32_t>> masked;
+};
+Relayed share_and_mask(std::vector<Client>& clients) {
+  Relayed r;
+  for (auto& c : clients) r.set.push_back(c.p->announcement());
+  for (auto& c : clients) r.sent.push_back(c.p->share(r.set));
   for (std::size_t i = 0; i < clients.size(); ++i) {
-    clients[i].p->receive(inbox_of(clients, sent, i));
-    masked.push_back(clients[i].p->mask(clients[i].encoded(int(clients.size()))));
+    clients[i].p->receive(inbox_of(clients, r.sent, i));
+    r.masked.push_back(clients[i].p->mask(clients[i].encoded(int(clients.size()))));
   }
-  return masked;
+  std::sort(r.set.begin(), r.set.end(), [](const auto& a, const auto& b) { return a.identity < b.identity; });
+  return r;
 }
 
 float weighted_average(const std::vector<Client>& clients, const std::vector<int>& which) {
@@ -191,34 +196,36 @@ TEST(SecAggRounds, TheOpenRoundSurvivesARestart) {
 // different participants fails because each signs one set and reveals only with a threshold of signatures on it.
 TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
   auto clients = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
-  const auto masked = share_and_mask(clients);
-  ASSERT_EQ(clients[0].p->threshold(), 3);
+  const auto relayed = share_and_mask(clients);
+  ASSERT_EQ(clients[0].p->threshold(), 4);   // floor(2 * 5 / 3) + 1
 
-  // Attack 1: a false dropout. Everyone but 0 is shown {1, 2, 3, 4}; client 0 refuses a set without itself.
+  // A false dropout: everyone but 0 is shown {1, 2, 3, 4}; client 0 refuses a set without itself.
   std::vector<crypto::VerifyKey> without_0;
   for (int i : {1, 2, 3, 4}) without_0.push_back(clients[i].id());
+  std::sort(without_0.begin(), without_0.end());
   EXPECT_THROW(clients[0].p->confirm(without_0), std::invalid_argument);
   std::vector<Confirmation> confirmations;
   for (int i : {1, 2, 3, 4}) confirmations.push_back({clients[i].id(), clients[i].p->confirm(without_0)});
+  RoundRecovery recovery{0, relayed.set, {}, without_0, sum_words({relayed.masked.begin() + 1, relayed.masked.end()}), {}};
+  for (std::size_t i = 0; i < clients.size(); ++i) recovery.commitments[clients[i].id()] = relayed.sent[i].seed_commitment;
+  for (int i : {1, 2, 3, 4}) recovery.reveals.emplace_back(clients[i].id(), clients[i].p->reveal(confirmations));
+
+  // Positive control: what the reveals give is exactly what the protocol allows, the sum of 1..4.
+  std::vector<std::vector<uint32_t>> others;
+  for (int i : {1, 2, 3, 4}) others.push_back(clients[i].encoded(5));
+  EXPECT_EQ(recover_sum(recovery), sum_words(others));
+
+  // Every revealed share of client 0's secrets is of its mask key, none of its seed: with the key rebuilt, every
+  // pairwise mask of y_0 comes off, and x_0 + PRG(b_0) is left — the self mask hides x_0.
   std::vector<crypto::SecretShare> key_shares_of_0;
-  for (int i : {1, 2, 3, 4}) {
-    for (const auto& r : clients[i].p->reveal(confirmations)) {
-      if (r.of != clients[0].id()) continue;
-      key_shares_of_0.push_back({uint8_t(0), crypto::SecretKey::copy_of(r.share)});
-    }
-  }
-  // Each revealed share of client 0's secrets is of its mask key; none is of its seed. With the key rebuilt,
-  // every pairwise mask of y_0 comes off, and what is left is still x_0 + PRG(b_0): the self mask hides x_0.
-  std::vector<MaskKeyAnnouncement> sorted;
-  for (auto& c : clients) sorted.push_back(c.p->announcement());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.identity < b.identity; });
-  for (std::size_t k = 0, i = 1; i < 5; ++i, ++k) {
-    const auto at = std::find_if(sorted.begin(), sorted.end(), [&](const auto& a) { return a.identity == clients[i].id(); });
-    key_shares_of_0[k].x = uint8_t(at - sorted.begin() + 1);
+  for (const auto& [revealer, shares] : recovery.reveals) {
+    const auto at = std::find_if(relayed.set.begin(), relayed.set.end(), [&](const auto& a) { return a.identity == revealer; });
+    for (const auto& r : shares)
+      if (r.of == clients[0].id()) key_shares_of_0.push_back({uint8_t(at - relayed.set.begin() + 1), crypto::SecretKey::copy_of(r.share)});
   }
   const auto key = crypto::KxKeyPair::from_secret(crypto::combine_shares(key_shares_of_0).value());
   ASSERT_EQ(key.public_key, clients[0].p->announcement().mask_key);   // the attack got the key
-  auto stripped = masked[0];
+  auto stripped = relayed.masked[0];
   for (int i : {1, 2, 3, 4}) {
     const auto& peer = clients[i].p->announcement().mask_key;
     crypto::apply_pairwise_mask(stripped, crypto::pairwise_mask_seed(key, peer).value(), mask_stream(0),
@@ -228,22 +235,41 @@ TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
   std::size_t same = 0;
   for (std::size_t w = 0; w < kWords; ++w) same += stripped[w] == x0[w];
   EXPECT_LT(same, 2u) << "after removing every pairwise mask, x_0 must still be hidden by its self mask";
+}
 
-  // Attack 2: split views. Client 0 (and 1, 2) are shown {0, 1, 2}; 3 and 4 are shown {1, 3, 4}, hoping for 0's
-  // key shares from them. 3 and 4 hold only their own two signatures on their set and reveal nothing.
-  auto fresh = make_clients({{1, 0.25f}, {1, 0.5f}, {1, 0.75f}, {1, 1.0f}, {1, 1.25f}}, 0, 3);
-  (void)share_and_mask(fresh);
-  const std::vector<crypto::VerifyKey> view_a = {fresh[0].id(), fresh[1].id(), fresh[2].id()};
-  const std::vector<crypto::VerifyKey> view_b = {fresh[1].id(), fresh[3].id(), fresh[4].id()};
-  std::vector<Confirmation> signed_a, signed_b;
-  for (int i : {0, 1, 2}) signed_a.push_back({fresh[i].id(), fresh[i].p->confirm(view_a)});
-  EXPECT_THROW(fresh[1].p->confirm(view_b), std::invalid_argument);   // one set per participant per round
-  for (int i : {3, 4}) signed_b.push_back({fresh[i].id(), fresh[i].p->confirm(view_b)});
+// Split views with a fake: seven participants (victim D = 0, honest 1..5, and F = 6, whose identity key the
+// aggregator holds and signs anything with), threshold floor(14/3) + 1 = 5. Under a majority threshold (4) the
+// views {D, 1, 2, F} and {3, 4, 5, F} would each gather 4 signatures, and D's seed and key shares would both be
+// revealed; here a survivor set of 4 is refused. With views of 5, D, 1, 2, 3 are shown S_A = {D, 1, 2, 3, F}
+// and reveal D's seed share; a set without D then has only 4, 5 and F to sign it: 3 signatures, so they reveal
+// nothing.
+TEST(SecAggRounds, SplitViewsWithAFakeParticipantRevealNoKeyShare) {
+  auto clients = make_clients({{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {1, 7}}, 0, 3);
+  const auto relayed = share_and_mask(clients);
+  ASSERT_EQ(clients[0].p->threshold(), 5);
+  const auto digest = set_digest(relayed.set, 0);
+  auto view = [&](std::initializer_list<int> members) {
+    std::vector<crypto::VerifyKey> ids;
+    for (int i : members) ids.push_back(clients[std::size_t(i)].id());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  auto fake_signature = [&](const std::vector<crypto::VerifyKey>& set) {
+    return Confirmation{clients[6].id(), crypto::sign(clients[6].identity, survivors_message(set, 0, digest))};
+  };
+  for (int i : {0, 1, 2}) EXPECT_THROW(clients[i].p->confirm(view({0, 1, 2, 6})), std::invalid_argument);
+  for (int i : {3, 4, 5}) EXPECT_THROW(clients[i].p->confirm(view({3, 4, 5, 6})), std::invalid_argument);
+  const auto view_a = view({0, 1, 2, 3, 6}), view_b = view({2, 3, 4, 5, 6});
+  std::vector<Confirmation> signed_a{fake_signature(view_a)}, signed_b{fake_signature(view_b)};
+  for (int i : {0, 1, 2, 3}) signed_a.push_back({clients[i].id(), clients[i].p->confirm(view_a)});
+  for (int i : {4, 5}) signed_b.push_back({clients[i].id(), clients[i].p->confirm(view_b)});
+  EXPECT_THROW(clients[2].p->confirm(view_b), std::invalid_argument);   // one set per participant per round
+  for (int i : {0, 1, 2, 3}) EXPECT_NO_THROW(clients[i].p->reveal(signed_a));   // 5 signatures: D's seed shares
   auto padded_b = signed_b;
-  padded_b.push_back(signed_a[1]);   // 1's signature is over the other set
-  for (int i : {3, 4}) {
-    EXPECT_THROW(fresh[i].p->reveal(signed_b), std::invalid_argument) << "two signatures are below the threshold";
-    EXPECT_THROW(fresh[i].p->reveal(padded_b), std::invalid_argument) << "a signature over another set";
+  padded_b.push_back(signed_a[1]);   // an honest signature, but over the other set
+  for (int i : {4, 5}) {
+    EXPECT_THROW(clients[i].p->reveal(padded_b), std::invalid_argument) << "a signature over another set";
+    EXPECT_THROW(clients[i].p->reveal(signed_b), std::invalid_argument) << "3 signatures are below the threshold";
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "crypto/pairwise_mask.h"
 #include "crypto/signing.h"
+#include "federated/client_state.h"
 #include "federated/secure_aggregation.h"
 
 namespace sg::federated {
@@ -96,10 +97,14 @@ TEST(SecureAggregation, RefusesOverflowAndStrangers) {
 // What a participant checks of the set the server shows it before masking: every mask key signed by its identity
 // for this round, its own announcement unchanged, no repeated identity, and at least its job's minimum. Each
 // check refuses a way an aggregator could learn one update from a sum.
-MaskKeyAnnouncement fresh_keys(const crypto::SigningKeyPair& id, int round) {
-  return announce_mask_key(id, crypto::KxKeyPair::generate().public_key, crypto::KxKeyPair::generate().public_key, round);
+MaskKeyAnnouncement fresh_keys(const crypto::SigningKeyPair& id, int round, int min_participants = 3) {
+  return announce_mask_key(id, crypto::KxKeyPair::generate().public_key, crypto::KxKeyPair::generate().public_key,
+                           min_participants, round);
 }
 
+// What a participant checks of the set the server shows it before sharing: every announcement signed by its
+// identity for this round, its own unchanged, no repeated identity, and at least every member's minimum. Each
+// check refuses a way an aggregator could learn one update from a sum.
 TEST(SecureAggregation, AParticipantChecksTheSetBeforeMasking) {
   std::vector<crypto::SigningKeyPair> ids;
   std::vector<MaskKeyAnnouncement> set;
@@ -108,37 +113,67 @@ TEST(SecureAggregation, AParticipantChecksTheSetBeforeMasking) {
     set.push_back(fresh_keys(ids.back(), 4));
   }
   const auto mine = set[0];
-  auto refused = [&](std::vector<MaskKeyAnnouncement> shown, int min, const std::string& why) {
+  auto refused = [&](std::vector<MaskKeyAnnouncement> shown, const MaskKeyAnnouncement& as, const std::string& why) {
     try {
-      (void)checked_participants(shown, mine, 4, min);
+      (void)checked_participants(shown, as, 4);
       ADD_FAILURE() << "accepted a set that " << why;
     } catch (const std::invalid_argument& e) {
       SCOPED_TRACE(why);
       EXPECT_NE(std::string(e.what()).find("secure aggregation"), std::string::npos) << e.what();
     }
   };
-  EXPECT_EQ(checked_participants(set, mine, 4, 3).size(), 3u);   // positive control
-  refused(set, 4, "is below the minimum");
-  refused({set[0], set[1]}, 3, "is {victim, one other} (a Sybil pair)");
+  EXPECT_EQ(checked_participants(set, mine, 4).size(), 3u);   // positive control
+  auto wants_four = set;
+  wants_four[0] = fresh_keys(ids[0], 4, /*min_participants=*/4);
+  refused(wants_four, wants_four[0], "is below this client's minimum");
+  auto another_wants_four = set;
+  another_wants_four[2] = fresh_keys(ids[2], 4, /*min_participants=*/4);
+  refused(another_wants_four, mine, "is below another member's minimum");
+  refused({set[0], set[1]}, mine, "is {victim, one other} (a Sybil pair)");
   auto unsigned_key = set;
   unsigned_key[1].signature = {};
-  refused(unsigned_key, 3, "carries an unsigned mask key");
+  refused(unsigned_key, mine, "carries an unsigned mask key");
   auto swapped = set;
   swapped[2].mask_key = crypto::KxKeyPair::generate().public_key;   // the aggregator's key under a client's identity
-  refused(swapped, 3, "carries a key its identity did not sign");
+  refused(swapped, mine, "carries a key its identity did not sign");
   auto swapped_share_key = set;
   swapped_share_key[2].share_key = crypto::KxKeyPair::generate().public_key;   // the shares would go to the aggregator
-  refused(swapped_share_key, 3, "carries a share key its identity did not sign");
+  refused(swapped_share_key, mine, "carries a share key its identity did not sign");
+  auto lowered = set;
+  lowered[1].min_participants = 2;   // a member's minimum rewritten
+  refused(lowered, mine, "carries a minimum its identity did not sign");
   auto other_round = set;
-  other_round[1] = announce_mask_key(ids[1], set[1].mask_key, set[1].share_key, 3);
-  refused(other_round, 3, "carries a key signed for another round");
+  other_round[1] = announce_mask_key(ids[1], set[1].mask_key, set[1].share_key, 3, 3);
+  refused(other_round, mine, "carries a key signed for another round");
   auto mine_replaced = set;
   mine_replaced[0] = fresh_keys(ids[0], 4);
-  refused(mine_replaced, 3, "shows this client with another key");
-  refused({set[1], set[2], fresh_keys(ids[1], 4)}, 3,
-          "leaves this client out");
-  refused({set[0], set[1], fresh_keys(ids[1], 4)}, 3,
-          "repeats an identity");
+  refused(mine_replaced, mine, "shows this client with another key");
+  refused({set[1], set[2], fresh_keys(ids[1], 4)}, mine, "leaves this client out");
+  refused({set[0], set[1], fresh_keys(ids[1], 4)}, mine, "repeats an identity");
+}
+
+// The "masked round" marker is a high-water mark: a server that reports an older round again gets nothing.
+TEST(SecureAggregation, AClientEnclaveMasksOnlyInIncreasingRounds) {
+  tee::TrustedState trusted;
+  ClientState state(trusted);
+  EXPECT_NO_THROW(state.refuse_a_second_mask(0));
+  state.mark_masked(3);
+  EXPECT_THROW(state.refuse_a_second_mask(3), std::invalid_argument);
+  EXPECT_THROW(state.refuse_a_second_mask(1), std::invalid_argument);
+  EXPECT_THROW(state.mark_masked(2), std::invalid_argument);
+  EXPECT_NO_THROW(state.refuse_a_second_mask(4));
+}
+
+// The threshold: more than two thirds of the set, never below the largest announced minimum.
+TEST(SecureAggregation, TheThresholdIsOverTwoThirdsAndAtLeastEveryMinimum) {
+  EXPECT_EQ(recovery_threshold(3, 3), 3);
+  EXPECT_EQ(recovery_threshold(4, 3), 3);
+  EXPECT_EQ(recovery_threshold(7, 3), 5);
+  EXPECT_EQ(recovery_threshold(9, 2), 7);
+  EXPECT_EQ(recovery_threshold(9, 8), 8);
+  std::vector<MaskKeyAnnouncement> set;
+  for (int min : {2, 5, 3, 2, 2}) set.push_back(fresh_keys(crypto::SigningKeyPair::generate(), 0, min));
+  EXPECT_EQ(set_threshold(set), 5);
 }
 
 }  // namespace
