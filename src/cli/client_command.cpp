@@ -77,6 +77,9 @@ void run_federated_client(ClientArgs args) {
     job.peer_policy = read_policy_file(args.peer_policy_path);
   else if (!args.sim_peer_platforms.empty())
     job.peer_policy = sim_policy_for_platforms(own.enclave, args.sim_peer_platforms, "--sim-peer-platform");
+  if (job.secure_aggregation && job.peer_policy.empty())
+    throw CLI::ValidationError("--secure-aggregation", "needs --peer-policy, or with sim --sim-peer-platform for each "
+                                                       "other client: the client enclaves this one masks among");
   own.enclave.backend = args.tee;
   own.enclave.state_dir = args.state_dir;
   own.enclave.job_json = job.to_json();
@@ -223,6 +226,9 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--min-participants", job.min_participants,
                   "federated, secure aggregation: mask this client's update only among at least this many")
       ->capture_default_str();
+  cmd->add_flag("--secure-aggregation", job.secure_aggregation,
+                "federated: send the adapter only masked, through secure aggregation (needs --peer-policy or "
+                "--sim-peer-platform); a server without it gets nothing");
   cmd->add_option("--peer-policy", args->peer_policy_path,
                   "federated, secure aggregation: the client enclaves this one shares and masks among (without it, "
                   "or --sim-peer-platform, the server could add identities of its own making)")

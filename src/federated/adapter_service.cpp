@@ -97,6 +97,9 @@ class AdapterService {
         auto [masked, layout] = masking_.mask(adapter_.held_tensors(), submit.samples, submit.round);
         tensors.push_back(std::move(masked));
         submit.layout = std::move(layout);
+      } else if (job_.secure_aggregation) {
+        throw std::invalid_argument("this client's job requires secure aggregation: the server asked for its adapter "
+                                    "in plaintext, which it does not send");
       } else {
         for (const auto& [name, tensor] : adapter_.held_tensors()) tensors.push_back(rpc::to_wire(name, tensor));
       }

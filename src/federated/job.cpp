@@ -33,6 +33,7 @@ std::string ClientJob::to_json() const {
   }
   if (!server_policy.empty()) j["server_policy"] = json::parse(server_policy);
   if (!peer_policy.empty()) j["peer_policy"] = json::parse(peer_policy);
+  if (secure_aggregation) j["secure_aggregation"] = true;
   return j.dump();
 }
 
@@ -40,7 +41,8 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   const tee::JobReader j(json_text, source, "federated-client", {"method", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                                               "num_virtual_tokens", "prefix_projection", "lr",
                                               "weight_decay", "warmup", "max_grad_norm", "accumulation", "seed",
-                                              "threads", "server_policy", "min_participants", "peer_policy"});
+                                              "threads", "server_policy", "min_participants", "peer_policy",
+                                              "secure_aggregation"});
   ClientJob job;
   j.read("method", job.method);
   if (job.method != "lora" && job.method != "ptuning") j.fail("method", "must be \"lora\" or \"ptuning\"");
@@ -61,6 +63,9 @@ ClientJob ClientJob::parse(const std::string& json_text, const std::string& sour
   if (job.min_participants < 2) j.fail("min_participants", "must be >= 2 (a sum of one is the update itself)");
   job.server_policy = read_policy(j, "server_policy", source);
   job.peer_policy = read_policy(j, "peer_policy", source);
+  j.read("secure_aggregation", job.secure_aggregation);
+  if (job.secure_aggregation && job.peer_policy.empty())
+    j.fail("secure_aggregation", "needs a peer_policy (the client enclaves this one masks among)");
   return job;
 }
 

@@ -8,7 +8,9 @@
 //     "num_virtual_tokens": 16, "prefix_projection": false,   method "ptuning": P-tuning v2's prefix instead of LoRA
 //     "min_participants": 3,                 secure aggregation: mask only among at least this many (itself included)
 //     "server_policy": { tee/policy.h },     the server enclaves this adapter may be sent to (federation only)
-//     "peer_policy": { tee/policy.h } }      secure aggregation: the client enclaves it shares and masks among
+//     "peer_policy": { tee/policy.h },       secure aggregation: the client enclaves it shares and masks among
+//     "secure_aggregation": false }           true: the adapter leaves only masked (a server without secure
+//                                             aggregation gets nothing)
 #pragma once
 
 #include <optional>
@@ -31,6 +33,7 @@ struct ClientJob {
   std::string server_policy;   // policy JSON; empty = local steps only, no federation
   std::string peer_policy;     // secure aggregation: the client enclaves it masks among (policy JSON; empty:
                                // this client takes part in no secure round)
+  bool secure_aggregation = false;   // send the adapter masked or not at all (needs peer_policy)
   // Secure aggregation: this enclave masks its update only for a participant set at least this large. A sum of
   // fewer reveals too much (of two, the other participant's update to each), and this is the client's own
   // guard against a server that fixes a set of {this client, its own fakes}.

@@ -80,6 +80,9 @@ bool MaskedRounds::join(const crypto::VerifyKey& client, int round, const MaskKe
   check_round(round);
   if (maybe_close(now) || !in_phase(Phase::join)) return false;
   if (announcement.identity != client) throw std::invalid_argument("join: the announcement is another client's");
+  if (announcement.min_participants > options_.clients_per_round)
+    throw std::invalid_argument("join: this client masks only among " + std::to_string(announcement.min_participants) +
+                                ", and a round here has at most " + std::to_string(options_.clients_per_round));
   if (std::any_of(participants_.begin(), participants_.end(), [&](const auto& p) { return p.keys.identity == client; }))
     throw std::invalid_argument("client already joined this round");
   participants_.push_back({announcement});
@@ -216,8 +219,18 @@ bool MaskedRounds::maybe_close(Clock::time_point now) {
   while (!finished() && round_ == round && phase_started_) {
     const bool timed_out = now - *phase_started_ >= options_.round_timeout;
     if (in_phase(Phase::join)) {
-      const int n = int(participants_.size());
+      int n = int(participants_.size());
       if (n < options_.clients_per_round && !(timed_out && n >= options_.quorum)) break;
+      // A member that masks only among more than the set holds would refuse it, and every other member with it:
+      // it is left out (its own enclave then finds itself missing and refuses), until the rest agree.
+      for (;;) {
+        const auto too_demanding = std::remove_if(participants_.begin(), participants_.end(),
+                                                  [&](const auto& p) { return p.keys.min_participants > n; });
+        if (too_demanding == participants_.end()) break;
+        participants_.erase(too_demanding, participants_.end());
+        n = int(participants_.size());
+      }
+      if (n < options_.quorum) break;   // the join phase goes on
       std::sort(participants_.begin(), participants_.end(),
                 [](const auto& a, const auto& b) { return a.keys.identity < b.keys.identity; });
       threshold_ = std::max(recovery_threshold(n, min_participants_), set_threshold(fixed_set()));

@@ -86,7 +86,8 @@ PY
     head -n 3 "$root/data/medical/clinical_qa/test.jsonl" > "$tmp/qa.jsonl"
     for i in 0 1; do
       client "p$i" --method ptuning --virtual-tokens 4 --prefix-projection --lr 1e-2 --min-participants 2 \
-        --sim-peer-platform "$tmp/p0/sim_platform.key.pub" --sim-peer-platform "$tmp/p1/sim_platform.key.pub" \
+        --secure-aggregation --sim-peer-platform "$tmp/p0/sim_platform.key.pub" \
+        --sim-peer-platform "$tmp/p1/sim_platform.key.pub" \
         --data "$root/data/medical/triage/train.jsonl" --max-steps 4 --batch-size 8 --seed "$i" \
         --eval "$tmp/triage.jsonl" --eval "$tmp/qa.jsonl" --max-new-tokens 8 &
       pids[$i]=$!

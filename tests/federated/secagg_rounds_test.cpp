@@ -246,7 +246,7 @@ TEST(SecAggRounds, AnAggregatorThatLiesAboutDropoutsRebuildsNoSingleUpdate) {
 TEST(SecAggRounds, SplitViewsWithAFakeParticipantRevealNoKeyShare) {
   auto clients = make_clients({{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {1, 7}}, 0, 3);
   const auto relayed = share_and_mask(clients);
-  ASSERT_EQ(clients[0].p->threshold(), 5);
+  EXPECT_EQ(clients[0].p->threshold(), 5);
   const auto digest = set_digest(relayed.set, 0);
   auto view = [&](std::initializer_list<int> members) {
     std::vector<crypto::VerifyKey> ids;
@@ -271,6 +271,46 @@ TEST(SecAggRounds, SplitViewsWithAFakeParticipantRevealNoKeyShare) {
     EXPECT_THROW(clients[i].p->reveal(padded_b), std::invalid_argument) << "a signature over another set";
     EXPECT_THROW(clients[i].p->reveal(signed_b), std::invalid_argument) << "3 signatures are below the threshold";
   }
+}
+
+// Shares are bound to the set their sender saw: an aggregator that shows client 1 a smaller set than the others
+// (both pass every check) gets shares that open for nobody who saw the other set.
+TEST(SecAggRounds, SharesMadeForAnotherViewOfTheSetDoNotOpen) {
+  auto clients = make_clients({{1, 1.0f}, {1, 2.0f}, {1, 3.0f}, {1, 4.0f}}, 0, 3);
+  std::vector<MaskKeyAnnouncement> all, without_3;
+  for (auto& c : clients) all.push_back(c.p->announcement());
+  without_3 = {all[0], all[1], all[2]};
+  std::vector<ShareMessage> sent;
+  for (int i : {0, 1, 2, 3}) sent.push_back(clients[i].p->share(i == 1 ? without_3 : all));
+  std::vector<InboxEntry> inbox_of_0;
+  for (int j : {0, 1, 2, 3})
+    for (const auto& s : sent[j].shares)
+      if (s.to == clients[0].id()) inbox_of_0.push_back({clients[j].id(), s.ciphertext});
+  try {
+    clients[0].p->receive(inbox_of_0);
+    FAIL() << "client 0 opened shares made for another view of the set";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("do not open for this client"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(short_id(clients[1].id())), std::string::npos) << e.what();
+  }
+}
+
+// A member that masks only among more than a round can hold is refused at join; one that masks only among more
+// than joined is left out of the set, which the others can then agree to.
+TEST(SecAggRounds, AMemberAskingForMoreThanTheSetHoldsIsLeftOut) {
+  MaskedRounds rounds(options(5, 3), 3);
+  auto clients = make_clients({{1, 1.0f}, {1, 2.0f}, {1, 3.0f}}, 0, 3);
+  auto demanding = make_clients({{1, 4.0f}}, 0, 5);
+  auto impossible = make_clients({{1, 5.0f}}, 0, 6);
+  const auto t0 = Clock::now();
+  for (auto& c : clients) EXPECT_TRUE(rounds.join(c.id(), 0, c.p->announcement(), t0));
+  EXPECT_TRUE(rounds.join(demanding[0].id(), 0, demanding[0].p->announcement(), t0));
+  EXPECT_THROW(rounds.join(impossible[0].id(), 0, impossible[0].p->announcement(), t0), std::invalid_argument);
+  EXPECT_FALSE(rounds.participants(0, t0 + 5s).has_value());
+  const auto set = rounds.participants(0, t0 + 11s).value();   // at the timeout: 4 joined, one wants 5
+  ASSERT_EQ(set.size(), 3u);
+  for (const auto& a : set) EXPECT_NE(a.identity, demanding[0].id());
+  for (auto& c : clients) EXPECT_NO_THROW(c.p->share(set));
 }
 
 // A participant refuses what an aggregator could use against it: shares it cannot open, an inbox without
