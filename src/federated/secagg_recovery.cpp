@@ -23,7 +23,8 @@ const MaskKeyAnnouncement& announcement_of(const RoundRecovery& r, const crypto:
 crypto::SecretKey rebuild(const RoundRecovery& r, const crypto::VerifyKey& whose, const char* what) {
   std::vector<crypto::SecretShare> shares;
   for (const auto& [revealer, revealed] : r.reveals) {
-    const auto at = std::find_if(r.set.begin(), r.set.end(), [&](const auto& a) { return a.identity == revealer; });
+    const auto& who = revealer;   // (clang before 16 cannot capture a structured binding)
+    const auto at = std::find_if(r.set.begin(), r.set.end(), [&](const auto& a) { return a.identity == who; });
     for (const auto& share : revealed)
       if (share.of == whose && at != r.set.end())
         shares.push_back({uint8_t(at - r.set.begin() + 1), crypto::SecretKey::copy_of(share.share)});
