@@ -57,6 +57,7 @@ class AdapterService {
       return rpc::reply(ops::ServerHello::Reply{s.server_.hello()});
     });
     on<ops::ServerConnect>(*table, self, [](AdapterService& s, const auto& r, const E&) {
+      s.pending_ = {};   // a new session: nothing awaits a reply
       return rpc::reply(s.server_.connect(r, s.state_.identity().public_key));
     });
     on<ops::ToServer>(*table, self, [](AdapterService& s, const auto& r, const E&) { return s.to_server(r.request); });
@@ -79,6 +80,10 @@ class AdapterService {
   // not what the host says. The host gets only frames.
   crypto::Envelope to_server(json request) {
     server_.check_connected(ops::ToServer::kName);
+    // One request at a time: a reply is read as the answer to the pending op, so a host that sent a second
+    // request first could otherwise have one poll's data taken for another's.
+    if (!pending_.first.empty())
+      throw std::invalid_argument("'" + pending_.first + "' still awaits the server enclave's reply; reconnect first");
     std::vector<crypto::Tensor> tensors;
     const auto what = request.at("op").get<std::string>();
     const int round = request.value("round", -1);

@@ -73,7 +73,7 @@ class AggregatorService {
       const auto now = self->prepare();
       if (self->late(r.round)) return rpc::reply(ops::Submit::Reply{.accepted = false, .late = true});
       self->require_drawn(client_name(caller), r.round, now);
-      return self->masked_ ? self->submit_masked(client_name(caller), r, e, now)
+      return self->masked_ ? self->submit_masked(identity_of(caller), r, e, now)
                            : self->submit(client_name(caller), r, e, now);
     });
     if (!masked_) {
@@ -214,7 +214,7 @@ class AggregatorService {
     return rpc::reply(ops::PhaseReply{.ready = true, .data = json(*data)});
   }
 
-  crypto::Envelope submit_masked(const std::string& client, const ops::Submit::Request& r,
+  crypto::Envelope submit_masked(const crypto::VerifyKey& client, const ops::Submit::Request& r,
                                  const crypto::Envelope& request, Clock::time_point now) {
     const int round = r.round;
     if (!r.masked) throw std::invalid_argument("submit without masked: this server runs secure aggregation");
@@ -225,12 +225,11 @@ class AggregatorService {
     for (const auto& slot : r.layout)
       layout.push_back({slot.at(0).get<std::string>(), slot.at(1).get<std::vector<int64_t>>()});
     const auto samples = r.samples;
-    const auto id = crypto::from_hex_array<32>(client).value();
-    if (!masked_->submit(id, round, samples, std::move(masked), std::move(layout), now)) {
+    if (!masked_->submit(client, round, samples, std::move(masked), std::move(layout), now)) {
       save();
       return rpc::reply(ops::Submit::Reply{.accepted = false, .late = true, .round = round});
     }
-    spdlog::info("federated server: round {}: masked update {} received", round, client.substr(0, 8));
+    spdlog::info("federated server: round {}: masked update {} received", round, short_id(client));
     close_if_due(now);
     save();
     return rpc::reply(ops::Submit::Reply{.accepted = true, .round = round, .samples = samples});

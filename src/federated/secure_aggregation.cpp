@@ -65,14 +65,9 @@ std::vector<float> unmask_average(const std::vector<std::vector<uint32_t>>& mask
 
 namespace {
 
-std::array<uint8_t, 8> le64(uint64_t v) {
-  std::array<uint8_t, 8> out{};
-  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = uint8_t(v >> (8 * i));
-  return out;
-}
-
 crypto::Bytes announced(const MaskKeyAnnouncement& a, int round) {
-  const auto min = le64(uint64_t(a.min_participants));
+  crypto::Bytes min;
+  crypto::ByteWriter(min).u64(uint64_t(a.min_participants));
   return round_message("sliceguard-mask-key-v3", round, {a.mask_key, a.share_key, min});
 }
 

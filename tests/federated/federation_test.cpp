@@ -461,6 +461,13 @@ TEST(Federation, AClientEnclaveMasksOneUpdatePerRound) {
     }
   };
   masked_sent = false;
+  try {   // one request at a time: the lost reply is still pending on this session
+    call_server(*clients[0]->adapter, clients[0]->link, {{"op", "status"}});
+    ADD_FAILURE() << "a second request went out while the masked update's reply was pending";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("still awaits the server enclave's reply"), std::string::npos) << e.what();
+  }
+  connect_to_server(*clients[0]->adapter, clients[0]->link);   // a new session
   refuses_round_0(*clients[0], "the client enclave");
   Client restarted(job, server, victim_dir.path());   // restores the sealed state
   connect_to_server(*restarted.adapter, restarted.link);
