@@ -8,6 +8,7 @@ packages=(
   libsodium-dev libpcre2-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libssl-dev
   python3 python3-venv python3-pip bc openssl
 )
 
