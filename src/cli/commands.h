@@ -26,6 +26,7 @@ void add_enclave_command(CLI::App& app, tee::ServiceInstaller install = {});
 void add_server_command(CLI::App& app);
 void add_client_command(CLI::App& app);
 void add_identity_command(CLI::App& app);
+void add_attest_command(CLI::App& app);
 
 // The split client identity key at `path` (identity_command.cpp); throws, saying how to create one, when absent.
 crypto::SigningKeyPair load_client_identity(const std::string& path);

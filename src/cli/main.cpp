@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   sg::cli::add_server_command(app);
   sg::cli::add_client_command(app);
   sg::cli::add_identity_command(app);
+  sg::cli::add_attest_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

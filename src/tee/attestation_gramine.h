@@ -2,9 +2,8 @@
 // through Gramine's /dev/attestation: write 64 bytes to user_report_data, read quote. The sealing secret is
 // Gramine's MRENCLAVE-bound SGX sealing key (keys/_sgx_mrenclave).
 //
-// Verification checks the quote's fields (report data, MRENCLAVE, MRSIGNER, DEBUG attribute) and the quote's
-// signature chain through Intel's DCAP Quote Verification Library (sgx_qv_verify_quote). The QVL is used only
-// when it was found at build time (SG_HAVE_SGX_QVL); without it every gramine quote is refused: fail closed.
+// Verification (verify_gramine_evidence) is sg_attest's, with OpenSSL: the quote's PCK chain, signatures and
+// TCB status against the policy's collateral_dir, then the policy (hardware_evidence.h).
 #pragma once
 
 #include <memory>
@@ -14,15 +13,6 @@
 #include "tee/policy.h"
 
 namespace sg::tee {
-
-// The fields of an SGX ECDSA quote (version 3) that the policy checks.
-struct SgxQuoteFields {
-  Bytes mrenclave;   // 32 bytes
-  Bytes mrsigner;    // 32 bytes
-  crypto::Digest64 report_data{};
-  bool debug = false;
-};
-[[nodiscard]] Result<SgxQuoteFields> parse_sgx_quote(ByteView quote);
 
 class GramineBackend final : public AttestationBackend {
  public:
@@ -39,7 +29,7 @@ class GramineBackend final : public AttestationBackend {
   Bytes measurement_;
 };
 
-// Field checks against the policy, then the QVL signature check (or Errc::unsupported without the QVL).
+// An SGX quote, verified (hardware_evidence.h).
 [[nodiscard]] Status verify_gramine_evidence(const Evidence& evidence, const Policy& policy);
 
 }  // namespace sg::tee

@@ -8,19 +8,11 @@
 #include <cstring>
 
 #include "tee/file_io.h"
+#include "tee/hardware_evidence.h"
 
 namespace sg::tee {
 namespace {
 
-struct Layout {
-  std::size_t min_size, measurement, report_data, debug_byte;
-  uint8_t debug_mask;
-};
-// TDX quote v4: 48-byte header, then the TD report body (MRTD at +136, REPORTDATA at +520, TDATTRIBUTES at +120
-// whose bit 0 is DEBUG). SNP report: POLICY at 0x08 (bit 19 = DEBUG allowed), REPORT_DATA at 0x50,
-// MEASUREMENT at 0x90, 0x4A0 bytes in all.
-constexpr Layout kTdx{48 + 584, 48 + 136, 48 + 520, 48 + 120, 0x01};
-constexpr Layout kSnp{0x4A0, 0x90, 0x50, 0x08 + 2, 0x08};
 constexpr std::size_t kMaxReportBytes = 64 * 1024;
 
 Result<uint64_t> read_generation(const std::string& entry) {
@@ -43,17 +35,10 @@ std::string trimmed(const Bytes& bytes) {
 
 }  // namespace
 
-Result<TsmReportFields> parse_tsm_report(const std::string& provider, ByteView report) {
-  const Layout* layout = provider == "tdx_guest" ? &kTdx : provider == "sev_guest" ? &kSnp : nullptr;
-  if (!layout) return fail(Errc::evidence, "tsm provider '" + provider + "' is not tdx_guest or sev_guest");
-  if (report.size < layout->min_size) {
-    return fail(Errc::evidence, provider + " report of " + std::to_string(report.size) + " bytes is truncated");
-  }
-  TsmReportFields f;
-  f.measurement = report.subview(layout->measurement, 48).to_bytes();
-  std::copy(report.data + layout->report_data, report.data + layout->report_data + 64, f.report_data.begin());
-  f.debug = (report.data[layout->debug_byte] & layout->debug_mask) != 0;
-  return f;
+Result<attest::Platform> tsm_platform(const std::string& provider) {
+  if (provider == "tdx_guest") return attest::Platform::tdx;
+  if (provider == "sev_guest") return attest::Platform::sev_snp;
+  return fail(Errc::evidence, "tsm provider '" + provider + "' is not tdx_guest or sev_guest");
 }
 
 Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConfig& config) {
@@ -92,9 +77,11 @@ Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
   Evidence e;
   e.backend = Backend::tsm;
   e.provider = trimmed(*provider);
-  auto fields = parse_tsm_report(e.provider, *report);
+  auto platform = tsm_platform(e.provider);
+  if (!platform) return crypto::unexpected(platform.error());
+  auto fields = read_quote_fields(*report);
   if (!fields) return crypto::unexpected(fields.error());
-  if (fields->report_data != report_data) {
+  if (fields->platform != *platform || fields->report_data != report_data) {
     return fail(Errc::evidence, entry_ + "/outblob does not carry the report data just written");
   }
   e.measurement = fields->measurement;
@@ -110,17 +97,11 @@ Result<crypto::SecretKey> TsmBackend::sealing_key() {
 }
 
 Status verify_tsm_evidence(const Evidence& evidence, const Policy& policy) {
-  auto fields = parse_tsm_report(evidence.provider, evidence.quote);
-  if (!fields) return crypto::unexpected(fields.error());
-  if (fields->report_data != evidence.report_data || fields->measurement != evidence.measurement) {
-    return fail(Errc::evidence, "tsm evidence fields disagree with its report");
-  }
-  if (fields->debug && !policy.allow_debug) {
-    return fail(Errc::policy, evidence.provider + " guest allows debugging; allow_debug is false in " + policy.source);
-  }
-  return fail(Errc::unsupported, "tsm (" + evidence.provider +
-                                     ") evidence cannot be verified: this build has no TDX/SNP quote verifier; "
-                                     "refusing the report");
+  auto platform = tsm_platform(evidence.provider);
+  if (!platform) return crypto::unexpected(platform.error());
+  auto claims = verify_hardware_evidence(evidence, *platform, policy);
+  if (!claims) return crypto::unexpected(claims.error());
+  return {};
 }
 
 }  // namespace sg::tee

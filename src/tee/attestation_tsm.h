@@ -4,26 +4,21 @@
 // raced this request; a race is an error, never a silently mixed report. The root is configurable so tests run
 // against a fake tree.
 //
-// Verification checks report data, measurement (TDX MRTD / SNP MEASUREMENT) and the debug bit, then fails
-// closed: no TDX or SNP quote verifier is built in yet (TDX needs Intel DCAP QVL's TDX path, SNP the AMD
-// VCEK certificate chain), so no tsm evidence is accepted by this build.
+// Verification (verify_tsm_evidence) is sg_attest's: a TDX quote against Intel PCS collateral, an SNP report
+// against its VCEK and AMD's pinned roots, then the policy (hardware_evidence.h).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "attest/claims.h"
 #include "tee/attestation.h"
 #include "tee/policy.h"
 
 namespace sg::tee {
 
-struct TsmReportFields {
-  Bytes measurement;   // 48 bytes
-  crypto::Digest64 report_data{};
-  bool debug = false;
-};
-// Parses a TDX quote (provider "tdx_guest") or an SNP attestation report (provider "sev_guest").
-[[nodiscard]] Result<TsmReportFields> parse_tsm_report(const std::string& provider, ByteView report);
+// The platform a configfs-tsm provider attests: "tdx_guest" -> TDX, "sev_guest" -> SEV-SNP.
+[[nodiscard]] Result<attest::Platform> tsm_platform(const std::string& provider);
 
 class TsmBackend final : public AttestationBackend {
  public:

@@ -35,6 +35,10 @@ class PolicyReader {
     return guarded([&] { return r_.optional<bool>(key, false); });
   }
 
+  Result<std::string> text(const char* key) const {
+    return guarded([&] { return r_.optional<std::string>(key, ""); });
+  }
+
   // A list of strings; `required` lists must be present and non-empty.
   Result<std::vector<std::string>> strings(const char* key, bool required) const {
     if (!r_.has(key)) {
@@ -90,8 +94,12 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
   const json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return fail(Errc::config, source + ": not a JSON object");
   PolicyReader r(j, source);
+  if (j.contains("allow_outdated_tcb")) {
+    return r.error("allow_outdated_tcb", "was replaced by hardware.allowed_tcb_statuses (for example "
+                                         "[\"UpToDate\", \"SWHardeningNeeded\"])");
+  }
   if (auto known = r.only({"allowed_backends", "allowed_measurements", "allowed_signers", "allow_sim", "allow_debug",
-                           "allow_outdated_tcb", "sim_platform_keys", "allowed_code"});
+                           "sim_platform_keys", "allowed_code", "collateral_dir", "hardware"});
       !known)
     return crypto::unexpected(known.error());
   Policy p;
@@ -120,8 +128,7 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
     std::copy(k.begin(), k.end(), key.begin());
     p.sim_platform_keys.push_back(key);
   }
-  for (auto [key, out] : {std::pair{"allow_sim", &p.allow_sim}, std::pair{"allow_debug", &p.allow_debug},
-                          std::pair{"allow_outdated_tcb", &p.allow_outdated_tcb}}) {
+  for (auto [key, out] : {std::pair{"allow_sim", &p.allow_sim}, std::pair{"allow_debug", &p.allow_debug}}) {
     auto value = r.flag(key);
     if (!value) return crypto::unexpected(value.error());
     *out = *value;
@@ -129,6 +136,17 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
   if (p.allow_sim && p.sim_platform_keys.empty()) {
     return r.error("sim_platform_keys", "is required when allow_sim is true (which platform key to trust)");
   }
+  auto collateral_dir = r.text("collateral_dir");
+  if (!collateral_dir) return crypto::unexpected(collateral_dir.error());
+  p.collateral_dir = std::move(*collateral_dir);
+  if (j.contains("hardware")) {
+    auto hardware = attest::HardwarePolicy::parse(j.at("hardware"), source + ": hardware");
+    if (!hardware) return fail(Errc::config, hardware.error().message);
+    p.hardware = std::move(*hardware);
+  }
+  p.hardware.measurements = p.allowed_measurements;
+  p.hardware.mr_signer = p.allowed_signers;
+  p.hardware.allow_debug = p.allow_debug;
   return p;
 }
 

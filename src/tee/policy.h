@@ -2,7 +2,13 @@
 //
 //   { "allowed_backends": ["gramine"], "allowed_measurements": ["<64 or 96 hex chars>", ...],
 //     "allowed_signers": ["<MRSIGNER hex>"], "allow_sim": false, "allow_debug": false,
-//     "allow_outdated_tcb": false, "sim_platform_keys": ["<Ed25519 public key hex>"] }
+//     "sim_platform_keys": ["<Ed25519 public key hex>"],
+//     "collateral_dir": "/var/cache/sliceguard/collateral", "hardware": { ... } }
+//
+// collateral_dir holds Intel PCS / AMD KDS collateral (attest/collateral_cache.h); gramine and tsm evidence is
+// verified with it and refused without it. "hardware" is attest::HardwarePolicy (TCB statuses, advisories,
+// collateral age, ISV fields, RTMRs, host data, VMPL); its measurements, signers and debug flag are
+// allowed_measurements, allowed_signers and allow_debug above.
 //
 // "allowed_code": [SHA-256 of enclave binaries] admits, instead of listed measurements, any enclave running
 // that code whose config the verifier inspects (verify_peer_evidence; sim only: the measurement is recomputed
@@ -19,6 +25,9 @@
 #include <string_view>
 #include <vector>
 
+#include <ctime>
+
+#include "attest/hardware_policy.h"
 #include "crypto/signing.h"
 #include "tee/evidence.h"
 
@@ -33,7 +42,9 @@ struct Policy {
   std::vector<crypto::VerifyKey> sim_platform_keys;
   bool allow_sim = false;
   bool allow_debug = false;
-  bool allow_outdated_tcb = false;
+  std::string collateral_dir;
+  attest::HardwarePolicy hardware;
+  std::time_t verify_at = 0;   // not in the file: 0 verifies at the current time (tests and `attest verify --at`)
 
   [[nodiscard]] static Result<Policy> load(const std::string& path);
   [[nodiscard]] static Result<Policy> parse(std::string_view json_text, const std::string& source);

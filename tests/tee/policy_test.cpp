@@ -29,7 +29,27 @@ TEST(Policy, ValidPolicyLoadsWithFailClosedDefaults) {
   EXPECT_EQ(policy->allowed_measurements.size(), 1u);
   EXPECT_FALSE(policy->allow_sim);
   EXPECT_FALSE(policy->allow_debug);
-  EXPECT_FALSE(policy->allow_outdated_tcb);
+  EXPECT_TRUE(policy->collateral_dir.empty());
+  EXPECT_EQ(policy->hardware.allowed_tcb_statuses, (std::set<attest::TcbStatus>{attest::TcbStatus::up_to_date}));
+  EXPECT_EQ(policy->hardware.measurements, policy->allowed_measurements);
+  EXPECT_FALSE(policy->hardware.allow_debug);
+}
+
+TEST(Policy, HardwareSectionIsReadStrictlyAndTheOldTcbFlagIsNamed) {
+  expect_error(R"({"allowed_backends": ["tsm"], "allowed_measurements": [")" + kMeasurement +
+                   R"("], "allow_outdated_tcb": true})",
+               "replaced by hardware.allowed_tcb_statuses");
+  expect_error(R"({"allowed_backends": ["tsm"], "allowed_measurements": [")" + kMeasurement +
+                   R"("], "hardware": {"tdx": {"rtmr9": []}}})",
+               "hardware.tdx: unknown field 'rtmr9'");
+  auto p = Policy::parse(R"({"allowed_backends": ["tsm"], "allowed_measurements": [")" + kMeasurement +
+                             R"("], "collateral_dir": "/var/cache/sg", "allow_debug": true,
+                             "hardware": {"allowed_tcb_statuses": ["UpToDate", "SWHardeningNeeded"]}})",
+                         "p.json");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->collateral_dir, "/var/cache/sg");
+  EXPECT_EQ(p->hardware.allowed_tcb_statuses.size(), 2u);
+  EXPECT_TRUE(p->hardware.allow_debug);
 }
 
 TEST(Policy, UnknownFieldRejected) {
