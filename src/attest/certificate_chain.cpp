@@ -1,5 +1,7 @@
 #include "attest/certificate_chain.h"
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509_vfy.h>
 
 namespace sg::attest {
@@ -44,9 +46,17 @@ Status verify_chain(const ChainCheck& check) {
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     X509* at_fault = X509_STORE_CTX_get_current_cert(ctx.get());
+    ERR_clear_error();
     return refuse(check.name, std::string("certificate ") + (at_fault ? subject_of(at_fault) : subject_of(check.leaf)) +
                                   " does not verify to the pinned root at " + format_utc_time(check.at) + ": " +
                                   X509_verify_cert_error_string(err));
+  }
+  if (!check.leaf_common_name.empty()) {
+    char cn[256] = {0};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(check.leaf), NID_commonName, cn, sizeof cn);
+    if (check.leaf_common_name != cn) {
+      return refuse(check.name, "the leaf certificate is '" + std::string(cn) + "', expected '" + check.leaf_common_name + "'");
+    }
   }
   return {};
 }

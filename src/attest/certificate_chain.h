@@ -18,6 +18,7 @@ struct ChainCheck {
   X509* root = nullptr;               // the pinned trust anchor
   std::vector<X509_CRL*> crls;        // with CRLs, every certificate of the path must have a current one
   std::time_t at = 0;
+  std::string leaf_common_name;       // when set, the leaf's subject CN must be exactly this
 };
 
 [[nodiscard]] Status verify_chain(const ChainCheck& check);

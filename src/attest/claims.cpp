@@ -44,7 +44,10 @@ std::string claims_json(const Claims& c, int indent) {
       break;
     case Platform::sev_snp:
       j.update({{"measurement", to_hex(c.measurement)}, {"host_data", to_hex(c.host_data)}, {"vmpl", c.vmpl},
-                {"guest_svn", c.guest_svn}, {"guest_policy", c.guest_policy}});
+                {"guest_svn", c.guest_svn}, {"guest_policy", c.guest_policy},
+                {"reported_tcb", {{"bootloader", c.reported_tcb[0]}, {"tee", c.reported_tcb[1]}, {"snp", c.reported_tcb[2]},
+                                  {"microcode", c.reported_tcb[3]}, {"fmc", c.reported_tcb[4]}}}});
+      j.erase("collateral_issued");
       break;
   }
   return j.dump(indent);

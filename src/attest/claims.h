@@ -37,6 +37,7 @@ struct Claims {
   uint32_t vmpl = 0;
   uint32_t guest_svn = 0;
   uint64_t guest_policy = 0;
+  std::array<uint8_t, 5> reported_tcb{};   // SPLs: bootloader, tee, snp, microcode, fmc (Turin)
 };
 
 // MRENCLAVE, MRTD or SNP MEASUREMENT: what the policy's allowed_measurements lists.

@@ -2,6 +2,7 @@
 
 #include "attest/dcap_quote.h"
 #include "attest/dcap_verifier.h"
+#include "attest/little_endian.h"
 #include "attest/pck_certificate.h"
 #include "attest/snp_verifier.h"
 #include "attest/trust_anchors.h"
@@ -24,7 +25,7 @@ Result<Bytes> fmspc_of(ByteView quote) {
 
 Result<Platform> detect_platform(ByteView e) {
   if (e.size >= 8 && e.data[2] == 2 && e.data[3] == 0) {
-    const uint32_t tee = uint32_t(e.data[4]) | uint32_t(e.data[5]) << 8 | uint32_t(e.data[6]) << 16 | uint32_t(e.data[7]) << 24;
+    const uint32_t tee = load_le<uint32_t>(e, 4);
     if (tee == uint32_t(TeeType::sgx)) return Platform::sgx;
     if (tee == uint32_t(TeeType::tdx)) return Platform::tdx;
   }

@@ -1,5 +1,7 @@
 #include "attest/dcap_quote.h"
 
+#include "attest/little_endian.h"
+
 #include <algorithm>
 #include <string>
 
@@ -16,23 +18,16 @@ constexpr uint16_t kCertQeReport = 6;
 
 crypto::Unexpected<Refusal> truncated(const std::string& field) { return refuse("quote_format", "quote truncated in " + field); }
 
-template <class T>
-T le(ByteView v, std::size_t offset) {
-  T out = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) out |= T(v.data[offset + i]) << (8 * i);
-  return out;
-}
-
 SgxReportBody sgx_body(ByteView b) {
   SgxReportBody r;
   r.raw = b;
   r.cpu_svn = b.subview(0, 16);
-  r.misc_select = le<uint32_t>(b, 16);
+  r.misc_select = load_le<uint32_t>(b, 16);
   r.attributes = b.subview(48, 16);
   r.mr_enclave = b.subview(64, 32);
   r.mr_signer = b.subview(128, 32);
-  r.isv_prod_id = le<uint16_t>(b, 256);
-  r.isv_svn = le<uint16_t>(b, 258);
+  r.isv_prod_id = load_le<uint16_t>(b, 256);
+  r.isv_svn = load_le<uint16_t>(b, 258);
   r.report_data = b.subview(320, 64);
   return r;
 }
@@ -43,7 +38,7 @@ TdReportBody td_body(ByteView b) {
   r.mr_seam = b.subview(16, 48);
   r.mr_signer_seam = b.subview(64, 48);
   r.seam_attributes = b.subview(112, 8);
-  r.td_attributes = le<uint64_t>(b, 120);
+  r.td_attributes = load_le<uint64_t>(b, 120);
   r.xfam = b.subview(128, 8);
   r.mr_td = b.subview(136, 48);
   r.mr_config_id = b.subview(184, 48);
@@ -88,9 +83,9 @@ Result<DcapQuote> parse_dcap_quote(ByteView quote) {
   }
   if (quote.size < kHeaderBytes) return truncated("header");
   DcapQuote q;
-  q.version = le<uint16_t>(quote, 0);
-  const uint16_t key_type = le<uint16_t>(quote, 2);
-  const uint32_t tee = le<uint32_t>(quote, 4);
+  q.version = load_le<uint16_t>(quote, 0);
+  const uint16_t key_type = load_le<uint16_t>(quote, 2);
+  const uint32_t tee = load_le<uint32_t>(quote, 4);
   if (key_type != kEcdsaP256) {
     return refuse("quote_format", "attestation key type " + std::to_string(key_type) + ", expected 2 (ECDSA P-256)");
   }

@@ -57,7 +57,9 @@ Result<LoadedCollateral> load(const DcapQuote& quote, const IntelCollateral& c) 
 
 Status check_signed_json(const std::string& check, const std::vector<X509Ptr>& chain, X509_CRL* root_crl,
                          const std::string& text, const Bytes& signature, std::time_t at, X509* root) {
-  if (auto st = verify_chain({"tcb_signing_chain", chain.front().get(), raw(chain, 1), root, {root_crl}, at}); !st) {
+  if (auto st = verify_chain({"tcb_signing_chain", chain.front().get(), raw(chain, 1), root, {root_crl}, at,
+                              "Intel SGX TCB Signing"});
+      !st) {
     return st;
   }
   EVP_PKEY* key = X509_get0_pubkey(chain.front().get());
@@ -215,7 +217,8 @@ Result<Claims> verify_dcap_quote(ByteView quote_bytes, const IntelCollateral& co
 
   // Collateral first: nothing in the quote is worth reading until its keys are anchored.
   X509* pck_leaf = l.pck_chain.front().get();
-  if (auto st = verify_chain({"pck_chain", pck_leaf, raw(l.pck_chain, 1), root, {l.root_crl.get(), l.pck_crl.get()}, at});
+  if (auto st = verify_chain({"pck_chain", pck_leaf, raw(l.pck_chain, 1), root, {l.root_crl.get(), l.pck_crl.get()}, at,
+                              "Intel SGX PCK Certificate"});
       !st) {
     return crypto::unexpected(st.error());
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attest/openssl_objects.h"
+#include "attest/snp_report.h"
 #include "json/strict_object.h"
 
 namespace sg::attest {
@@ -38,16 +39,24 @@ void read_sgx(const json& j, const std::string& source, HardwarePolicy& p) {
 
 void read_tdx(const json& j, const std::string& source, HardwarePolicy& p) {
   Reader r(j, source);
-  r.only({"rtmr0", "rtmr1", "rtmr2", "rtmr3"});
+  r.only({"rtmr0", "rtmr1", "rtmr2", "rtmr3", "any_rtmr"});
   for (std::size_t i = 0; i < 4; ++i) p.rtmr[i] = hex_list(r, "rtmr" + std::to_string(i), 48);
+  r.read("any_rtmr", p.any_rtmr);
 }
 
 void read_snp(const json& j, const std::string& source, HardwarePolicy& p) {
   Reader r(j, source);
-  r.only({"host_data", "max_vmpl", "min_guest_svn"});
+  r.only({"host_data", "max_vmpl", "min_guest_svn", "min_tcb", "allow_migration_agent"});
   p.host_data = hex_list(r, "host_data", 32);
   r.read("max_vmpl", p.max_vmpl);
   r.read("min_guest_svn", p.min_guest_svn);
+  r.read("allow_migration_agent", p.allow_migration_agent);
+  if (r.has("min_tcb")) {
+    Reader t(r.raw("min_tcb"), source + ".min_tcb");
+    t.only({"bootloader", "tee", "snp", "microcode", "fmc"});
+    const char* names[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+    for (std::size_t i = 0; i < 5; ++i) t.read(names[i], p.min_tcb[i]);
+  }
   if (p.max_vmpl > 3) r.fail("max_vmpl", "must be 0 to 3");
 }
 
@@ -73,6 +82,11 @@ Status check_sgx(const Claims& c, const HardwarePolicy& p) {
 }
 
 Status check_tdx(const Claims& c, const HardwarePolicy& p) {
+  const bool pins_rtmr = std::any_of(p.rtmr.begin(), p.rtmr.end(), [](const auto& list) { return !list.empty(); });
+  if (!pins_rtmr && !p.any_rtmr) {
+    return refuse("rtmr", "the policy pins no RTMR: MRTD measures only the TD firmware, which other tenants' TDs "
+                          "share; list hardware.tdx.rtmr1/rtmr2 (kernel, initrd + command line) or set any_rtmr");
+  }
   for (std::size_t i = 0; i < 4; ++i) {
     const std::string field = "rtmr" + std::to_string(i);
     if (auto st = require_listed("rtmr", field.c_str(), p.rtmr[i], c.rtmr[i]); !st) return st;
@@ -84,6 +98,17 @@ Status check_snp(const Claims& c, const HardwarePolicy& p) {
   if (auto st = require_listed("host_data", "host_data", p.host_data, c.host_data); !st) return st;
   if (c.vmpl > p.max_vmpl) {
     return refuse("vmpl", "the report comes from VMPL " + std::to_string(c.vmpl) + "; max_vmpl is " + std::to_string(p.max_vmpl));
+  }
+  if ((c.guest_policy & kSnpPolicyMigrateMa) != 0 && !p.allow_migration_agent) {
+    return refuse("migration_agent", "the guest policy allows a migration agent (bit 18), which can export the "
+                                     "guest's memory; allow_migration_agent is false");
+  }
+  const char* names[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    if (c.reported_tcb[i] < p.min_tcb[i]) {
+      return refuse("snp_tcb", std::string("reported ") + names[i] + " SPL " + std::to_string(c.reported_tcb[i]) +
+                                   " is below min_tcb." + names[i] + " " + std::to_string(p.min_tcb[i]));
+    }
   }
   if (c.guest_svn < p.min_guest_svn) {
     return refuse("guest_svn", "GUEST_SVN " + std::to_string(c.guest_svn) + " is below min_guest_svn " +
@@ -131,7 +156,7 @@ Status check_claims(const Claims& c, const HardwarePolicy& p, std::time_t at) {
       if (!p.allowed_advisories->count(id)) return refuse("advisories", "advisory " + id + " is not in allowed_advisories");
     }
   }
-  if (p.max_collateral_age_s && at - c.collateral_issued > *p.max_collateral_age_s) {
+  if (p.max_collateral_age_s && c.platform != Platform::sev_snp && at - c.collateral_issued > *p.max_collateral_age_s) {
     return refuse("collateral_age", "the collateral was issued " + format_utc_time(c.collateral_issued) +
                                         ", older than max_collateral_age_days at " + format_utc_time(at));
   }

@@ -1,16 +1,11 @@
 #include "attest/snp_report.h"
 
+#include "attest/little_endian.h"
+
 #include <string>
 
 namespace sg::attest {
 namespace {
-
-template <class T>
-T le(ByteView v, std::size_t offset) {
-  T out = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) out |= T(v.data[offset + i]) << (8 * i);
-  return out;
-}
 
 uint8_t byte_of(uint64_t raw, int index) { return uint8_t(raw >> (8 * index)); }
 
@@ -27,17 +22,17 @@ Result<SnpReport> parse_snp_report(ByteView b) {
                                        std::to_string(kSnpReportBytes));
   }
   SnpReport r;
-  r.version = le<uint32_t>(b, 0x00);
+  r.version = load_le<uint32_t>(b, 0x00);
   if (r.version < 2 || r.version > 5) {
     return refuse("report_format", "SEV-SNP report version " + std::to_string(r.version) + " is not 2 to 5");
   }
-  r.guest_svn = le<uint32_t>(b, 0x04);
-  r.policy = le<uint64_t>(b, 0x08);
+  r.guest_svn = load_le<uint32_t>(b, 0x04);
+  r.policy = load_le<uint64_t>(b, 0x08);
   if ((r.policy & kSnpPolicyReservedOne) == 0) {
     return refuse("report_format", "SEV-SNP guest policy bit 17 (reserved, must be one) is zero");
   }
-  r.vmpl = le<uint32_t>(b, 0x30);
-  r.signature_algo = le<uint32_t>(b, 0x34);
+  r.vmpl = load_le<uint32_t>(b, 0x30);
+  r.signature_algo = load_le<uint32_t>(b, 0x34);
   if (r.signature_algo != 1) {
     return refuse("report_format", "SEV-SNP signature algorithm " + std::to_string(r.signature_algo) +
                                        ", expected 1 (ECDSA P-384 with SHA-384)");
@@ -45,7 +40,7 @@ Result<SnpReport> parse_snp_report(ByteView b) {
   r.report_data = b.subview(0x50, 64);
   r.measurement = b.subview(0x90, 48);
   r.host_data = b.subview(0xC0, 32);
-  r.reported_tcb = le<uint64_t>(b, 0x180);
+  r.reported_tcb = load_le<uint64_t>(b, 0x180);
   r.chip_id = b.subview(0x1A0, 64);
   r.signed_region = b.subview(0, 0x2A0);
   r.signature_r = b.subview(0x2A0, 72);

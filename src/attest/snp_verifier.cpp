@@ -71,12 +71,6 @@ std::time_t not_after(X509* cert) {
   return timegm(&tm);
 }
 
-std::time_t not_before(X509* cert) {
-  std::tm tm{};
-  ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
-  return timegm(&tm);
-}
-
 }  // namespace
 
 Result<SnpCollateral> load_snp_collateral(const std::string& vcek_path) {
@@ -130,7 +124,8 @@ Result<Claims> verify_snp_report(ByteView bytes, const SnpCollateral& collateral
   c.vmpl = r.vmpl;
   c.guest_svn = r.guest_svn;
   c.guest_policy = r.policy;
-  c.collateral_issued = not_before(vcek);
+  c.reported_tcb = {reported.bootloader, reported.tee, reported.snp, reported.microcode, reported.fmc};
+  c.collateral_issued = 0;   // a VCEK is no dated collateral: max_collateral_age_days applies to Intel's only
   c.collateral_expires = not_after(vcek);
   return c;
 }

@@ -3,8 +3,10 @@
 //   report_signature  the VCEK's ECDSA P-384 key over bytes [0, 0x2A0)
 //   vcek_tcb          the report's REPORTED_TCB equals the SPLs the VCEK was issued for
 //   chip_id           the report's CHIP_ID is the VCEK's hwID
-// The TCB status is UpToDate when these hold: AMD has no TCB info; an older firmware is refused through the
-// policy's minimum SPLs. Debug, VMPL and measurements are the policy's (check_claims).
+// The TCB status is UpToDate when these hold: AMD publishes no TCB info, so older firmware is refused through
+// the policy's sev_snp.min_tcb (the claims carry the reported SPLs). Debug, migration agent, VMPL and
+// measurements are the policy's (check_claims). AMD's CRLs are not checked (a revoked ASK or VCEK passes
+// until it expires).
 #pragma once
 
 #include <ctime>

@@ -17,6 +17,7 @@
 #include "attest/collateral_cache.h"
 #include "attest/openssl_objects.h"
 #include "cli/commands.h"
+#include "tee/attestation_tsm.h"
 #include "tee/hardware_evidence.h"
 
 namespace sg::cli {
@@ -59,9 +60,20 @@ tee::Evidence evidence_from(const Bytes& bytes, const std::string& path) {
   return e;
 }
 
+// The platform a client expects from this evidence: its backend's (and for tsm its provider's), not the one
+// its quote claims to be.
+attest::Platform expected_platform(const tee::Evidence& e) {
+  if (e.backend == tee::Backend::gramine) return attest::Platform::sgx;
+  if (e.backend == tee::Backend::tsm) {
+    auto platform = tee::tsm_platform(e.provider);
+    if (!platform) throw std::runtime_error(platform.error().message);
+    return *platform;
+  }
+  throw std::runtime_error("sim evidence carries no hardware quote; sim is NOT a security boundary");
+}
+
 // The verdict: empty when accepted, otherwise the refusal's one line.
-std::string verdict(const tee::Evidence& e, attest::Platform platform, const tee::Policy& policy,
-                    const std::string& expected_report_data) {
+std::string verdict(const tee::Evidence& e, const tee::Policy& policy, const std::string& expected_report_data) {
   if (!policy.allowed_backends.count(e.backend)) {
     return "policy: backend '" + tee::backend_name(e.backend) + "' is not in allowed_backends of " + policy.source;
   }
@@ -69,15 +81,13 @@ std::string verdict(const tee::Evidence& e, attest::Platform platform, const tee
     return "report_data: the evidence carries " + crypto::to_hex(e.report_data) + ", not the expected " +
            expected_report_data + " (it does not bind this verifier's nonce and the enclave's key)";
   }
-  auto verified = tee::verify_hardware_evidence(e, platform, policy);
+  auto verified = tee::verify_hardware_evidence(e, expected_platform(e), policy);
   return verified ? "" : verified.error().message;
 }
 
 void run_verify(const AttestOptions& o) {
   const Bytes bytes = read_evidence_file(o.evidence);
   const tee::Evidence e = evidence_from(bytes, o.evidence);
-  auto platform = attest::detect_platform(e.quote);
-  if (!platform) throw std::runtime_error(o.evidence + ": " + platform.error().message);
   auto policy = tee::Policy::load(o.policy);
   if (!policy) throw std::runtime_error(policy.error().message);
   if (!o.collateral.empty()) policy->collateral_dir = o.collateral;
@@ -93,7 +103,7 @@ void run_verify(const AttestOptions& o) {
 
   auto claims = attest::verify_with_collateral_dir(e.quote, policy->collateral_dir, policy->verify_at);
   const std::string refusal =
-      claims ? verdict(e, *platform, *policy, o.report_data) : claims.error().check + ": " + claims.error().message;
+      claims ? verdict(e, *policy, o.report_data) : claims.error().check + ": " + claims.error().message;
   if (o.json) {
     nlohmann::json out{{"verdict", refusal.empty() ? "accepted" : "refused"},
                        {"at", attest::format_utc_time(policy->verify_at)}};

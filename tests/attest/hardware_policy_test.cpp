@@ -36,7 +36,7 @@ void expect_refused(const Status& st, const std::string& check) {
 
 TEST(HardwarePolicy, OnlyUpToDateByDefaultAndOtherStatusesWhenListed) {
   const Claims tdx = intel_claims("tdx");
-  EXPECT_TRUE(check_claims(tdx, policy_for(tdx), test::intel_inside()));
+  EXPECT_TRUE(check_claims(tdx, policy_for(tdx, R"({"tdx": {"any_rtmr": true}})"), test::intel_inside()));
   const Claims sgx = intel_claims("sgx");
   expect_refused(check_claims(sgx, policy_for(sgx), test::intel_inside()), "tcb_status");
   const HardwarePolicy lenient = policy_for(sgx, R"({"allowed_tcb_statuses": ["ConfigurationAndSWHardeningNeeded"]})");
@@ -60,6 +60,8 @@ TEST(HardwarePolicy, MeasurementsAndIdentityFieldsMustMatch) {
   expect_refused(check_claims(sgx, p, test::intel_inside()), "signer");
 
   const Claims tdx = intel_claims("tdx");
+  expect_refused(check_claims(tdx, policy_for(tdx), test::intel_inside()), "rtmr");   // MRTD alone is not enough
+  EXPECT_TRUE(check_claims(tdx, policy_for(tdx, R"({"tdx": {"any_rtmr": true}})"), test::intel_inside()));
   const std::string wrong_rtmr = R"({"tdx": {"rtmr2": [")" + std::string(96, '0') + R"("]}})";
   expect_refused(check_claims(tdx, policy_for(tdx, wrong_rtmr), test::intel_inside()), "rtmr");
   const std::string right_rtmr = R"({"tdx": {"rtmr2": [")" + crypto::to_hex(tdx.rtmr[2]) + R"("]}})";
@@ -78,11 +80,25 @@ TEST(HardwarePolicy, DebugGuestsAndHighVmplsAreRefusedByDefault) {
   p.allow_debug = true;
   EXPECT_TRUE(check_claims(snp, p, test::intel_inside()));
   expect_refused(check_claims(vmpl2, p, test::intel_inside()), "vmpl");
+  Claims migratable = snp;
+  migratable.guest_policy |= uint64_t(1) << 18;
+  expect_refused(check_claims(migratable, p, test::intel_inside()), "migration_agent");
+}
+
+TEST(HardwarePolicy, SnpFirmwareBelowTheMinimumTcbIsRefused) {
+  const Claims snp = snp_claims();
+  EXPECT_EQ(snp.reported_tcb, (std::array<uint8_t, 5>{2, 0, 5, 0x44, 0}));
+  HardwarePolicy p = policy_for(snp, R"({"sev_snp": {"min_tcb": {"bootloader": 2, "snp": 5, "microcode": 68}}})");
+  p.allow_debug = true;
+  EXPECT_TRUE(check_claims(snp, p, test::intel_inside()));
+  p = policy_for(snp, R"({"sev_snp": {"min_tcb": {"snp": 6}}})");
+  p.allow_debug = true;
+  expect_refused(check_claims(snp, p, test::intel_inside()), "snp_tcb");
 }
 
 TEST(HardwarePolicy, CollateralOlderThanTheMaximumAgeIsRefused) {
   const Claims tdx = intel_claims("tdx");
-  const HardwarePolicy p = policy_for(tdx, R"({"max_collateral_age_days": 3})");
+  const HardwarePolicy p = policy_for(tdx, R"({"max_collateral_age_days": 3, "tdx": {"any_rtmr": true}})");
   EXPECT_TRUE(check_claims(tdx, p, test::utc("2025-06-21T00:00:00Z")));
   expect_refused(check_claims(tdx, p, test::intel_inside()), "collateral_age");
 }

@@ -85,7 +85,10 @@ PY
       grep -q "${args#*|}" "$tmp/err" || { echo "FAIL: expected '${args#*|}':"; cat "$tmp/err"; exit 1; }
     done
     tdx=$(measurement "$v/tdx/phala_tdx_quote.dat" mr_td)
-    policy "$tmp/tdx.json" "$tdx" '{}'
+    policy "$tmp/tdx_mrtd_only.json" "$tdx" '{}'
+    expect_exit 1 -- "$bin" attest verify --evidence "$v/tdx/phala_tdx_quote.dat" --collateral "$tmp/cache" --policy "$tmp/tdx_mrtd_only.json" --at $at
+    grep -q "rtmr: the policy pins no RTMR" "$tmp/err" || { echo "FAIL: MRTD alone accepted"; cat "$tmp/err"; exit 1; }
+    policy "$tmp/tdx.json" "$tdx" '{"tdx": {"any_rtmr": true}}'
     expect_exit 0 -- "$bin" attest verify --evidence "$v/tdx/phala_tdx_quote.dat" --collateral "$tmp/cache" --policy "$tmp/tdx.json" --at $at --json
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['verdict']=='accepted' and d['claims']['tcb_status']=='UpToDate', d" "$tmp/out" || exit 1
     snp=$(measurement "$v/snp/attestation.bin" measurement)

@@ -220,6 +220,8 @@ TEST(TsmVerification, AnUnknownProviderOrAForgedQuoteIsRefused) {
                  "certificate_parse");   // the forged quote's PCK chain is empty
 }
 
+constexpr const char* kAnyRtmr = R"({"tdx": {"any_rtmr": true}})";
+
 // Evidence captured on real hardware, as the enclave policy sees it (tests/attest/vectors; origin in its README).
 class RealEvidence : public ::testing::Test {
  protected:
@@ -287,9 +289,14 @@ TEST_F(RealEvidence, AnSgxQuoteVerifiesOnlyWithItsStatusAllowed) {
 
 TEST_F(RealEvidence, ATdxQuoteVerifiesAndAnSnpDebugGuestIsRefused) {
   const Evidence tdx = evidence(Backend::tsm, "tdx/phala_tdx_quote.dat", "tdx_guest");
-  auto ok = verify_tsm_evidence(tdx, policy(tdx));
+  const std::string rtmr1 = R"({"tdx": {"rtmr1": [")" + std::string(96, '0') + R"("]}})";
+  auto mrtd_only = verify_tsm_evidence(tdx, policy(tdx));
+  ASSERT_FALSE(mrtd_only);
+  EXPECT_NE(mrtd_only.error().message.find("rtmr: the policy pins no RTMR"), std::string::npos) << mrtd_only.error().message;
+  auto ok = verify_tsm_evidence(tdx, policy(tdx, kAnyRtmr));
   EXPECT_TRUE(ok) << ok.error().message;
-  Policy later = policy(tdx);
+  EXPECT_FALSE(verify_tsm_evidence(tdx, policy(tdx, rtmr1))) << "RTMR1 pinned to another value";
+  Policy later = policy(tdx, kAnyRtmr);
   later.verify_at += 60 * 24 * 3600;
   auto expired = verify_tsm_evidence(tdx, later);
   ASSERT_FALSE(expired);
@@ -303,14 +310,14 @@ TEST_F(RealEvidence, ATdxQuoteVerifiesAndAnSnpDebugGuestIsRefused) {
   EXPECT_NE(debug.error().message.find("debug:"), std::string::npos) << debug.error().message;
   auto allowed = verify_tsm_evidence(snp, policy(snp, "{}", /*allow_debug=*/true));
   EXPECT_TRUE(allowed) << allowed.error().message;
-  EXPECT_FALSE(verify_tsm_evidence(tdx, policy(snp, "{}", true))) << "the TDX quote's MRTD is not in this policy";
+  EXPECT_FALSE(verify_tsm_evidence(tdx, policy(snp, kAnyRtmr, true))) << "the TDX quote's MRTD is not in this policy";
 }
 
 // An authentic quote whose report data is not this verifier's nonce and this enclave's key: replayed evidence.
 TEST_F(RealEvidence, AuthenticEvidenceThatDoesNotBindTheNonceAndKeyIsRefused) {
   const Evidence tdx = evidence(Backend::tsm, "tdx/phala_tdx_quote.dat", "tdx_guest");
-  ASSERT_TRUE(verify_tsm_evidence(tdx, policy(tdx)));
-  auto replayed = verify_evidence(tdx, policy(tdx), Bytes(32, 7), crypto::KxPublicKey{});
+  ASSERT_TRUE(verify_tsm_evidence(tdx, policy(tdx, kAnyRtmr)));
+  auto replayed = verify_evidence(tdx, policy(tdx, kAnyRtmr), Bytes(32, 7), crypto::KxPublicKey{});
   ASSERT_FALSE(replayed);
   EXPECT_EQ(replayed.error().code, Errc::evidence);
   EXPECT_NE(replayed.error().message.find("does not bind"), std::string::npos) << replayed.error().message;
