@@ -64,6 +64,8 @@ struct DcapQuote {
 };
 
 inline constexpr std::size_t kMaxQuoteBytes = 64 * 1024;
+inline constexpr uint8_t kSgxDebugFlag = 0x02;   // ATTRIBUTES.FLAGS bit 1 (first byte of `attributes`)
+inline constexpr uint64_t kTdDebugFlag = 0x01;   // TD_ATTRIBUTES bit 0
 
 // `quote` must outlive the result (it holds views into it).
 [[nodiscard]] Result<DcapQuote> parse_dcap_quote(ByteView quote);

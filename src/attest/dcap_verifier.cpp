@@ -13,8 +13,6 @@
 namespace sg::attest {
 namespace {
 
-constexpr uint8_t kSgxDebugFlag = 0x02;   // ATTRIBUTES.FLAGS bit 1
-constexpr uint64_t kTdDebugFlag = 0x01;   // TD_ATTRIBUTES bit 0
 
 Bytes copy(ByteView v) { return v.to_bytes(); }
 

@@ -1,7 +1,5 @@
 #include "attest/intel_collateral.h"
 
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -74,12 +72,9 @@ std::vector<IsvTcbLevel> isv_levels(const json& levels) {
 }  // namespace
 
 Result<IntelCollateral> IntelCollateral::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return refuse("collateral_format", "cannot read collateral file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > kMaxCollateralBytes) return refuse("collateral_format", path + " is larger than 1 MiB");
-  return parse(text.str(), path);
+  auto bytes = read_file_at_most(path, kMaxCollateralBytes);
+  if (!bytes) return crypto::unexpected(bytes.error());
+  return parse(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
 }
 
 Result<IntelCollateral> IntelCollateral::parse(std::string_view json_text, const std::string& source) {

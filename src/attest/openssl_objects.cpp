@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <fstream>
 #include <memory>
 
 namespace sg::attest {
@@ -60,6 +61,18 @@ Result<X509CrlPtr> parse_crl(ByteView der_or_pem, const std::string& what) {
   }
   if (!crl) return refuse("crl_parse", what + " is not a CRL (DER or PEM): " + openssl_errors());
   return crl;
+}
+
+Result<Bytes> read_file_at_most(const std::string& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return refuse("collateral_format", "cannot read " + path);
+  Bytes bytes(max_bytes + 1);
+  in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
+  bytes.resize(std::size_t(in.gcount()));
+  if (bytes.size() > max_bytes) {
+    return refuse("collateral_format", path + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  return bytes;
 }
 
 Result<std::time_t> parse_utc_time(std::string_view text, const std::string& what) {

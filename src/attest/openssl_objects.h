@@ -37,6 +37,10 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 // A CRL in DER, or in PEM when it starts with "-----BEGIN".
 [[nodiscard]] Result<X509CrlPtr> parse_crl(ByteView der_or_pem, const std::string& what);
 
+// A whole file of at most `max_bytes`, read no further than that: collateral comes from a cache the
+// untrusted host may write, so an oversized file is refused without being loaded.
+[[nodiscard]] Result<Bytes> read_file_at_most(const std::string& path, std::size_t max_bytes);
+
 // "2025-06-19T10:16:03Z" (the only form Intel's PCS and our CLI use) as seconds since the epoch (UTC).
 [[nodiscard]] Result<std::time_t> parse_utc_time(std::string_view text, const std::string& what);
 [[nodiscard]] std::string format_utc_time(std::time_t t);

@@ -3,8 +3,6 @@
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 
-#include <fstream>
-#include <iterator>
 
 #include "attest/certificate_chain.h"
 #include "attest/ecdsa.h"
@@ -74,11 +72,9 @@ std::time_t not_after(X509* cert) {
 }  // namespace
 
 Result<SnpCollateral> load_snp_collateral(const std::string& vcek_path) {
-  std::ifstream in(vcek_path, std::ios::binary);
-  if (!in) return refuse("collateral_format", "cannot read VCEK certificate " + vcek_path);
-  const crypto::Bytes der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (der.size() > kMaxCertificateBytes) return refuse("collateral_format", vcek_path + " is larger than 64 KiB");
-  auto cert = parse_der_certificate(der, vcek_path);
+  auto der = read_file_at_most(vcek_path, kMaxCertificateBytes);
+  if (!der) return crypto::unexpected(der.error());
+  auto cert = parse_der_certificate(*der, vcek_path);
   if (!cert) return crypto::unexpected(cert.error());
   return SnpCollateral{std::move(*cert)};
 }

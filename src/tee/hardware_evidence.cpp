@@ -34,11 +34,11 @@ Result<QuoteFields> read_quote_fields(ByteView quote) {
   if (q->tee == attest::TeeType::sgx) {
     f.measurement = q->enclave.mr_enclave.to_bytes();
     copy_report_data(q->enclave.report_data, f.report_data);
-    f.debug = (q->enclave.attributes.data[0] & 0x02) != 0;
+    f.debug = (q->enclave.attributes.data[0] & attest::kSgxDebugFlag) != 0;
   } else {
     f.measurement = q->td.mr_td.to_bytes();
     copy_report_data(q->td.report_data, f.report_data);
-    f.debug = (q->td.td_attributes & 0x01) != 0;
+    f.debug = (q->td.td_attributes & attest::kTdDebugFlag) != 0;
   }
   return f;
 }

@@ -1,8 +1,12 @@
 // Intel SGX and TDX quotes captured on real hardware, verified against their real PCS collateral.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "attest/dcap_quote.h"
 #include "attest/dcap_verifier.h"
+#include "attest/snp_verifier.h"
 #include "attest/trust_anchors.h"
 #include "attest/vectors.h"
 
@@ -189,6 +193,19 @@ TEST(IntelCollateral, MalformedFilesNameTheField) {
       "c.json");
   ASSERT_FALSE(bad_status);
   EXPECT_NE(bad_status.error().message.find("16 components"), std::string::npos) << bad_status.error().message;
+}
+
+TEST(IntelCollateral, OversizedFilesAreRefusedUnread) {
+  const std::string path = ::testing::TempDir() + "/oversized_collateral.json";
+  { std::ofstream(path, std::ios::binary) << std::string((1 << 20) + 1, ' '); }
+  auto big = IntelCollateral::load(path);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().check, "collateral_format");
+  EXPECT_NE(big.error().message.find("is larger than 1048576 bytes"), std::string::npos) << big.error().message;
+  auto vcek = load_snp_collateral(path);
+  ASSERT_FALSE(vcek);
+  EXPECT_NE(vcek.error().message.find("is larger than 65536 bytes"), std::string::npos) << vcek.error().message;
+  std::remove(path.c_str());
 }
 
 TEST(TcbStatus, ConvergesAsIntelsVerifierDoes) {
