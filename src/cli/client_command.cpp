@@ -48,6 +48,7 @@ struct ClientArgs {
   std::string tls_ca;
   // federated plans: the client's own enclave and the adapter it holds
   std::string tee = "sim", state_dir = "sliceguard-client", sim_platform_key;
+  EnclaveBoundaryArgs boundary;
   std::string peer_policy_path;                   // secure aggregation: the fellow client enclaves ...
   std::vector<std::string> sim_peer_platforms;    // ... or, sim, their platforms' public keys
   federated::ClientJob job;
@@ -81,6 +82,7 @@ void run_federated_client(ClientArgs args) {
     throw CLI::ValidationError("--secure-aggregation", "needs --peer-policy, or with sim --sim-peer-platform for each "
                                                        "other client: the client enclaves this one masks among");
   own.enclave.backend = args.tee;
+  apply_enclave_boundary(args.boundary, own.enclave);
   own.enclave.state_dir = args.state_dir;
   own.enclave.job_json = job.to_json();
   own.enclave.sim_platform_key = args.sim_platform_key;
@@ -204,6 +206,7 @@ void add_client_command(CLI::App& app) {
   auto& job = args->job;
   cmd->add_option("--tee", args->tee, "federated: TEE backend of this client's enclave")
       ->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
+  add_enclave_boundary_options(*cmd, args->boundary);
   cmd->add_option("--state-dir", args->state_dir, "federated: this client's enclave config, sim key and sealed state")->capture_default_str();
   cmd->add_option("--sim-platform-key", args->sim_platform_key,
                   "federated, sim: this client machine's platform key file (default <state-dir>/sim_platform.key; "

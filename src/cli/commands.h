@@ -11,6 +11,9 @@
 namespace CLI {
 class App;
 }
+namespace sg::net {
+struct HostOptions;
+}
 
 namespace sg::cli {
 
@@ -23,6 +26,13 @@ void add_eval_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
 // `install` registers the protocols the enclave serves (the test enclave host passes none).
 void add_enclave_command(CLI::App& app, tee::ServiceInstaller install = {});
+// How a command that launches an enclave (server; a federated client) reaches it: --enclave-transport,
+// --enclave-listen, --enclave-launcher.
+struct EnclaveBoundaryArgs {
+  std::string transport = "auto", listen = "tcp:127.0.0.1:0", launcher;
+};
+void add_enclave_boundary_options(CLI::App& command, EnclaveBoundaryArgs& args);
+void apply_enclave_boundary(const EnclaveBoundaryArgs& args, net::HostOptions& host);
 void add_server_command(CLI::App& app);
 void add_client_command(CLI::App& app);
 void add_identity_command(CLI::App& app);

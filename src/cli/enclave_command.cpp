@@ -1,5 +1,5 @@
 // `sliceguard enclave`: the enclave process. The host library (src/tee/host_enclave_process.h) launches it with the
-// control socket and shared ring as fds; `--measure` prints the measurement a verifier's policy should allow.
+// control socket and shared ring as fds, or with a loopback endpoint to connect to; `--measure` prints the measurement a verifier's policy should allow.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -22,6 +22,10 @@ void add_enclave_command(CLI::App& app, tee::ServiceInstaller install) {
   cmd->add_option("--config", options->config_path, "enclave config (JSON)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--control-fd", options->control_fd, "control socket fd (set by the host library)");
   cmd->add_option("--ring-fd", options->ring_fd, "shared ring memfd (set by the host library)");
+  cmd->add_option("--connect", options->connect,
+                  "reach the host over a stream instead: tcp:ADDRESS:PORT or vsock:CID:PORT (the host listens)");
+  cmd->add_option("--max-payload", options->max_payload, "the stream's largest message payload in bytes")
+      ->check(CLI::Range(std::size_t(1) << 16, std::size_t(1) << 32));
   cmd->add_flag("--measure", *measure, "print this enclave's measurement (hex) for a verifier policy and exit");
   cmd->callback([options, measure] {
     if (*measure) {

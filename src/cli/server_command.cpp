@@ -42,6 +42,7 @@ namespace fs = std::filesystem;
 
 struct ServerArgs {
   std::string model_dir, plan_path, listen = "127.0.0.1:50051", tee = "sim", state_dir = "sliceguard-server";
+  EnclaveBoundaryArgs boundary;
   std::string record_relay;
   split::SplitJob job;
   federated::ServerJob federated_job;
@@ -131,6 +132,7 @@ void run_server(ServerArgs args) {
   net::HostOptions host;
   host.enclave_binary = self_executable();
   host.backend = args.tee;
+  apply_enclave_boundary(args.boundary, host);
   host.state_dir = args.state_dir;
   std::tie(host.job_json, host.relay.plan_name) = enclave_job(args, plan, host);
   host.relay.listen = args.listen;
@@ -176,6 +178,7 @@ void add_server_command(CLI::App& app) {
   cmd->add_option("--plan", args->plan_path, "Slice plan (JSON)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--listen", args->listen, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   cmd->add_option("--tee", args->tee, "TEE backend")->check(CLI::IsMember({"sim", "gramine", "tsm"}))->capture_default_str();
+  add_enclave_boundary_options(*cmd, args->boundary);
   cmd->add_option("--state-dir", args->state_dir, "Enclave config, sim platform key, client policy")->capture_default_str();
   cmd->add_option("--enroll", args->enrolled, "split: the clients allowed to use the enclave — their public keys "
                                               "(FILE.pub of `sliceguard identity`, or 64 hex digits)");

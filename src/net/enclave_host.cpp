@@ -99,12 +99,24 @@ EnclaveHost::~EnclaveHost() {
   if (impl_->enclave) (void)impl_->enclave->stop();
 }
 
+tee::BoundaryTransport enclave_transport(const HostOptions& options) {
+  if (options.enclave_transport == "auto")
+    return options.backend == "gramine" ? tee::BoundaryTransport::tcp : tee::BoundaryTransport::ring;
+  const auto transport = tee::parse_boundary_transport(options.enclave_transport);
+  if (!transport) throw std::runtime_error("unknown enclave transport '" + options.enclave_transport + "' (auto, ring, tcp)");
+  return *transport;
+}
+
 LaunchedEnclave launch_enclave(const HostOptions& options) {
   LaunchedEnclave out;
   tee::EnclaveLaunch launch;
+  launch.transport = enclave_transport(options);
   const auto config_path = write_enclave_config(options);
-  launch.executable = options.enclave_binary;
-  launch.args = {"enclave", "--backend", options.backend, "--config", config_path};
+  launch.listen = options.enclave_listen;
+  launch.executable = options.enclave_launcher.empty() ? options.enclave_binary : options.enclave_launcher.front();
+  if (!options.enclave_launcher.empty())
+    launch.args.assign(options.enclave_launcher.begin() + 1, options.enclave_launcher.end());
+  launch.args.insert(launch.args.end(), {"enclave", "--backend", options.backend, "--config", config_path});
   launch.ready_timeout = options.ready_timeout;
   auto enclave = tee::EnclaveProcess::start(launch);
   if (!enclave) throw std::runtime_error("cannot start the enclave: " + enclave.error().message);

@@ -19,6 +19,13 @@ namespace sg::net {
 struct HostOptions {
   std::string enclave_binary;   // `sliceguard` (run as `sliceguard enclave ...`)
   std::string backend = "sim";  // sim | gramine | tsm
+  // How host and enclave talk (tee/host_enclave_process.h): ring | tcp | auto (tcp under Gramine, whose enclaves
+  // share no memory with their host; the shared ring otherwise).
+  std::string enclave_transport = "auto";
+  std::string enclave_listen = "tcp:127.0.0.1:0";   // tcp: where the host waits for its enclave (port 0: any)
+  // What runs the enclave, before its arguments: empty runs enclave_binary itself; a Gramine deployment names
+  // {"gramine-sgx", "/path/sliceguard-enclave"} (its manifest fixes the enclave's arguments).
+  std::vector<std::string> enclave_launcher;
   std::string state_dir;        // enclave.json, and for sim the platform key and a client policy
   std::string job_json;         // the "job" object the enclave serves (e.g. split::SplitJob::to_json())
   // sim: the platform key file (default <state_dir>/sim_platform.key). Enclaves that share one key model

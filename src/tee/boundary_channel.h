@@ -1,15 +1,17 @@
-// HostChannel: one end of the host<->enclave boundary — a SOCK_SEQPACKET socket for control messages plus the
-// shared ring for payloads too large to travel inline. Both processes use this class; `side` picks which half of
-// the shared memory each one writes. Receiving is defensive on both ends: datagrams are size-capped (an oversize
-// one is discarded by the kernel past the cap and reported), headers are checked, ring references are
-// bounds-checked, and ring payloads are copied out before use.
+// BoundaryChannel: one end of the host<->enclave boundary, used by both processes. Two transports carry the same
+// messages (messages.h) with the same checks:
+//   - RingChannel (ring_channel.h): a SOCK_SEQPACKET socketpair for control messages plus a shared-memory ring for
+//     large payloads — the fastest, for an enclave process on the same kernel as its host (sim, SGX without Gramine
+//     sockets);
+//   - StreamChannel (stream_channel.h): one stream socket (TCP, or vsock across a confidential VM's boundary) with
+//     every payload inline — for Gramine enclaves and confidential VMs, where no memory is shared with the host.
+// Receiving is defensive on both: sizes are capped, headers checked, and nothing the host can still change is
+// parsed in place.
 #pragma once
 
 #include <cstddef>
 
 #include "tee/messages.h"
-#include "tee/shm_ring.h"
-#include "tee/unique_fd.h"
 
 namespace sg::tee {
 
@@ -18,34 +20,25 @@ struct Message {
   Bytes payload;
 };
 
-class HostChannel {
+class BoundaryChannel {
  public:
-  enum class Side { host, enclave };
+  virtual ~BoundaryChannel() = default;
 
-  HostChannel(UniqueFd socket, SharedMemory memory, Side side);
+  // Errc::closed when the peer is gone; Errc::protocol for a payload over max_payload().
+  [[nodiscard]] virtual Status send(MsgType type, ByteView payload) = 0;
+  // Waits up to `timeout_ms` (negative: forever). Errc::timeout, Errc::closed, or Errc::protocol for a message that
+  // violates the format (the channel stays usable after it unless the transport lost its framing; then the next
+  // receive says Errc::closed).
+  [[nodiscard]] virtual Result<Message> receive(int timeout_ms) = 0;
+  // Sends `message` (an encode_datagram result) as is. The host is untrusted, so nothing stops it doing this;
+  // tests use it to play a malicious host.
+  [[nodiscard]] virtual Status send_raw(ByteView message) = 0;
 
-  // Sends inline when the payload fits kMaxInlinePayload, through the ring otherwise.
-  // Errc::closed when the peer is gone.
-  [[nodiscard]] Status send(MsgType type, ByteView payload);
-  // Waits up to `timeout_ms` (negative: forever). Errc::timeout, Errc::closed, or Errc::protocol for a message
-  // that violates the format (the channel stays usable after a protocol error).
-  [[nodiscard]] Result<Message> receive(int timeout_ms);
-  // Sends `datagram` as is. The host is untrusted, so nothing stops it doing this; tests use it to play a
-  // malicious host.
-  [[nodiscard]] Status send_raw(ByteView datagram);
-
-  // The largest payload one message can carry (through the ring).
-  std::size_t max_payload() const { return tx_ring_.size(); }
-
-  // Everything the host can read or write in shared memory (both halves).
-  ByteView shared_memory() const { return {memory_.data(), memory_.size()}; }
-
- private:
-  UniqueFd socket_;
-  SharedMemory memory_;
-  ShmRing tx_ring_;
-  ShmRing rx_ring_;
-  Bytes datagram_;
+  // The largest payload one message can carry.
+  virtual std::size_t max_payload() const = 0;
+  // Everything the host can read or write besides the messages themselves (the ring's shared memory; nothing for
+  // a stream).
+  virtual ByteView shared_memory() const = 0;
 };
 
 }  // namespace sg::tee

@@ -1,7 +1,10 @@
 // The enclave process's entry point, shared by `sliceguard enclave` and the test enclave host. The host library
-// (host_enclave_process.h) launches it with the control socket and the shared-ring memfd already open as fds.
+// (host_enclave_process.h) launches it either with the control socket and the shared-ring memfd already open as
+// fds, or with an endpoint to connect to (`--connect`: loopback TCP from the host library; a Gramine manifest's
+// or a confidential VM's unit names its own).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -20,6 +23,8 @@ struct EnclaveOptions {
   std::string config_path;   // enclave_config.h
   int control_fd = -1;       // SOCK_SEQPACKET end of the host's socketpair
   int ring_fd = -1;          // sealed memfd of the shared ring
+  std::string connect;       // or a stream endpoint (socket_endpoint.h) to reach the host on
+  std::size_t max_payload = 0;   // the stream's payload limit; 0: kDefaultStreamPayloadBytes
   ServiceInstaller install;  // optional
 };
 

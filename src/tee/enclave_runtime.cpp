@@ -104,7 +104,7 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
   });
 }
 
-Status EnclaveRuntime::serve(HostChannel& channel) {
+Status EnclaveRuntime::serve(BoundaryChannel& channel) {
   if (auto sent = channel.send(MsgType::hello, encode(Hello{kBoundaryVersion, backend_name(backend_->kind())})); !sent) {
     return sent;
   }
@@ -132,7 +132,7 @@ Status EnclaveRuntime::serve(HostChannel& channel) {
   return {};
 }
 
-Status EnclaveRuntime::send_reply(HostChannel& channel, Message reply) {
+Status EnclaveRuntime::send_reply(BoundaryChannel& channel, Message reply) {
   auto sent = channel.send(reply.type, reply.payload);
   if (!sent && sent.error().code == Errc::protocol) {   // too large for the ring: say so rather than exit
     reply_parts_.parts.clear();

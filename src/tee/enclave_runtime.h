@@ -1,6 +1,6 @@
 // EnclaveRuntime: everything that runs inside the enclave process. It owns the secrets — the ephemeral X25519
 // key bound into evidence, the per-session AEAD keys, the sealing key, the trusted state — and answers the host
-// over a HostChannel. The host only ever receives evidence, session ids, sealed frames and sealed state.
+// over a BoundaryChannel. The host only ever receives evidence, session ids, sealed frames and sealed state.
 //
 // Dispatch is two-level and extensible: host messages by MsgType (messages()), and the decrypted payloads of
 // AEAD frames by PayloadKind (frames()). Later protocols (training steps, aggregation) register frame handlers;
@@ -88,7 +88,7 @@ class EnclaveRuntime {
 
   // Sends hello, then answers requests until `stop` or until the host closes the channel. A malformed,
   // oversize or unknown request gets an error reply and the loop goes on.
-  [[nodiscard]] Status serve(HostChannel& channel);
+  [[nodiscard]] Status serve(BoundaryChannel& channel);
 
  private:
   Result<Message> dispatch(Message& request);
@@ -110,7 +110,7 @@ class EnclaveRuntime {
   // Forgets a sealed blob's parts so far and refuses with `reason`.
   Result<Message> drop_unseal_parts(const std::string& reason);
   // Sends a reply; one too large for the ring becomes an error reply naming the sizes.
-  Status send_reply(HostChannel& channel, Message reply);
+  Status send_reply(BoundaryChannel& channel, Message reply);
 
   std::unique_ptr<AttestationBackend> backend_;
   crypto::KxKeyPair kx_;

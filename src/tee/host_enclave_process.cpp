@@ -1,5 +1,9 @@
 #include "tee/host_enclave_process.h"
 
+#include "tee/ring_channel.h"
+#include "tee/socket_endpoint.h"
+#include "tee/stream_channel.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,8 +18,7 @@
 namespace sg::tee {
 namespace {
 
-
-// The fds the enclave finds its channel on (also passed on its command line).
+// The fds the enclave finds its ring channel on (also passed on its command line).
 constexpr int kControlFd = 3;
 constexpr int kRingFd = 4;
 
@@ -51,44 +54,18 @@ EnclaveProcess::~EnclaveProcess() {
   if (running()) (void)stop();
 }
 
+std::optional<BoundaryTransport> parse_boundary_transport(const std::string& name) {
+  if (name == "ring") return BoundaryTransport::ring;
+  if (name == "tcp") return BoundaryTransport::tcp;
+  return std::nullopt;
+}
+
 Status EnclaveProcess::launch() {
   if (::access(launch_.executable.c_str(), X_OK) != 0) {
     return fail(Errc::config, "enclave executable " + launch_.executable + ": " + std::strerror(errno));
   }
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
-    return fail(Errc::io, std::string("socketpair: ") + std::strerror(errno));
-  }
-  UniqueFd host_end(fds[0]), enclave_end(fds[1]);
-  auto memory = SharedMemory::create(launch_.ring_bytes);
-  if (!memory) return crypto::unexpected(memory.error());
-
-  std::vector<std::string> args = {launch_.executable};
-  args.insert(args.end(), launch_.args.begin(), launch_.args.end());
-  args.insert(args.end(), {"--control-fd", std::to_string(kControlFd), "--ring-fd", std::to_string(kRingFd)});
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = ::fork();
-  if (pid < 0) return fail(Errc::io, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Child: async-signal-safe calls only. Move both fds out of the way (close-on-exec), onto 3 and 4
-    // (dup2 clears close-on-exec), and close everything else the host had open.
-    const int control = ::fcntl(enclave_end.get(), F_DUPFD_CLOEXEC, 16);
-    const int ring = ::fcntl(memory->fd(), F_DUPFD_CLOEXEC, 16);
-    if (control < 0 || ring < 0 || ::dup2(control, kControlFd) < 0 || ::dup2(ring, kRingFd) < 0) ::_exit(127);
-    ::close_range(kRingFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-    // The enclave starts with no signals blocked, whatever the host blocks for its own signal handling.
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  pid_ = pid;
-  enclave_end.reset();
-  channel_.emplace(std::move(host_end), std::move(*memory), HostChannel::Side::host);
+  if (auto connected = launch_.transport == BoundaryTransport::ring ? connect_ring() : connect_tcp(); !connected)
+    return connected;
 
   auto hello = channel_->receive(int(launch_.ready_timeout.count()));
   if (!hello && hello.error().code == Errc::timeout) {
@@ -103,6 +80,83 @@ Status EnclaveProcess::launch() {
   auto parsed = parse_hello(hello->payload);
   if (!parsed) return crypto::unexpected(parsed.error());
   hello_ = std::move(*parsed);
+  return {};
+}
+
+Status EnclaveProcess::connect_ring() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return fail(Errc::io, std::string("socketpair: ") + std::strerror(errno));
+  }
+  UniqueFd host_end(fds[0]), enclave_end(fds[1]);
+  auto memory = SharedMemory::create(launch_.ring_bytes);
+  if (!memory) return crypto::unexpected(memory.error());
+  if (auto spawned = spawn({"--control-fd", std::to_string(kControlFd), "--ring-fd", std::to_string(kRingFd)},
+                           {enclave_end.get(), memory->fd()});
+      !spawned)
+    return spawned;
+  channel_ = std::make_unique<RingChannel>(std::move(host_end), std::move(*memory), RingChannel::Side::host);
+  return {};
+}
+
+// Any process that can reach the endpoint could connect first; it would get only what the host relays anyway (the
+// enclave's hello, then sealed frames its peers cannot be fooled by: they verify the enclave's evidence), so the
+// cost is a failed start. The listener lives only until the enclave's connection is accepted.
+Status EnclaveProcess::connect_tcp() {
+  auto endpoint = parse_endpoint(launch_.listen);
+  if (!endpoint) return crypto::unexpected(endpoint.error());
+  auto listener = listen_on(*endpoint);
+  if (!listener) return crypto::unexpected(listener.error());
+  const std::size_t payload_bytes = launch_.ring_bytes / 2;
+  if (auto spawned = spawn({"--connect", listener->endpoint.text(), "--max-payload", std::to_string(payload_bytes)}, std::vector<int>{});
+      !spawned)
+    return spawned;
+  // Wait for the enclave's connection in short slices, so an enclave that dies first is reported as such.
+  const auto deadline = std::chrono::steady_clock::now() + launch_.ready_timeout;
+  for (;;) {
+    auto accepted = accept_within(*listener, 50);
+    if (accepted) {
+      channel_ = std::make_unique<StreamChannel>(std::move(*accepted), payload_bytes);
+      return {};
+    }
+    if (accepted.error().code != Errc::timeout) return crypto::unexpected(accepted.error());
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return crypto::unexpected(exited("before it connected", status));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      return crypto::unexpected(exited("(killed: did not connect within " +
+                                       std::to_string(launch_.ready_timeout.count()) + " ms)"));
+    }
+  }
+}
+
+Status EnclaveProcess::spawn(const std::vector<std::string>& extra_args, const std::vector<int>& fds) {
+  std::vector<std::string> args = {launch_.executable};
+  args.insert(args.end(), launch_.args.begin(), launch_.args.end());
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return fail(Errc::io, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Child: async-signal-safe calls only. Move the fds out of the way (close-on-exec), then onto 3, 4, ...
+    // (dup2 clears close-on-exec), and close everything else the host had open.
+    int moved[2];
+    for (std::size_t i = 0; i < fds.size() && i < 2; ++i)
+      if ((moved[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) ::_exit(127);
+    for (std::size_t i = 0; i < fds.size() && i < 2; ++i)
+      if (::dup2(moved[i], kControlFd + int(i)) < 0) ::_exit(127);
+    ::close_range(unsigned(kControlFd + int(fds.size())), ~0U, CLOSE_RANGE_CLOEXEC);
+    // The enclave starts with no signals blocked, whatever the host blocks for its own signal handling.
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
   return {};
 }
 

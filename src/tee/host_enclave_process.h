@@ -1,5 +1,6 @@
 // EnclaveProcess: the host's handle on an enclave — a child process launched with fork/exec, reached only
-// through a HostChannel (control socket + shared ring). The host relays opaque bytes: evidence for a verifier,
+// through a BoundaryChannel: the shared ring (control socket + shared memory), or a stream socket the enclave
+// connects back to (loopback TCP, as under Gramine). The host relays opaque bytes: evidence for a verifier,
 // sealed frames between a peer and the enclave, sealed state for disk. It never holds enclave keys or the
 // plaintext of protected data.
 //
@@ -23,10 +24,22 @@
 
 namespace sg::tee {
 
+enum class BoundaryTransport { ring, tcp };
+// "ring" or "tcp"; nullopt for anything else.
+[[nodiscard]] std::optional<BoundaryTransport> parse_boundary_transport(const std::string& name);
+
 struct EnclaveLaunch {
   std::string executable;          // `sliceguard`, or the test enclave host
   std::vector<std::string> args;   // e.g. {"enclave", "--backend", "sim", "--config", "enclave.json"}
-  std::size_t ring_bytes = std::size_t(64) << 20;   // both directions together
+  // ring: socketpair + shared memory (fds 3 and 4 in the enclave). tcp: the host listens on `listen` and the
+  // enclave connects to it (`--connect ENDPOINT --max-payload N` are appended to its arguments); nothing is shared
+  // but the socket.
+  BoundaryTransport transport = BoundaryTransport::ring;
+  // tcp: where the host listens; port 0 takes a free one. A Gramine enclave's arguments are fixed in its manifest,
+  // so there the port is fixed too and this names it.
+  std::string listen = "tcp:127.0.0.1:0";
+  // Both directions together; on tcp, half of it is the largest payload of one message.
+  std::size_t ring_bytes = std::size_t(64) << 20;
   std::chrono::milliseconds ready_timeout{10000};
   std::chrono::milliseconds reply_timeout{60000};
   std::chrono::milliseconds stop_timeout{5000};
@@ -77,11 +90,15 @@ class EnclaveProcess {
   [[nodiscard]] Status restart();
 
   // The raw boundary, for tests that play a malicious host (send_raw) or inspect what the host can see.
-  HostChannel& channel() { return *channel_; }
+  BoundaryChannel& channel() { return *channel_; }
 
  private:
   explicit EnclaveProcess(EnclaveLaunch launch) : launch_(std::move(launch)) {}
   [[nodiscard]] Status launch();
+  // Forks and execs the enclave with `args` appended and `fds` placed at 3, 4, ... (everything else closed).
+  [[nodiscard]] Status spawn(const std::vector<std::string>& args, const std::vector<int>& fds);
+  [[nodiscard]] Status connect_ring();
+  [[nodiscard]] Status connect_tcp();
   [[nodiscard]] Result<Message> request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types);
   // Sends a frame list and appends the reply, which may come in parts, to `out`.
   [[nodiscard]] Status exchange(ByteView list, SealedFrames& out);
@@ -95,7 +112,7 @@ class EnclaveProcess {
 
   EnclaveLaunch launch_;
   pid_t pid_ = -1;
-  std::optional<HostChannel> channel_;
+  std::unique_ptr<BoundaryChannel> channel_;
   Hello hello_;
   std::string last_exit_;   // how the previous enclave ended, repeated by calls made after it
 };

@@ -47,27 +47,32 @@ std::string msg_type_name(MsgType type) {
   return hex;
 }
 
-Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring) {
+Bytes encode_message_header(MsgType type, std::size_t payload_bytes, bool in_ring) {
   Bytes out;
-  out.reserve(kMessageHeaderBytes + inline_payload.size);
+  out.reserve(kMessageHeaderBytes + payload_bytes);
   crypto::ByteWriter w(out);
   w.raw(kMagic);
   w.u16(kBoundaryVersion);
   w.u16(uint16_t(type));
   w.u16(in_ring ? kFlagInRing : 0);
   w.u16(0);
-  w.u32(uint32_t(inline_payload.size));
-  w.raw(inline_payload);
+  w.u32(uint32_t(payload_bytes));
   return out;
 }
 
-Result<Datagram> parse_datagram(ByteView datagram) {
-  crypto::ByteReader r(datagram);
+Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring) {
+  Bytes out = encode_message_header(type, inline_payload.size, in_ring);
+  out.insert(out.end(), inline_payload.data, inline_payload.data + inline_payload.size);
+  return out;
+}
+
+Result<MessageHeader> parse_message_header(ByteView bytes) {
+  crypto::ByteReader r(bytes);
   ByteView magic;
   uint16_t version = 0, type = 0, flags = 0, reserved = 0;
   uint32_t length = 0;
   if (!(r.raw(4, magic) && r.u16(version) && r.u16(type) && r.u16(flags) && r.u16(reserved) && r.u32(length))) {
-    return fail(Errc::protocol, "message of " + std::to_string(datagram.size) + " bytes is shorter than its header");
+    return fail(Errc::protocol, "message of " + std::to_string(bytes.size) + " bytes is shorter than its header");
   }
   if (!std::equal(magic.data, magic.data + 4, kMagic)) return fail(Errc::protocol, "message has a bad magic");
   if (version != kBoundaryVersion) {
@@ -75,11 +80,18 @@ Result<Datagram> parse_datagram(ByteView datagram) {
                                     std::to_string(kBoundaryVersion));
   }
   if ((flags & ~kFlagInRing) != 0 || reserved != 0) return fail(Errc::protocol, "message has unknown flags");
-  if (length != r.remaining()) {
-    return fail(Errc::protocol, "message declares " + std::to_string(length) + " payload bytes but carries " +
-                                    std::to_string(r.remaining()));
+  return MessageHeader{MsgType(type), (flags & kFlagInRing) != 0, length};
+}
+
+Result<Datagram> parse_datagram(ByteView datagram) {
+  auto header = parse_message_header(datagram);
+  if (!header) return crypto::unexpected(header.error());
+  const ByteView payload(datagram.data + kMessageHeaderBytes, datagram.size - kMessageHeaderBytes);
+  if (header->payload_bytes != payload.size) {
+    return fail(Errc::protocol, "message declares " + std::to_string(header->payload_bytes) +
+                                    " payload bytes but carries " + std::to_string(payload.size));
   }
-  return Datagram{MsgType(type), (flags & kFlagInRing) != 0, r.rest()};
+  return Datagram{header->type, header->in_ring, payload};
 }
 
 Bytes encode(const Hello& hello) {

@@ -1,8 +1,10 @@
-// The host<->enclave message set (boundary protocol version 2). Every message is one SOCK_SEQPACKET datagram:
+// The host<->enclave message set (boundary protocol version 2). Every message is one SOCK_SEQPACKET datagram on the
+// ring transport, or the same bytes back to back on a stream transport:
 //
 //   0  u8[4] magic "SGEB"     4  u16 version     6  u16 type     8  u16 flags     10  u16 reserved (0)
 //  12  u32 inline payload length (must equal the datagram size - 16)
-//  16  inline payload, or, with flag kInRing, a 16-byte RingSlice naming the payload in the shared ring
+//  16  inline payload, or, with flag kInRing (ring transport only), a 16-byte RingSlice naming the payload in the
+//      shared ring
 //
 // Host -> enclave requests each get exactly one reply: the reply type below, or `error` (a UTF-8 reason).
 // Nothing here is secret: protected data crosses only as sealed AEAD frames or sealed state, opaque to the host.
@@ -67,6 +69,16 @@ struct Datagram {
 };
 
 [[nodiscard]] Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring);
+// The first kMessageHeaderBytes of a message whose payload (sent after it) is `payload_bytes` long.
+[[nodiscard]] Bytes encode_message_header(MsgType type, std::size_t payload_bytes, bool in_ring);
+
+struct MessageHeader {
+  MsgType type = MsgType::ok;
+  bool in_ring = false;
+  uint32_t payload_bytes = 0;   // as declared; the caller checks it against what it accepts
+};
+// Checks magic, version, flags and reserved in the first kMessageHeaderBytes of `bytes`.
+[[nodiscard]] Result<MessageHeader> parse_message_header(ByteView bytes);
 // Checks magic, version, flags, reserved and that the declared length matches the datagram exactly.
 [[nodiscard]] Result<Datagram> parse_datagram(ByteView datagram);
 

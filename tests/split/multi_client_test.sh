@@ -7,6 +7,8 @@
 #   tls_outer_transport              a TLS server: a client trusting its certificate trains, a plaintext one fails
 #   restart_resumes_sealed_state     the server is killed (SIGKILL) after 6 steps and restarted; the client
 #                                    resumes from the sealed step 6, and steps 7-10 equal an uninterrupted run's
+#                                    (the interrupted server reaches its enclave over the tcp boundary, the
+#                                    uninterrupted one over the shared ring)
 #   unenrolled_client_refused        a client whose key the server did not enroll exits 1 and opens no session
 #   rewound_state_refused            the operator restarts the server on an older sealed blob; a client that saw
 #                                    a newer generation refuses to go on
@@ -105,7 +107,7 @@ case $case_name in
     [ $? -eq 1 ] || fail "a plaintext client reached a TLS server"
     grep -q "unreachable" "$tmp/plain.err" || fail "the plaintext client's error does not say the server is unreachable" ;;
   restart_resumes_sealed_state)
-    server_args+=(--seal-every-steps 2 --seal-every-seconds 0 --total-steps 10)
+    server_args+=(--seal-every-steps 2 --seal-every-seconds 0 --total-steps 10 --enclave-transport tcp)
     train=(--data "$root/data/medical/severity/train.jsonl" --batch-size 8)
     start_server
     client first "$tmp/state/client-policy.json" "${train[@]}" --max-steps 6 || fail "first client"
@@ -118,6 +120,7 @@ case $case_name in
     kill "$server_pid"; wait "$server_pid"; server_pid=
     # The same 10 steps without interruption, on a fresh server.
     server_args=("${server_args[@]/$tmp\/state/$tmp/state-fresh}")
+    for i in "${!server_args[@]}"; do [ "${server_args[$i]}" = tcp ] && server_args[$i]=ring; done
     start_server
     client fresh "$tmp/state-fresh/client-policy.json" "${train[@]}" --max-steps 10 || fail "uninterrupted client"
     python3 - "$tmp" <<'PY' || fail "the resumed run does not continue the interrupted one"

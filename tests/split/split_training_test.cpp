@@ -85,12 +85,16 @@ struct SplitServer {
 
   int max_message_bytes;   // one gRPC message, both ways
 
-  explicit SplitServer(SplitJob job, int max_message = net::kMaxGrpcMessageBytes) : max_message_bytes(max_message) {
+  explicit SplitServer(SplitJob job, int max_message = net::kMaxGrpcMessageBytes, const std::string& transport = "ring")
+      : max_message_bytes(max_message) {
     for (int i = 0; i < 3; ++i) clients.push_back(crypto::SigningKeyPair::generate());
     for (const auto& c : clients) job.clients.push_back(c.public_key);
     if (job.model_digest.empty()) job.model_digest = slice_digest(job.trainer);
     net::HostOptions options;
     options.enclave_binary = SG_SLICEGUARD;
+    options.enclave_transport = transport;
+    // The tcp case also runs the enclave through a launcher, as gramine-sgx would run it.
+    if (transport == "tcp") options.enclave_launcher = {"/usr/bin/env", SG_SLICEGUARD};
     options.state_dir = dir.path() + "/server";
     options.job_json = job.to_json();
     options.relay.listen = "127.0.0.1:0";
@@ -178,6 +182,7 @@ struct Case {
   std::string plan;   // split | u-shaped
   // One gRPC message's limit both ways; the small one makes every envelope and reply span several messages.
   int max_message_bytes = net::kMaxGrpcMessageBytes;
+  std::string transport = "ring";   // between the server's host and its enclave
 };
 
 class SplitTraining : public ::testing::TestWithParam<Case> {};
@@ -186,7 +191,7 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
   const auto& param = GetParam();
   auto job = job_for(param.method);
   job.trainer.head = param.plan == "split";
-  SplitServer server(job, param.max_message_bytes);
+  SplitServer server(job, param.max_message_bytes, param.transport);
   const auto plan = slicing::SlicePlan::parse(R"({"kind":")" + param.plan + R"(","cut_layer":2})", "plan.json");
   const auto client_model = client_only_checkpoint(server.dir, plan);
   auto tokenizer = model::Tokenizer::load(client_model);
@@ -225,12 +230,13 @@ TEST_P(SplitTraining, ReproducesLocalTrainingStepByStep) {
 INSTANTIATE_TEST_SUITE_P(Methods, SplitTraining,
                          ::testing::Values(Case{"lora", "split"}, Case{"spf+lora", "split"},
                                            Case{"lora", "u-shaped"}, Case{"spf+lora", "u-shaped"},
-                                           Case{"lora", "split", 192 << 10}),
+                                           Case{"lora", "split", 192 << 10},
+                                           Case{"spf+lora", "split", net::kMaxGrpcMessageBytes, "tcp"}),
                          [](const auto& info) {
                            std::string name = info.param.method == "lora" ? "Lora" : "SpfLora";
                            name += info.param.plan == "split" ? "Split" : "UShaped";
-                           return info.param.max_message_bytes == net::kMaxGrpcMessageBytes ? name
-                                                                                           : name + "InSmallMessages";
+                           if (info.param.max_message_bytes != net::kMaxGrpcMessageBytes) name += "InSmallMessages";
+                           return info.param.transport == "ring" ? name : name + "OverTheTcpBoundary";
                          });
 
 // The bytes of `t` from `offset` elements on, `count` elements long.

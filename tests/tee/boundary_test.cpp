@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "tee/shm_ring.h"
+#include "tee/socket_endpoint.h"
 
 namespace sg::tee {
 namespace {
@@ -134,6 +135,45 @@ TEST(Boundary, HostCreatedSharedMemoryIsSealedAndAttachable) {
   auto attached = SharedMemory::attach(::dup(memory->fd()));
   ASSERT_TRUE(attached) << attached.error().message;
   EXPECT_EQ(attached->size(), std::size_t(1) << 20);
+}
+
+// Stream endpoints are numeric and named exactly; anything else is refused with the forms expected.
+TEST(Boundary, StreamEndpointsParseExactly) {
+  auto tcp = parse_endpoint("tcp:127.0.0.1:7000");
+  ASSERT_TRUE(tcp) << tcp.error().message;
+  EXPECT_EQ(tcp->kind, SocketEndpoint::Kind::tcp);
+  EXPECT_EQ(tcp->address, "127.0.0.1");
+  EXPECT_EQ(tcp->port, 7000);
+  auto v6 = parse_endpoint("tcp:[::1]:0");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->address, "::1");
+  EXPECT_EQ(v6->text(), "tcp:[::1]:0");
+  auto vsock = parse_endpoint("vsock:2:5000");
+  ASSERT_TRUE(vsock) << vsock.error().message;
+  EXPECT_EQ(vsock->kind, SocketEndpoint::Kind::vsock);
+  EXPECT_EQ(vsock->cid, 2u);
+  EXPECT_EQ(vsock->port, 5000);
+  EXPECT_EQ(vsock->text(), "vsock:2:5000");
+  for (const char* bad : {"127.0.0.1:7000", "tcp:localhost:7000", "tcp:127.0.0.1:70000", "tcp:127.0.0.1:",
+                          "udp:127.0.0.1:1", "vsock:host:1", "tcp:::1:5", "vsock:2"}) {
+    auto parsed = parse_endpoint(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, Errc::config) << bad;
+    EXPECT_NE(parsed.error().message.find("expected tcp:ADDRESS:PORT"), std::string::npos) << parsed.error().message;
+  }
+}
+
+// An enclave whose host is not listening gives up with the endpoint named, after its timeout.
+TEST(Boundary, ConnectingWhereNobodyListensNamesTheEndpoint) {
+  auto listener = listen_on(parse_endpoint("tcp:127.0.0.1:0").value());
+  ASSERT_TRUE(listener) << listener.error().message;
+  const SocketEndpoint closed = listener->endpoint;
+  ASSERT_NE(closed.port, 0);
+  listener->socket.reset();
+  auto connected = connect_endpoint(closed, std::chrono::milliseconds(200));
+  ASSERT_FALSE(connected);
+  EXPECT_EQ(connected.error().code, Errc::io);
+  EXPECT_NE(connected.error().message.find(closed.text()), std::string::npos) << connected.error().message;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // A real enclave process (sg_enclave_test_host, the same code as `sliceguard enclave`) behind the host
-// library: it starts and reports ready and healthy, its evidence verifies on the host side, sealed frames
+// library, over each transport (the shared ring, and the loopback TCP stream): it starts and reports ready and healthy, its evidence verifies on the host side, sealed frames
 // round-trip through it while the host sees only ciphertext, it rejects what a malicious host sends and keeps
 // serving, its death is reported clearly, and it restarts.
 #include <gtest/gtest.h>
@@ -7,18 +7,21 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "crypto/tensor_payload.h"
 #include "tee/attestation_sim.h"
 #include "tee/host_enclave_process.h"
+#include "tee/shm_ring.h"
 #include "support/temp_dir.h"
 #include "tee/verifier.h"
 
 namespace sg::tee {
 namespace {
 
-class EnclaveProcessTest : public ::testing::Test {
+class EnclaveProcessTest : public ::testing::TestWithParam<BoundaryTransport> {
  protected:
   void SetUp() override {
     key_path_ = dir_.path() + "/platform.key";
@@ -34,6 +37,7 @@ class EnclaveProcessTest : public ::testing::Test {
     EnclaveLaunch launch;
     launch.executable = SG_ENCLAVE_TEST_HOST;
     launch.args = {"enclave", "--backend", "sim", "--config", config};
+    launch.transport = GetParam();
     launch.ring_bytes = 16 << 20;
     auto started = EnclaveProcess::start(launch);
     ASSERT_TRUE(started) << started.error().message;
@@ -87,6 +91,8 @@ class EnclaveProcessTest : public ::testing::Test {
     EXPECT_EQ(refused->type, MsgType::error);
   }
 
+  bool on_ring() const { return GetParam() == BoundaryTransport::ring; }
+
   test_support::TempDir dir_;
   std::string key_path_, config_path_;
   std::unique_ptr<EnclaveProcess> enclave_;
@@ -99,7 +105,7 @@ Status status_of(const Result<T>& r) {
 }
 
 // A reply larger than the ring (8 MiB each way here) comes in parts and arrives whole, in order.
-TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
+TEST_P(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
   crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 131 + 7);
@@ -126,7 +132,7 @@ TEST_F(EnclaveProcessTest, ReplyLargerThanTheRingArrivesInParts) {
 }
 
 // A host that asks something else in the middle of a reply in parts forfeits the rest of it.
-TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
+TEST_P(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
   crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20, 5);
   payload[0] = 20;
@@ -142,7 +148,7 @@ TEST_F(EnclaveProcessTest, ReplyInPartsIsDroppedWhenTheHostMovesOn) {
 
 // A single frame larger than the ring cannot be sent: the host gets an error naming the sizes, and the enclave
 // serves on (it used to exit).
-TEST_F(EnclaveProcessTest, FrameLargerThanTheRingIsRefusedAndTheEnclaveServesOn) {
+TEST_P(EnclaveProcessTest, FrameLargerThanTheRingIsRefusedAndTheEnclaveServesOn) {
   crypto::AeadChannel client = attest_and_open_session();
   Bytes payload(1 << 20, 9);
   payload[0] = 9;   // one 9 MiB echo frame, over the 8 MiB ring
@@ -151,12 +157,13 @@ TEST_F(EnclaveProcessTest, FrameLargerThanTheRingIsRefusedAndTheEnclaveServesOn)
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::message, payload, frame));
   auto refused = enclave_->exchange_frame(frame);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("exceeds the shared ring (8388608 bytes each way)"), std::string::npos)
-      << refused.error().message;
+  const std::string limit = on_ring() ? "exceeds the shared ring (8388608 bytes each way)"
+                                      : "exceeds the 8388608-byte limit of the stream";
+  EXPECT_NE(refused.error().message.find(limit), std::string::npos) << refused.error().message;
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, StartsReadyAndHealthy) {
+TEST_P(EnclaveProcessTest, StartsReadyAndHealthy) {
   EXPECT_GT(enclave_->pid(), 0);
   EXPECT_EQ(enclave_->hello().backend, "sim");
   auto health = enclave_->health();
@@ -164,7 +171,7 @@ TEST_F(EnclaveProcessTest, StartsReadyAndHealthy) {
   EXPECT_EQ(health->sessions, 0u);
 }
 
-TEST_F(EnclaveProcessTest, EvidenceVerifiesOnTheHostAndBindsTheNonce) {
+TEST_P(EnclaveProcessTest, EvidenceVerifiesOnTheHostAndBindsTheNonce) {
   const Bytes nonce(32, 0x5a);
   auto reply = enclave_->get_evidence(nonce);
   ASSERT_TRUE(reply) << reply.error().message;
@@ -180,7 +187,7 @@ TEST_F(EnclaveProcessTest, EvidenceVerifiesOnTheHostAndBindsTheNonce) {
   EXPECT_EQ(other.error().code, Errc::policy);
 }
 
-TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext) {
+TEST_P(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext) {
   crypto::AeadChannel client = attest_and_open_session();
   const crypto::TensorMeta meta{"cut_layer.activations", "F32", {2, 128, 1024}};
   Bytes activations(2 * 128 * 1024 * 4);
@@ -223,7 +230,7 @@ TEST_F(EnclaveProcessTest, TensorRoundTripsThroughEnclaveAndHostSeesNoPlaintext)
   EXPECT_EQ(health->sessions, 1u);
 }
 
-TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
+TEST_P(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
   crypto::AeadChannel client = attest_and_open_session();
   Bytes frame;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(100, 1), frame));
@@ -242,7 +249,7 @@ TEST_F(EnclaveProcessTest, FrameReplayedOrForgedByHostRejected) {
 
 // A frame list is one session's consecutive frames, opened all or nothing: a forged frame anywhere in it, a
 // replayed list, another session's frame or an empty list is refused, and the genuine list still goes through.
-TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
+TEST_P(EnclaveProcessTest, FrameListOpensAllOrNothing) {
   crypto::AeadChannel client = attest_and_open_session();
   std::vector<Bytes> frames(4);
   for (std::size_t i = 0; i < frames.size(); ++i)
@@ -268,15 +275,17 @@ TEST_F(EnclaveProcessTest, FrameListOpensAllOrNothing) {
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, ReopeningALiveSessionRejected) {
+TEST_P(EnclaveProcessTest, ReopeningALiveSessionRejected) {
   const crypto::KxKeyPair client = crypto::KxKeyPair::generate();
   ASSERT_TRUE(enclave_->open_session(client.public_key));
   // Re-opening would reset the session's counters and let the host replay old frames.
   expect_rejected(status_of(enclave_->open_session(client.public_key)), "already open");
 }
 
-TEST_F(EnclaveProcessTest, OversizeMessageRejectedAndEnclaveKeepsServing) {
-  const Bytes huge = encode_datagram(MsgType::health, Bytes(100 * 1024), false);
+// Over the ring's inline limit (32 KiB) or the stream's payload limit (8 MiB here): the stream drains it and stays
+// in step.
+TEST_P(EnclaveProcessTest, OversizeMessageRejectedAndEnclaveKeepsServing) {
+  const Bytes huge = encode_datagram(MsgType::health, Bytes(on_ring() ? 100 * 1024 : (8 << 20) + 1), false);
   ASSERT_TRUE(enclave_->channel().send_raw(huge));
   auto reply = enclave_->channel().receive(10000);
   ASSERT_TRUE(reply) << reply.error().message;
@@ -285,7 +294,7 @@ TEST_F(EnclaveProcessTest, OversizeMessageRejectedAndEnclaveKeepsServing) {
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, UnknownMessageTypeRejected) {
+TEST_P(EnclaveProcessTest, UnknownMessageTypeRejected) {
   ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType(0x7777), {}, false)));
   auto reply = enclave_->channel().receive(10000);
   ASSERT_TRUE(reply);
@@ -296,7 +305,7 @@ TEST_F(EnclaveProcessTest, UnknownMessageTypeRejected) {
 
 // Frames reach the enclave only in frame lists, opened all or nothing: the bare-frame message (0x104) that came
 // before them is an unknown type now, and a frame sent under it is not opened (its counter stays unspent).
-TEST_F(EnclaveProcessTest, RetiredBareFrameMessageIsUnknownAndOpensNothing) {
+TEST_P(EnclaveProcessTest, RetiredBareFrameMessageIsUnknownAndOpensNothing) {
   crypto::AeadChannel client = attest_and_open_session();
   Bytes echo;
   ASSERT_TRUE(client.seal_frame(crypto::PayloadKind::echo, Bytes(10, 3), echo));
@@ -312,24 +321,53 @@ TEST_F(EnclaveProcessTest, RetiredBareFrameMessageIsUnknownAndOpensNothing) {
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, RingReferenceOutsideTheRingRejected) {
+// On the stream there is no ring: any ring reference is refused.
+TEST_P(EnclaveProcessTest, RingReferenceOutsideTheRingRejected) {
   const Bytes slice = encode(RingSlice{(16 << 20) - 8, 64});
   ASSERT_TRUE(enclave_->channel().send_raw(encode_datagram(MsgType::frame_list, slice, true)));
   auto reply = enclave_->channel().receive(10000);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->type, MsgType::error);
-  EXPECT_NE(std::string(reply->payload.begin(), reply->payload.end()).find("outside"), std::string::npos);
+  EXPECT_NE(std::string(reply->payload.begin(), reply->payload.end()).find(on_ring() ? "outside" : "inline"),
+            std::string::npos);
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, MalformedRequestPayloadsRejected) {
+// A message the host writes in pieces, with pauses, is read whole; a header that is not ours ends the stream (its
+// framing cannot be trusted after it) with the reason, and the host library reports the enclave's exit.
+class StreamEnclaveTest : public EnclaveProcessTest {};
+
+TEST_P(StreamEnclaveTest, ReadsMessagesInPiecesAndEndsOnAForeignHeader) {
+  const Bytes evidence_request = encode_datagram(MsgType::get_evidence, Bytes(kEvidenceNonceBytes, 7), false);
+  for (std::size_t at = 0; at < evidence_request.size(); at += 5) {
+    ASSERT_TRUE(enclave_->channel().send_raw(
+        ByteView(evidence_request.data() + at, std::min<std::size_t>(5, evidence_request.size() - at))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto evidence = enclave_->channel().receive(10000);
+  ASSERT_TRUE(evidence) << evidence.error().message;
+  EXPECT_EQ(evidence->type, MsgType::evidence);
+
+  Bytes foreign = encode_datagram(MsgType::health, {}, false);
+  foreign[0] = 'X';
+  ASSERT_TRUE(enclave_->channel().send_raw(foreign));
+  auto reply = enclave_->channel().receive(10000);
+  ASSERT_TRUE(reply) << reply.error().message;
+  EXPECT_EQ(reply->type, MsgType::error);
+  EXPECT_NE(std::string(reply->payload.begin(), reply->payload.end()).find("lost its framing"), std::string::npos);
+  auto health = enclave_->health();
+  ASSERT_FALSE(health);
+  EXPECT_EQ(health.error().code, Errc::enclave_exited) << health.error().message;
+}
+
+TEST_P(EnclaveProcessTest, MalformedRequestPayloadsRejected) {
   expect_rejected(status_of(enclave_->get_evidence(Bytes(5))), "32-byte nonce");
   expect_rejected(status_of(enclave_->exchange_frame(Bytes(3))), "shorter than header");
   expect_rejected(enclave_->unseal_state(Bytes(100, 2)), "does not open");   // version byte 2, the rest garbage
   expect_still_healthy();
 }
 
-TEST_F(EnclaveProcessTest, KilledEnclaveReportedClearly) {
+TEST_P(EnclaveProcessTest, KilledEnclaveReportedClearly) {
   const pid_t pid = enclave_->pid();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   auto health = enclave_->health();
@@ -345,7 +383,7 @@ TEST_F(EnclaveProcessTest, KilledEnclaveReportedClearly) {
   EXPECT_NE(again.error().message.find("signal 9"), std::string::npos);
 }
 
-TEST_F(EnclaveProcessTest, RestartAfterCrashGivesAFreshEnclave) {
+TEST_P(EnclaveProcessTest, RestartAfterCrashGivesAFreshEnclave) {
   const pid_t old_pid = enclave_->pid();
   const auto old_key = enclave_->get_evidence(Bytes(32)).value().enclave_key;
   ::kill(old_pid, SIGKILL);
@@ -355,7 +393,7 @@ TEST_F(EnclaveProcessTest, RestartAfterCrashGivesAFreshEnclave) {
   EXPECT_NE(enclave_->get_evidence(Bytes(32)).value().enclave_key, old_key);   // new ephemeral key
 }
 
-TEST_F(EnclaveProcessTest, GracefulStop) {
+TEST_P(EnclaveProcessTest, GracefulStop) {
   ASSERT_TRUE(enclave_->stop());
   EXPECT_FALSE(enclave_->running());
   auto health = enclave_->health();
@@ -363,7 +401,7 @@ TEST_F(EnclaveProcessTest, GracefulStop) {
   EXPECT_NE(health.error().message.find("was stopped"), std::string::npos) << health.error().message;
 }
 
-TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
+TEST_P(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
   ASSERT_TRUE(enclave_->restart());
@@ -379,7 +417,7 @@ TEST_F(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {
 
 // The host cannot swap the state of a running enclave (rewinding a round to replay it with other inputs):
 // once a session has opened, unseal_state is refused and the state stays; at the next start it is accepted.
-TEST_F(EnclaveProcessTest, UnsealIntoARunningEnclaveIsRefused) {
+TEST_P(EnclaveProcessTest, UnsealIntoARunningEnclaveIsRefused) {
   auto blob = enclave_->seal_state();
   ASSERT_TRUE(blob) << blob.error().message;
   crypto::AeadChannel client = attest_and_open_session();
@@ -405,7 +443,7 @@ Bytes ask_test_service(EnclaveProcess& enclave, crypto::AeadChannel& client, con
 }
 
 // Trusted state larger than the ring (8 MiB each way here) is sealed, and unsealed after a restart, in parts.
-TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
+TEST_P(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
   crypto::AeadChannel client = attest_and_open_session();
   ask_test_service(*enclave_, client, {20, 2, 7});   // 20 MiB of state
   auto blob = enclave_->seal_state();
@@ -423,7 +461,7 @@ TEST_F(EnclaveProcessTest, SealedStateLargerThanTheRingSurvivesRestartInParts) {
 
 // A host that moves on in the middle of sealed state in parts forfeits the parts, either way: the rest of the
 // enclave's reply (a stray next_part is refused), or what it had sent of a blob (never joined to what follows).
-TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
+TEST_P(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
   crypto::AeadChannel client = attest_and_open_session();
   ask_test_service(*enclave_, client, {12, 2, 1});
   ASSERT_TRUE(enclave_->channel().send(MsgType::seal_state, {}));
@@ -457,14 +495,26 @@ TEST_F(EnclaveProcessTest, SealedStatePartsAreDroppedWhenTheHostMovesOn) {
   EXPECT_TRUE(enclave_->unseal_state(*blob));   // the whole blob, sent again, opens
 }
 
+INSTANTIATE_TEST_SUITE_P(Transport, EnclaveProcessTest,
+                         ::testing::Values(BoundaryTransport::ring, BoundaryTransport::tcp),
+                         [](const ::testing::TestParamInfo<BoundaryTransport>& info) {
+                           return info.param == BoundaryTransport::ring ? "ring" : "tcp";
+                         });
+INSTANTIATE_TEST_SUITE_P(Transport, StreamEnclaveTest, ::testing::Values(BoundaryTransport::tcp),
+                         [](const auto&) { return "tcp"; });
+
 TEST(EnclaveLaunchFailure, EnclaveThatExitsBeforeReadyReported) {
-  EnclaveLaunch launch;
-  launch.executable = SG_ENCLAVE_TEST_HOST;
-  launch.args = {"enclave", "--backend", "sim", "--config", "/nonexistent/enclave.json"};
-  auto started = EnclaveProcess::start(launch);
-  ASSERT_FALSE(started);
-  EXPECT_EQ(started.error().code, Errc::enclave_exited);
-  EXPECT_NE(started.error().message.find("before it was ready"), std::string::npos) << started.error().message;
+  for (const BoundaryTransport transport : {BoundaryTransport::ring, BoundaryTransport::tcp}) {
+    EnclaveLaunch launch;
+    launch.executable = SG_ENCLAVE_TEST_HOST;
+    launch.args = {"enclave", "--backend", "sim", "--config", "/nonexistent/enclave.json"};
+    launch.transport = transport;
+    auto started = EnclaveProcess::start(launch);
+    ASSERT_FALSE(started);
+    EXPECT_EQ(started.error().code, Errc::enclave_exited);
+    const char* when = transport == BoundaryTransport::ring ? "before it was ready" : "before it connected";
+    EXPECT_NE(started.error().message.find(when), std::string::npos) << started.error().message;
+  }
 }
 
 }  // namespace

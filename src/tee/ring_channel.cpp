@@ -1,4 +1,4 @@
-#include "tee/boundary_channel.h"
+#include "tee/ring_channel.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,21 +19,21 @@ ShmRing half(const SharedMemory& memory, bool first) {
 
 }  // namespace
 
-HostChannel::HostChannel(UniqueFd socket, SharedMemory memory, Side side)
+RingChannel::RingChannel(UniqueFd socket, SharedMemory memory, Side side)
     : socket_(std::move(socket)),
       memory_(std::move(memory)),
       tx_ring_(half(memory_, side == Side::host)),
       rx_ring_(half(memory_, side == Side::enclave)),
       datagram_(kMaxDatagram + 1) {}
 
-Status HostChannel::send(MsgType type, ByteView payload) {
+Status RingChannel::send(MsgType type, ByteView payload) {
   if (payload.size <= kMaxInlinePayload) return send_raw(encode_datagram(type, payload, false));
   auto slice = tx_ring_.put(payload);
   if (!slice) return crypto::unexpected(slice.error());
   return send_raw(encode_datagram(type, encode(*slice), true));
 }
 
-Status HostChannel::send_raw(ByteView datagram) {
+Status RingChannel::send_raw(ByteView datagram) {
   while (::send(socket_.get(), datagram.data, datagram.size, MSG_NOSIGNAL) < 0) {
     if (errno == EINTR) continue;
     if (errno == EPIPE || errno == ECONNRESET) return fail(Errc::closed, "the other end closed the channel");
@@ -42,7 +42,7 @@ Status HostChannel::send_raw(ByteView datagram) {
   return {};
 }
 
-Result<Message> HostChannel::receive(int timeout_ms) {
+Result<Message> RingChannel::receive(int timeout_ms) {
   pollfd p{socket_.get(), POLLIN, 0};
   int ready = 0;
   while ((ready = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
