@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "attest/snp_report.h"
+#include "crypto/sealing.h"
 #include "tee/file_io.h"
 #include "tee/hardware_evidence.h"
 
@@ -41,11 +43,19 @@ Result<attest::Platform> tsm_platform(const std::string& provider) {
   return fail(Errc::evidence, "tsm provider '" + provider + "' is not tdx_guest or sev_guest");
 }
 
-Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConfig& config) {
-  std::unique_ptr<TsmBackend> backend(new TsmBackend(config.tsm_report_root + "/sliceguard-" + std::to_string(::getpid())));
+Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConfig& config, SevGuestIoctl sev_guest) {
+  if (!sev_guest) sev_guest = sev_guest_device(config.sev_guest_device);
+  std::unique_ptr<TsmBackend> backend(
+      new TsmBackend(config.tsm_report_root + "/sliceguard-" + std::to_string(::getpid()), std::move(sev_guest)));
   auto self = backend->attest(crypto::Digest64{});
   if (!self) return crypto::unexpected(self.error());
   backend->measurement_ = self->measurement;
+  backend->platform_ = tsm_platform(self->provider).value();   // attest() checked it
+  if (backend->platform_ == attest::Platform::sev_snp) {
+    auto report = attest::parse_snp_report(self->quote);
+    if (!report) return fail(Errc::evidence, "this guest's own SNP report: " + report.error().message);
+    backend->vmpl_ = report->vmpl;
+  }
   return std::unique_ptr<AttestationBackend>(std::move(backend));
 }
 
@@ -91,9 +101,13 @@ Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
 }
 
 Result<crypto::SecretKey> TsmBackend::sealing_key() {
-  return fail(Errc::unsupported,
-              "the tsm backend has no sealing secret (configfs-tsm exposes none); sealing state needs a key broker, "
-              "which this build does not have");
+  if (platform_ != attest::Platform::sev_snp)
+    return fail(Errc::unsupported,
+                "a TDX guest has no hardware sealing key; sealing state there needs a key-release service that "
+                "verifies this TD's quote first, which this build does not have");
+  auto derived = snp_derived_key(sev_guest_, vmpl_);
+  if (!derived) return crypto::unexpected(derived.error());
+  return crypto::derive_sealing_key(*derived, measurement_);
 }
 
 Status verify_tsm_evidence(const Evidence& evidence, const Policy& policy) {

@@ -4,6 +4,9 @@
 // raced this request; a race is an error, never a silently mixed report. The root is configurable so tests run
 // against a fake tree.
 //
+// Sealing: on SEV-SNP, the firmware's derived key through /dev/sev-guest (sev_guest.h), bound to the launch
+// measurement and policy; TDX has no hardware sealing key (Errc::unsupported: a key-release service would be needed).
+//
 // Verification (verify_tsm_evidence) is sg_attest's: a TDX quote against Intel PCS collateral, an SNP report
 // against its VCEK and AMD's pinned roots, then the policy (hardware_evidence.h).
 #pragma once
@@ -14,6 +17,7 @@
 #include "attest/claims.h"
 #include "tee/attestation.h"
 #include "tee/policy.h"
+#include "tee/sev_guest.h"
 
 namespace sg::tee {
 
@@ -22,18 +26,23 @@ namespace sg::tee {
 
 class TsmBackend final : public AttestationBackend {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<AttestationBackend>> create(const EnclaveConfig& config);
+  // `sev_guest`: how SEV-SNP key requests reach the firmware; empty: the config's sev_guest_device.
+  [[nodiscard]] static Result<std::unique_ptr<AttestationBackend>> create(const EnclaveConfig& config,
+                                                                          SevGuestIoctl sev_guest = {});
 
   Backend kind() const override { return Backend::tsm; }
   const Bytes& measurement() const override { return measurement_; }
   [[nodiscard]] Result<Evidence> attest(const crypto::Digest64& report_data) override;
-  // configfs-tsm offers no sealing secret: Errc::unsupported.
+  // SEV-SNP: from the firmware's derived key. TDX: Errc::unsupported.
   [[nodiscard]] Result<crypto::SecretKey> sealing_key() override;
 
  private:
-  explicit TsmBackend(std::string entry) : entry_(std::move(entry)) {}
+  TsmBackend(std::string entry, SevGuestIoctl sev_guest) : entry_(std::move(entry)), sev_guest_(std::move(sev_guest)) {}
   std::string entry_;   // <root>/sliceguard-<pid>
+  SevGuestIoctl sev_guest_;
   Bytes measurement_;
+  attest::Platform platform_ = attest::Platform::tdx;
+  uint32_t vmpl_ = 0;   // SEV-SNP: the VMPL this guest's own report shows
 };
 
 [[nodiscard]] Status verify_tsm_evidence(const Evidence& evidence, const Policy& policy);

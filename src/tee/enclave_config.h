@@ -3,6 +3,7 @@
 //   { "sim_platform_key": "/path/key",                  default $HOME/.config/sliceguard/sim_platform.key
 //     "gramine_attestation_dir": "/dev/attestation",
 //     "tsm_report_root": "/sys/kernel/config/tsm/report",
+//     "sev_guest_device": "/dev/sev-guest",             SEV-SNP sealing key requests (tsm backend)
 //     "job": { ... } }                                  what the enclave serves (e.g. split/job.h); opaque here
 //
 // The file's bytes are part of the sim measurement, so two configs give two enclave identities.
@@ -21,6 +22,7 @@ struct EnclaveConfig {
   std::string sim_platform_key;
   std::string gramine_attestation_dir = "/dev/attestation";
   std::string tsm_report_root = "/sys/kernel/config/tsm/report";
+  std::string sev_guest_device = "/dev/sev-guest";
   std::string job;   // the "job" object as JSON text; empty = none (the enclave serves only the built-ins)
 
   [[nodiscard]] static Result<EnclaveConfig> load(const std::string& path);

@@ -5,9 +5,13 @@
 // that does not bind this verifier's nonce and the enclave's key is refused.
 #include <gtest/gtest.h>
 
+#include <linux/sev-guest.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <iterator>
 
@@ -206,6 +210,77 @@ TEST_F(TsmBackendTest, GenerationRaceDetected) {
   ASSERT_FALSE(backend);
   EXPECT_NE(backend.error().message.find("another writer raced this report"), std::string::npos)
       << backend.error().message;
+}
+
+// The real SNP report captured on a Milan guest, with its REPORT_DATA replaced and VMPL 2 (a guest under an SVSM):
+// enough for the backend, which reads its own report back (the signature no longer verifies).
+constexpr uint32_t kGuestVmpl = 2;
+Bytes snp_report_with(ByteView report_data) {
+  std::ifstream in(std::string(SG_SOURCE_DIR) + "/tests/attest/vectors/snp/attestation.bin", std::ios::binary);
+  Bytes report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::copy(report_data.data, report_data.data + report_data.size, report.begin() + 0x50);
+  report[0x30] = uint8_t(kGuestVmpl);
+  return report;
+}
+
+// A firmware stand-in for MSG_KEY_REQ: checks the request and answers with a key made of the fields it selects.
+struct FakeSnpFirmware {
+  uint32_t status = 0;
+  int calls = 0;
+  int operator()(unsigned long request, snp_guest_request_ioctl& call) {
+    ++calls;
+    EXPECT_EQ(request, SNP_GET_DERIVED_KEY);
+    EXPECT_EQ(call.msg_version, 1);
+    const auto& req = *reinterpret_cast<const snp_derived_key_req*>(call.req_data);
+    EXPECT_EQ(req.root_key_select, 0u);   // the VCEK root
+    EXPECT_EQ(req.guest_field_select, kSnpKeyFieldPolicy | kSnpKeyFieldMeasurement);
+    EXPECT_EQ(req.vmpl, kGuestVmpl);   // the guest's own, from its report
+    auto& resp = *reinterpret_cast<snp_derived_key_resp*>(call.resp_data);
+    std::memcpy(resp.data, &status, 4);
+    for (int i = 0; i < 32; ++i) resp.data[0x20 + i] = uint8_t(i ^ req.guest_field_select ^ 0xA5);
+    return 0;
+  }
+};
+
+// On SEV-SNP the tsm backend seals with the firmware's derived key, bound to the launch measurement and policy
+// at the guest's own VMPL; a firmware refusal and a missing device are errors that say which.
+TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
+  std::ofstream(entry_ + "/provider") << "sev_guest\n";
+  auto firmware = std::make_shared<FakeSnpFirmware>();
+  auto serve = [](testing::FakeDevice& d) {
+    d.produce("generation", ByteView("0\n"));
+    const Bytes inblob = d.consume("inblob");
+    d.produce("generation", ByteView("1\n"));
+    d.produce("outblob", snp_report_with(inblob));
+    d.produce("generation", ByteView("1\n"));
+  };
+  device_->run(serve);
+  auto backend = TsmBackend::create(config_, [firmware](unsigned long r, snp_guest_request_ioctl& c) { return (*firmware)(r, c); });
+  device_->finish();
+  ASSERT_TRUE(backend) << backend.error().message;
+  auto key = (*backend)->sealing_key();
+  ASSERT_TRUE(key) << key.error().message;
+  Bytes derived(32);
+  for (int i = 0; i < 32; ++i) derived[i] = uint8_t(i ^ (kSnpKeyFieldPolicy | kSnpKeyFieldMeasurement) ^ 0xA5);
+  const auto expected = crypto::derive_sealing_key(crypto::SecretKey::copy_of(derived), (*backend)->measurement());
+  EXPECT_EQ(key->view().to_bytes(), expected.view().to_bytes());
+  EXPECT_EQ(firmware->calls, 1);
+
+  firmware->status = 0x16;
+  auto refused = (*backend)->sealing_key();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::io);
+  EXPECT_NE(refused.error().message.find("status 22"), std::string::npos) << refused.error().message;
+
+  config_.sev_guest_device = dir_.path() + "/no-such-device";
+  device_->run(serve);
+  auto without_device = TsmBackend::create(config_);
+  device_->finish();
+  ASSERT_TRUE(without_device) << without_device.error().message;
+  auto unsupported = (*without_device)->sealing_key();
+  ASSERT_FALSE(unsupported);
+  EXPECT_EQ(unsupported.error().code, Errc::unsupported) << unsupported.error().message;
+  EXPECT_NE(unsupported.error().message.find("no SEV-SNP guest device"), std::string::npos);
 }
 
 TEST(TsmVerification, AnUnknownProviderOrAForgedQuoteIsRefused) {
