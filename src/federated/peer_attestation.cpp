@@ -27,7 +27,7 @@ tee::Result<std::string> make_peer_attestation(tee::AttestationBackend& backend,
                                                const crypto::KxPublicKey& own_key,
                                                const crypto::KxPublicKey& server_key,
                                                const crypto::VerifyKey& identity) {
-  auto evidence = backend.attest(tee::report_data_for(own_key, bound_nonce(server_key, identity)));
+  auto evidence = tee::attest_bound(backend, tee::config_digest_of(own_config), own_key, bound_nonce(server_key, identity));
   if (!evidence) return crypto::unexpected(evidence.error());
   return json{{"evidence", crypto::to_hex(tee::serialize_evidence(*evidence))}, {"config", crypto::to_hex(own_config)},
               {"identity", crypto::to_hex(identity)}}

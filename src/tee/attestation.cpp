@@ -15,4 +15,11 @@ Result<std::unique_ptr<AttestationBackend>> make_attestation_backend(Backend bac
   return fail(Errc::config, "unknown backend");
 }
 
+Result<Evidence> attest_bound(AttestationBackend& backend, const crypto::Digest32& config_digest,
+                              const crypto::KxPublicKey& enclave_key, ByteView nonce) {
+  auto evidence = backend.attest(report_data_for(enclave_key, nonce, config_digest));
+  if (evidence) evidence->config_digest = config_digest;
+  return evidence;
+}
+
 }  // namespace sg::tee

@@ -26,4 +26,9 @@ class AttestationBackend {
 [[nodiscard]] Result<std::unique_ptr<AttestationBackend>> make_attestation_backend(Backend backend,
                                                                                    const EnclaveConfig& config);
 
+// Evidence binding the enclave's `enclave_key`, a verifier's `nonce` and the config the enclave runs
+// (report_data_for), which it carries as config_digest.
+[[nodiscard]] Result<Evidence> attest_bound(AttestationBackend& backend, const crypto::Digest32& config_digest,
+                                            const crypto::KxPublicKey& enclave_key, ByteView nonce);
+
 }  // namespace sg::tee

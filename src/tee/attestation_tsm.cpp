@@ -47,6 +47,9 @@ Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConf
   if (!sev_guest) sev_guest = sev_guest_device(config.sev_guest_device);
   std::unique_ptr<TsmBackend> backend(
       new TsmBackend(config.tsm_report_root + "/sliceguard-" + std::to_string(::getpid()), std::move(sev_guest)));
+  // Without configfs-tsm (kernels before 6.7), an SNP guest still reports through /dev/sev-guest.
+  struct stat root {};
+  backend->configfs_ = ::stat(config.tsm_report_root.c_str(), &root) == 0;
   auto self = backend->attest(crypto::Digest64{});
   if (!self) return crypto::unexpected(self.error());
   backend->measurement_ = self->measurement;
@@ -60,6 +63,11 @@ Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConf
 }
 
 Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
+  if (!configfs_) {
+    auto report = snp_report(sev_guest_, report_data, vmpl_);
+    if (!report) return crypto::unexpected(report.error());
+    return evidence_of(std::move(*report), "sev_guest", report_data, "the SNP_GET_REPORT reply");
+  }
   // configfs creates the entry's attribute files on mkdir; an entry left by this process is reused.
   if (::mkdir(entry_.c_str(), 0700) != 0 && errno != EEXIST) {
     return fail(Errc::unsupported, "cannot create configfs-tsm report " + entry_ + ": " + std::strerror(errno) +
@@ -84,19 +92,24 @@ Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
     return fail(Errc::io, entry_ + ": generation changed from " + std::to_string(*after_write) + " to " +
                               std::to_string(*after_read) + " while reading outblob: another writer raced this report");
   }
+  return evidence_of(std::move(*report), trimmed(*provider), report_data, entry_ + "/outblob");
+}
+
+Result<Evidence> TsmBackend::evidence_of(Bytes report, std::string provider, const crypto::Digest64& report_data,
+                                         const std::string& source) {
   Evidence e;
   e.backend = Backend::tsm;
-  e.provider = trimmed(*provider);
+  e.provider = std::move(provider);
   auto platform = tsm_platform(e.provider);
   if (!platform) return crypto::unexpected(platform.error());
-  auto fields = read_quote_fields(*report);
+  auto fields = read_quote_fields(report);
   if (!fields) return crypto::unexpected(fields.error());
   if (fields->platform != *platform || fields->report_data != report_data) {
-    return fail(Errc::evidence, entry_ + "/outblob does not carry the report data just written");
+    return fail(Errc::evidence, source + " does not carry the report data just asked for");
   }
   e.measurement = fields->measurement;
   e.report_data = report_data;
-  e.quote = std::move(*report);
+  e.quote = std::move(report);
   return e;
 }
 

@@ -1,5 +1,7 @@
 // The `tsm` backend: confidential VMs (Intel TDX, AMD SEV-SNP) through Linux configfs-tsm. One report is one
 // directory <root>/<entry>: write 64 bytes to inblob, read outblob (the TDX quote or SNP report) and provider.
+// Where the configfs-tsm root does not exist, an SNP guest reports through /dev/sev-guest (sev_guest.h) instead,
+// at VMPL 0 (a guest under an SVSM needs configfs-tsm).
 // The kernel bumps `generation` on every write, so reading it before and after tells whether another writer
 // raced this request; a race is an error, never a silently mixed report. The root is configurable so tests run
 // against a fake tree.
@@ -41,6 +43,10 @@ class TsmBackend final : public AttestationBackend {
   std::string entry_;   // <root>/sliceguard-<pid>
   SevGuestIoctl sev_guest_;
   Bytes measurement_;
+  [[nodiscard]] static Result<Evidence> evidence_of(Bytes report, std::string provider,
+                                                    const crypto::Digest64& report_data, const std::string& source);
+
+  bool configfs_ = true;   // false: reports through sev_guest_
   attest::Platform platform_ = attest::Platform::tdx;
   uint32_t vmpl_ = 0;   // SEV-SNP: the VMPL this guest's own report shows
 };

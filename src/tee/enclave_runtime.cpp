@@ -58,8 +58,8 @@ Result<std::pair<uint64_t, TrustedState>> parse_state(ByteView bytes) {
 
 }  // namespace
 
-EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend)
-    : backend_(std::move(backend)), kx_(crypto::KxKeyPair::generate()) {
+EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const crypto::Digest32& config_digest)
+    : backend_(std::move(backend)), config_digest_(config_digest), kx_(crypto::KxKeyPair::generate()) {
   messages_.add(MsgType::health, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::health); !e) return crypto::unexpected(e.error());
     return reply(MsgType::health_report, encode(HealthReport{requests_served_, uint32_t(sessions_.size())}));
@@ -178,7 +178,7 @@ Result<Message> EnclaveRuntime::on_get_evidence(ByteView nonce) {
     return rejected("get_evidence needs a " + std::to_string(kEvidenceNonceBytes) + "-byte nonce, got " +
                     std::to_string(nonce.size));
   }
-  auto evidence = backend_->attest(report_data_for(kx_.public_key, nonce));
+  auto evidence = attest_bound(*backend_, config_digest_, kx_.public_key, nonce);
   if (!evidence) return crypto::unexpected(evidence.error());
   return reply(MsgType::evidence, encode(EvidenceReply{serialize_evidence(*evidence), kx_.public_key}));
 }

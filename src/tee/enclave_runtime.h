@@ -69,7 +69,8 @@ using TrustedState = std::map<std::string, Bytes>;
 
 class EnclaveRuntime {
  public:
-  explicit EnclaveRuntime(std::unique_ptr<AttestationBackend> backend);
+  // `config_digest`: of the config file the enclave was started with, bound into every evidence it gives.
+  EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const crypto::Digest32& config_digest);
 
   HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
   HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
@@ -113,6 +114,7 @@ class EnclaveRuntime {
   Status send_reply(BoundaryChannel& channel, Message reply);
 
   std::unique_ptr<AttestationBackend> backend_;
+  crypto::Digest32 config_digest_;
   crypto::KxKeyPair kx_;
   std::map<crypto::SessionId, EnclaveSession> sessions_;
   std::set<crypto::SessionId> closed_;   // never reopened (16 bytes each, for the process's life)

@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFormat = "sliceguard-evidence";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;   // 2: config_digest
 
 using Reader = strict::JsonObject<>;
 
@@ -43,11 +43,13 @@ Evidence read_evidence(ByteView bytes) {
   Evidence e;
   e.backend = *backend;
   const bool sim = e.backend == Backend::sim, tsm = e.backend == Backend::tsm;
-  std::vector<std::string_view> fields{"format", "version", "backend", "measurement", "report_data",
-                                       sim ? "signature" : "quote"};
+  std::vector<std::string_view> fields{"format", "version", "backend", "measurement", "config_digest",
+                                       "report_data", sim ? "signature" : "quote"};
   if (tsm) fields.push_back("provider");
   r.only(fields);
   e.measurement = hex_field(r, "measurement", 32, 48);
+  const auto config_digest = hex_field(r, "config_digest", 32, 32);
+  std::copy(config_digest.begin(), config_digest.end(), e.config_digest.begin());
   const auto report_data = hex_field(r, "report_data", 64, 64);
   std::copy(report_data.begin(), report_data.end(), e.report_data.begin());
   if (sim) e.signature = hex_field(r, "signature", 64, 64);
@@ -77,8 +79,15 @@ std::optional<Backend> parse_backend(std::string_view name) {
   return std::nullopt;
 }
 
-crypto::Digest64 report_data_for(const crypto::KxPublicKey& enclave_key, ByteView nonce) {
-  return crypto::blake2b_512({ByteView("sliceguard-report-data-v1"), enclave_key, nonce});
+crypto::Digest32 config_digest_of(ByteView config) {
+  crypto::Sha256 sha;
+  sha.update(config);
+  return sha.finish();
+}
+
+crypto::Digest64 report_data_for(const crypto::KxPublicKey& enclave_key, ByteView nonce,
+                                 const crypto::Digest32& config_digest) {
+  return crypto::blake2b_512({ByteView("sliceguard-report-data-v2"), enclave_key, nonce, config_digest});
 }
 
 Bytes serialize_evidence(const Evidence& e) {
@@ -86,6 +95,7 @@ Bytes serialize_evidence(const Evidence& e) {
             {"version", kVersion},
             {"backend", backend_name(e.backend)},
             {"measurement", crypto::to_hex(e.measurement)},
+            {"config_digest", crypto::to_hex(e.config_digest)},
             {"report_data", crypto::to_hex(e.report_data)}};
   if (e.backend == Backend::sim) j["signature"] = crypto::to_hex(e.signature);
   if (e.backend != Backend::sim) j["quote"] = crypto::to_hex(e.quote);

@@ -3,7 +3,11 @@
 //   backend      sim | gramine | tsm
 //   measurement  sim: SHA-256 of the enclave binary and its config; gramine: MRENCLAVE; tsm: TDX MRTD or SNP
 //                MEASUREMENT
-//   report_data  BLAKE2b-512("sliceguard-report-data-v1" || enclave ephemeral X25519 key || verifier nonce)
+//   config_digest  SHA-256 of the enclave's config file as it read it (its job included). A confidential VM's
+//                measurement covers the VM image, not the config its enclave process reads, so the config is
+//                bound through the report data instead (policy: allowed_configs).
+//   report_data  BLAKE2b-512("sliceguard-report-data-v2" || enclave ephemeral X25519 key || verifier nonce ||
+//                config_digest)
 //   signature    sim only: the platform key's Ed25519 signature over measurement and report_data
 //   quote        gramine / tsm: the hardware quote (SGX DCAP quote, TDX quote, SNP report) carrying both
 //   provider     tsm only: the configfs-tsm provider ("tdx_guest", "sev_guest")
@@ -30,13 +34,16 @@ enum class Backend { sim, gramine, tsm };
 struct Evidence {
   Backend backend = Backend::sim;
   Bytes measurement;
+  crypto::Digest32 config_digest{};
   crypto::Digest64 report_data{};
   Bytes signature;
   Bytes quote;
   std::string provider;
 };
 
-[[nodiscard]] crypto::Digest64 report_data_for(const crypto::KxPublicKey& enclave_key, ByteView nonce);
+[[nodiscard]] crypto::Digest32 config_digest_of(ByteView config);
+[[nodiscard]] crypto::Digest64 report_data_for(const crypto::KxPublicKey& enclave_key, ByteView nonce,
+                                               const crypto::Digest32& config_digest);
 
 inline constexpr std::size_t kMaxEvidenceBytes = 256 * 1024;
 [[nodiscard]] Bytes serialize_evidence(const Evidence& evidence);

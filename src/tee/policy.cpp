@@ -99,7 +99,7 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
                                          "[\"UpToDate\", \"SWHardeningNeeded\"])");
   }
   if (auto known = r.only({"allowed_backends", "allowed_measurements", "allowed_signers", "allow_sim", "allow_debug",
-                           "sim_platform_keys", "allowed_code", "collateral_dir", "hardware"});
+                           "sim_platform_keys", "allowed_code", "allowed_configs", "collateral_dir", "hardware"});
       !known)
     return crypto::unexpected(known.error());
   Policy p;
@@ -118,6 +118,9 @@ Result<Policy> Policy::parse(std::string_view json_text, const std::string& sour
   auto measurements = r.hex_list("allowed_measurements", p.allowed_code.empty(), {32, 48});
   if (!measurements) return crypto::unexpected(measurements.error());
   p.allowed_measurements = std::move(*measurements);
+  auto configs = r.hex_list("allowed_configs", false, {32});
+  if (!configs) return crypto::unexpected(configs.error());
+  p.allowed_configs = std::move(*configs);
   auto signers = r.hex_list("allowed_signers", false, {32});
   if (!signers) return crypto::unexpected(signers.error());
   p.allowed_signers = std::move(*signers);

@@ -80,9 +80,11 @@ Bytes tdx_quote(ByteView report_data, bool debug = false) {
   return quote_of(4, 0x81, body);
 }
 
+// Admits the fake quotes' measurements, and the all-zero config digest their evidence shows.
 Policy hardware_policy(const std::string& extra = "") {
   return Policy::parse(R"({"allowed_backends": ["gramine", "tsm"], "allowed_measurements": [")" + crypto::to_hex(kMrEnclave) +
-                           R"(", ")" + crypto::to_hex(kMrTd) + R"("])" + extra + "}",
+                           R"(", ")" + crypto::to_hex(kMrTd) + R"("], "allowed_configs": [")" + std::string(64, '0') +
+                           R"("])" + extra + "}",
                        "hw-policy.json")
       .value();
 }
@@ -109,7 +111,7 @@ void expect_refused(const Evidence& e, const Policy& p, Errc code, const std::st
   EXPECT_NE(verified.error().message.find(needle), std::string::npos) << verified.error().message;
 }
 
-crypto::Digest64 bound_report_data() { return report_data_for(crypto::KxPublicKey{}, Bytes(32, 7)); }
+crypto::Digest64 bound_report_data() { return report_data_for(crypto::KxPublicKey{}, Bytes(32, 7), crypto::Digest32{}); }
 
 TEST(GramineBackend, ProducesEvidenceThroughDevAttestationAndSealsWithItsKey) {
   test_support::TempDir dir;
@@ -215,32 +217,78 @@ TEST_F(TsmBackendTest, GenerationRaceDetected) {
 // The real SNP report captured on a Milan guest, with its REPORT_DATA replaced and VMPL 2 (a guest under an SVSM):
 // enough for the backend, which reads its own report back (the signature no longer verifies).
 constexpr uint32_t kGuestVmpl = 2;
-Bytes snp_report_with(ByteView report_data) {
+Bytes snp_report_with(ByteView report_data, uint32_t vmpl = kGuestVmpl) {
   std::ifstream in(std::string(SG_SOURCE_DIR) + "/tests/attest/vectors/snp/attestation.bin", std::ios::binary);
   Bytes report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::copy(report_data.data, report_data.data + report_data.size, report.begin() + 0x50);
-  report[0x30] = uint8_t(kGuestVmpl);
+  report[0x30] = uint8_t(vmpl);
   return report;
 }
 
-// A firmware stand-in for MSG_KEY_REQ: checks the request and answers with a key made of the fields it selects.
+// A firmware stand-in for MSG_KEY_REQ and MSG_REPORT_REQ: checks each request and answers with a key made of the
+// fields it selects, or a report carrying the request's user data.
 struct FakeSnpFirmware {
   uint32_t status = 0;
+  uint32_t report_size = 0x4A0;
+  uint32_t key_vmpl = kGuestVmpl;   // the VMPL the guest's report showed
   int calls = 0;
   int operator()(unsigned long request, snp_guest_request_ioctl& call) {
     ++calls;
-    EXPECT_EQ(request, SNP_GET_DERIVED_KEY);
     EXPECT_EQ(call.msg_version, 1);
+    if (request == SNP_GET_REPORT) {
+      const auto& req = *reinterpret_cast<const snp_report_req*>(call.req_data);
+      EXPECT_EQ(req.vmpl, 0u);
+      auto& resp = *reinterpret_cast<snp_report_resp*>(call.resp_data);
+      const Bytes report = snp_report_with(ByteView(req.user_data, 64), req.vmpl);
+      std::memcpy(resp.data, &status, 4);
+      std::memcpy(resp.data + 4, &report_size, 4);
+      std::copy(report.begin(), report.end(), resp.data + 0x20);
+      return 0;
+    }
+    EXPECT_EQ(request, SNP_GET_DERIVED_KEY);
     const auto& req = *reinterpret_cast<const snp_derived_key_req*>(call.req_data);
     EXPECT_EQ(req.root_key_select, 0u);   // the VCEK root
     EXPECT_EQ(req.guest_field_select, kSnpKeyFieldPolicy | kSnpKeyFieldMeasurement);
-    EXPECT_EQ(req.vmpl, kGuestVmpl);   // the guest's own, from its report
+    EXPECT_EQ(req.vmpl, key_vmpl);   // the guest's own, from its report
     auto& resp = *reinterpret_cast<snp_derived_key_resp*>(call.resp_data);
     std::memcpy(resp.data, &status, 4);
     for (int i = 0; i < 32; ++i) resp.data[0x20 + i] = uint8_t(i ^ req.guest_field_select ^ 0xA5);
     return 0;
   }
 };
+
+SevGuestIoctl play(const std::shared_ptr<FakeSnpFirmware>& firmware) {
+  return [firmware](unsigned long r, snp_guest_request_ioctl& c) { return (*firmware)(r, c); };
+}
+
+// Without configfs-tsm, an SNP guest's evidence comes through /dev/sev-guest: the report carries the report data
+// asked for; a firmware refusal or a reply of another size is an error.
+TEST(TsmSevGuest, WithoutConfigfsAnSnpGuestReportsThroughTheGuestDevice) {
+  EnclaveConfig config;
+  config.tsm_report_root = "/nonexistent/tsm/report";
+  auto firmware = std::make_shared<FakeSnpFirmware>();
+  firmware->key_vmpl = 0;
+  auto backend = TsmBackend::create(config, play(firmware));
+  ASSERT_TRUE(backend) << backend.error().message;
+  const crypto::Digest64 rd = bound_report_data();
+  auto evidence = (*backend)->attest(rd);
+  ASSERT_TRUE(evidence) << evidence.error().message;
+  EXPECT_EQ(evidence->provider, "sev_guest");
+  EXPECT_EQ(evidence->report_data, rd);
+  EXPECT_EQ(ByteView(evidence->quote.data() + 0x50, 64).to_bytes(), Bytes(rd.begin(), rd.end()));
+  EXPECT_TRUE((*backend)->sealing_key()) << "sealing at the report's VMPL";
+
+  firmware->report_size = 0x400;
+  auto short_report = (*backend)->attest(rd);
+  ASSERT_FALSE(short_report);
+  EXPECT_NE(short_report.error().message.find("has 1024 bytes, not 1184"), std::string::npos) << short_report.error().message;
+  firmware->report_size = 0x4A0;
+  firmware->status = 0x16;
+  auto refused = (*backend)->attest(rd);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("refused MSG_REPORT_REQ with status 22"), std::string::npos)
+      << refused.error().message;
+}
 
 // On SEV-SNP the tsm backend seals with the firmware's derived key, bound to the launch measurement and policy
 // at the guest's own VMPL; a firmware refusal and a missing device are errors that say which.
@@ -255,7 +303,7 @@ TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
     d.produce("generation", ByteView("1\n"));
   };
   device_->run(serve);
-  auto backend = TsmBackend::create(config_, [firmware](unsigned long r, snp_guest_request_ioctl& c) { return (*firmware)(r, c); });
+  auto backend = TsmBackend::create(config_, play(firmware));
   device_->finish();
   ASSERT_TRUE(backend) << backend.error().message;
   auto key = (*backend)->sealing_key();
@@ -281,6 +329,15 @@ TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
   ASSERT_FALSE(unsupported);
   EXPECT_EQ(unsupported.error().code, Errc::unsupported) << unsupported.error().message;
   EXPECT_NE(unsupported.error().message.find("no SEV-SNP guest device"), std::string::npos);
+}
+
+// A CVM's measurement does not cover the enclave's config, so a tsm verifier must pin it; other backends may.
+TEST(TsmVerification, APolicyWithoutAllowedConfigsRefusesTsmEvidence) {
+  const crypto::Digest64 rd = bound_report_data();
+  Policy unpinned = hardware_policy();
+  unpinned.allowed_configs.clear();
+  expect_refused(evidence_for(Backend::tsm, rd, tdx_quote(rd)), unpinned, Errc::policy,
+                 "list the SHA-256 of the enclave's config file in allowed_configs of hw-policy.json");
 }
 
 TEST(TsmVerification, AnUnknownProviderOrAForgedQuoteIsRefused) {
@@ -392,7 +449,9 @@ TEST_F(RealEvidence, ATdxQuoteVerifiesAndAnSnpDebugGuestIsRefused) {
 TEST_F(RealEvidence, AuthenticEvidenceThatDoesNotBindTheNonceAndKeyIsRefused) {
   const Evidence tdx = evidence(Backend::tsm, "tdx/phala_tdx_quote.dat", "tdx_guest");
   ASSERT_TRUE(verify_tsm_evidence(tdx, policy(tdx, kAnyRtmr)));
-  auto replayed = verify_evidence(tdx, policy(tdx, kAnyRtmr), Bytes(32, 7), crypto::KxPublicKey{});
+  Policy pinned = policy(tdx, kAnyRtmr);
+  pinned.allowed_configs = {Bytes(32, 0)};
+  auto replayed = verify_evidence(tdx, pinned, Bytes(32, 7), crypto::KxPublicKey{});
   ASSERT_FALSE(replayed);
   EXPECT_EQ(replayed.error().code, Errc::evidence);
   EXPECT_NE(replayed.error().message.find("does not bind"), std::string::npos) << replayed.error().message;

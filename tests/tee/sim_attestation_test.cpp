@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "crypto/sealing.h"
+#include "tee/attestation.h"
 #include "tee/attestation_sim.h"
 #include "support/temp_dir.h"
 #include "tee/verifier.h"
@@ -36,7 +37,7 @@ class SimAttestation : public ::testing::Test {
   Policy policy(const std::string& json) const { return Policy::parse(json, "test-policy.json").value(); }
   Policy good_policy() const { return policy(policy_json(crypto::to_hex(backend_->measurement()))); }
 
-  Evidence attest(const Bytes& nonce) { return backend_->attest(report_data_for(enclave_key_, nonce)).value(); }
+  Evidence attest(const Bytes& nonce) { return attest_bound(*backend_, config_digest_, enclave_key_, nonce).value(); }
 
   void expect_refused(const Evidence& e, const Policy& p, const Bytes& nonce, Errc code, const std::string& needle,
                       const crypto::KxPublicKey* key = nullptr) {
@@ -51,6 +52,7 @@ class SimAttestation : public ::testing::Test {
   std::unique_ptr<AttestationBackend> backend_;
   const crypto::KxPublicKey enclave_key_ = crypto::KxKeyPair::generate().public_key;
   const Bytes nonce_ = Bytes(32, 0x42);
+  const crypto::Digest32 config_digest_ = config_digest_of(ByteView("the enclave's config"));
 };
 
 TEST_F(SimAttestation, ValidEvidenceAcceptedAfterJsonRoundTrip) {
@@ -83,6 +85,29 @@ TEST_F(SimAttestation, EvidenceForAnotherNonceRefused) {
 TEST_F(SimAttestation, SubstitutedEnclaveKeyRefused) {
   const crypto::KxPublicKey attacker = crypto::KxKeyPair::generate().public_key;
   expect_refused(attest(nonce_), good_policy(), nonce_, Errc::evidence, "does not bind", &attacker);
+}
+
+// The config digest an enclave shows is bound by its report data, and a policy may pin it (tsm must).
+TEST_F(SimAttestation, TheConfigDigestIsBoundAndPinnedByAllowedConfigs) {
+  Evidence substituted = attest(nonce_);
+  EXPECT_EQ(substituted.config_digest, config_digest_);
+  substituted.config_digest[0] ^= 1;
+  expect_refused(substituted, good_policy(), nonce_, Errc::evidence, "does not bind");
+  Policy pinned = good_policy();
+  pinned.allowed_configs = {Bytes(config_digest_.begin(), config_digest_.end())};
+  EXPECT_TRUE(verify_evidence(attest(nonce_), pinned, nonce_, enclave_key_));
+  pinned.allowed_configs = {Bytes(32, 0xAB)};
+  expect_refused(attest(nonce_), pinned, nonce_, Errc::policy, "is not in allowed_configs of test-policy.json");
+}
+
+// A peer enclave shows its config beside its evidence; a config other than the one the evidence binds is refused.
+TEST_F(SimAttestation, APeerShowingAnotherConfigThanItsEvidenceBindsIsRefused) {
+  auto shown = verify_peer_evidence(attest(nonce_), ByteView("the enclave's config"), good_policy(), nonce_, enclave_key_);
+  EXPECT_TRUE(shown) << shown.error().message;
+  auto other = verify_peer_evidence(attest(nonce_), ByteView("another config"), good_policy(), nonce_, enclave_key_);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, Errc::evidence);
+  EXPECT_NE(other.error().message.find("not the one its evidence binds"), std::string::npos) << other.error().message;
 }
 
 TEST_F(SimAttestation, ForgedMeasurementOrSignatureRefused) {
@@ -138,10 +163,15 @@ TEST(EvidenceParser, StrictAboutFieldsAndSizes) {
   };
   expect_bad("[]", "not a JSON object");
   expect_bad(good.substr(0, good.size() - 1) + R"(,"extra":1})", "unknown field 'extra'");
-  expect_bad(R"({"format":"sliceguard-evidence","version":2})", "version 1");
-  expect_bad(R"({"format":"sliceguard-evidence","version":1,"backend":"sgx"})", "unknown or missing backend");
-  expect_bad(R"({"format":"sliceguard-evidence","version":1,"backend":"sim","measurement":"zz"})", "not hex");
-  expect_bad(R"({"format":"sliceguard-evidence","version":1,"backend":"sim","measurement":"00"})", "has 1 bytes");
+  expect_bad(R"({"format":"sliceguard-evidence","version":1})", "version 2");   // before config_digest
+  expect_bad(R"({"format":"sliceguard-evidence","version":2,"backend":"sgx"})", "unknown or missing backend");
+  expect_bad(R"({"format":"sliceguard-evidence","version":2,"backend":"sim","measurement":"zz"})", "not hex");
+  expect_bad(R"({"format":"sliceguard-evidence","version":2,"backend":"sim","measurement":"00"})", "has 1 bytes");
+  const std::string no_digest = R"("config_digest":")" + std::string(64, '0') + R"(",)";
+  std::string without = good;
+  ASSERT_NE(without.find(no_digest), std::string::npos);
+  without.erase(without.find(no_digest), no_digest.size());
+  expect_bad(without, "config_digest");
 }
 
 }  // namespace
