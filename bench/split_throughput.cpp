@@ -66,14 +66,16 @@ nlohmann::json local_run(const Run& run, const split::SplitJob& job, const data:
   return {{"tokens_per_second", r.tokens / r.seconds}, {"seconds", r.seconds}, {"tokens", r.tokens}};
 }
 
+// `transport`: how the server's host reaches its enclave (ring, or tcp as under Gramine).
 nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data::Dataset& dataset,
-                         const model::Tokenizer& tokenizer, const std::string& sliceguard) {
+                         const model::Tokenizer& tokenizer, const std::string& sliceguard, const std::string& transport) {
   const auto identity = crypto::SigningKeyPair::generate();   // the one enrolled client
   auto enrolled = job;
   enrolled.clients = {identity.public_key};
   enrolled.model_digest = split::slice_digest(job.trainer);
   net::HostOptions host;
   host.enclave_binary = sliceguard;
+  host.enclave_transport = transport;
   host.state_dir = (fs::temp_directory_path() / "sliceguard_bench_split").string();
   host.job_json = enrolled.to_json();
   host.relay.listen = "127.0.0.1:0";
@@ -95,7 +97,8 @@ nlohmann::json split_run(const Run& run, const split::SplitJob& job, const data:
             {"transport_relay_enclave_crypto", t.round_trip - t.enclave_compute - s.crypto_seconds},
             {"other_client", r.seconds - t.client_compute - t.round_trip}}},
           {"frame_bytes_per_step", {{"sent", double(s.bytes_sent) / r.steps}, {"received", double(s.bytes_received) / r.steps}}},
-          {"tee", "sim"}};
+          {"tee", "sim"},
+          {"enclave_transport", transport}};
 }
 
 nlohmann::json compare(const Run& run, const std::string& label, const std::string& sliceguard) {
@@ -104,7 +107,8 @@ nlohmann::json compare(const Run& run, const std::string& label, const std::stri
   const auto job = job_for(run);
   local_run(run, job, dataset, *tokenizer);   // warm-up: page in the model, grow the allocator, so order is fair
   auto local = local_run(run, job, dataset, *tokenizer);
-  auto split = split_run(run, job, dataset, *tokenizer, sliceguard);
+  auto split = split_run(run, job, dataset, *tokenizer, sliceguard, "ring");
+  auto split_tcp = split_run(run, job, dataset, *tokenizer, sliceguard, "tcp");
   const auto config = model::load_config(run.model_dir);
   return {{"model", label},
           {"parameters", config.num_parameters()},
@@ -114,7 +118,10 @@ nlohmann::json compare(const Run& run, const std::string& label, const std::stri
           {"method", "spf+lora on layers [cut, L)"},
           {"local", local},
           {"split", split},
-          {"split_over_local", split["tokens_per_second"].get<double>() / local["tokens_per_second"].get<double>()}};
+          {"split_over_local", split["tokens_per_second"].get<double>() / local["tokens_per_second"].get<double>()},
+          {"split_tcp", split_tcp},
+          {"split_tcp_over_split_ring",
+           split_tcp["tokens_per_second"].get<double>() / split["tokens_per_second"].get<double>()}};
 }
 
 }  // namespace
