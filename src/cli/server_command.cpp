@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -32,6 +33,7 @@
 #include "split/model_digest.h"
 #include "tee/attestation_sim.h"
 #include "tee/enclave_main.h"
+#include "tee/evidence.h"
 #include "tee/host_enclave_process.h"
 #include "tee/signing_key_file.h"
 
@@ -145,7 +147,19 @@ void run_server(ServerArgs args) {
                                     : std::chrono::milliseconds(int64_t(args.seal_every_seconds * 1000));
   if (args.tee == "sim") spdlog::warn(tee::kSimWarning);
   if (args.measure) {   // computed here from the binary and config, not reported by a running enclave
-    const auto measurement = tee::enclave_measurement_hex(args.tee, net::write_enclave_config(host));
+    const std::string config_path = net::write_enclave_config(host);
+    if (args.tee != "sim") {
+      // The hardware measures the image (gramine-sgx-sign prints MRENCLAVE; a CVM's MRTD / MEASUREMENT comes from
+      // its launch); what this host decides is the config, which the enclave binds into its report data.
+      std::ifstream in(config_path, std::ios::binary);
+      const tee::Bytes config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto digest = tee::config_digest_of(config);
+      std::fprintf(stderr, "server: %s's measurement comes from the platform's tooling; the clients' policy lists "
+                           "this config digest of %s in allowed_configs:\n", args.tee.c_str(), config_path.c_str());
+      std::printf("%s\n", crypto::to_hex(tee::ByteView(digest.data(), digest.size())).c_str());
+      return;
+    }
+    const auto measurement = tee::enclave_measurement_hex(args.tee, config_path);
     if (!measurement) throw std::runtime_error(measurement.error().message);
     std::printf("%s\n", measurement->c_str());
     return;
@@ -238,7 +252,9 @@ void add_server_command(CLI::App& app) {
                   "may join (default client policy: this binary on those platforms)");
   cmd->add_option("--round-timeout", args->round_timeout_seconds, "federated: seconds after a round's first submission")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_flag("--measure", args->measure, "Print the enclave measurement a client policy should allow, and exit");
+  cmd->add_flag("--measure", args->measure,
+                "Print the enclave measurement a client policy should allow (sim), or for gramine / tsm the config "
+                "digest its allowed_configs lists, and exit");
   cmd->callback([args] { run_server(*args); });
 }
 

@@ -10,6 +10,8 @@
 #                                    (the interrupted server reaches its enclave over the tcp boundary, the
 #                                    uninterrupted one over the shared ring)
 #   unenrolled_client_refused        a client whose key the server did not enroll exits 1 and opens no session
+#   hardware_measure_prints_the_config_digest
+#                                    --measure with --tee tsm / gramine prints the SHA-256 of the config it wrote
 #   rewound_state_refused            the operator restarts the server on an older sealed blob; a client that saw
 #                                    a newer generation refuses to go on
 set -uo pipefail
@@ -155,6 +157,16 @@ PY
     client again "$tmp/state/client-policy.json" "${train[@]}" --max-steps 8 --resume
     [ $? -eq 1 ] || fail "a client went on with a rewound server state"
     grep -q "rewinding the training" "$tmp/again.err" || fail "the error does not say the state was rewound" ;;
+  hardware_measure_prints_the_config_digest)
+    # For gramine and tsm the hardware measures the image; --measure prints what the host decides: the SHA-256
+    # of the enclave config it writes (the value a tsm policy's allowed_configs lists), and only that on stdout.
+    for tee in tsm gramine; do
+      digest=$("$bin" server "${server_args[@]/$tmp\/state/$tmp/$tee}" --tee "$tee" --measure 2> "$tmp/$tee.err") \
+        || fail "--measure with --tee $tee"
+      expected=$(sha256sum "$tmp/$tee/enclave.json" | cut -d' ' -f1)
+      [ "$digest" = "$expected" ] || fail "--tee $tee --measure printed '$digest', the config's SHA-256 is $expected"
+      grep -q "allowed_configs" "$tmp/$tee.err" || fail "--tee $tee --measure did not say what the digest is for"
+    done ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
 echo "ok: $case_name"
