@@ -2,6 +2,7 @@
 // control socket and shared ring as fds, or with a loopback endpoint to connect to; `--measure` prints the measurement a verifier's policy should allow.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -25,7 +26,7 @@ void add_enclave_command(CLI::App& app, tee::ServiceInstaller install) {
   cmd->add_option("--connect", options->connect,
                   "reach the host over a stream instead: tcp:ADDRESS:PORT or vsock:CID:PORT (the host listens)");
   cmd->add_option("--max-payload", options->max_payload, "the stream's largest message payload in bytes")
-      ->check(CLI::Range(std::size_t(1) << 16, std::size_t(1) << 32));
+      ->check(CLI::Range(std::size_t(1) << 16, std::size_t(UINT32_MAX)));
   cmd->add_flag("--measure", *measure, "print this enclave's measurement (hex) for a verifier policy and exit");
   cmd->callback([options, measure] {
     if (*measure) {

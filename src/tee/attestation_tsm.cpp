@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "attest/snp_report.h"
 #include "crypto/sealing.h"
 #include "tee/file_io.h"
 #include "tee/hardware_evidence.h"
@@ -17,17 +16,18 @@ namespace {
 
 constexpr std::size_t kMaxReportBytes = 64 * 1024;
 
-Result<uint64_t> read_generation(const std::string& entry) {
-  auto text = read_file(entry + "/generation", 64);
+// A configfs attribute holding one decimal number.
+Result<uint64_t> read_number(const std::string& path) {
+  auto text = read_file(path, 64);
   if (!text) return crypto::unexpected(text.error());
   const std::string s(text->begin(), text->end());
   char* end = nullptr;
   const unsigned long long value = std::strtoull(s.c_str(), &end, 10);
-  if (s.empty() || end == s.c_str() || (*end != '\0' && *end != '\n')) {
-    return fail(Errc::io, entry + "/generation: not a number");
-  }
+  if (s.empty() || end == s.c_str() || (*end != '\0' && *end != '\n')) return fail(Errc::io, path + ": not a number");
   return uint64_t(value);
 }
+
+Result<uint64_t> read_generation(const std::string& entry) { return read_number(entry + "/generation"); }
 
 std::string trimmed(const Bytes& bytes) {
   std::string s(bytes.begin(), bytes.end());
@@ -54,10 +54,14 @@ Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConf
   if (!self) return crypto::unexpected(self.error());
   backend->measurement_ = self->measurement;
   backend->platform_ = tsm_platform(self->provider).value();   // attest() checked it
-  if (backend->platform_ == attest::Platform::sev_snp) {
-    auto report = attest::parse_snp_report(self->quote);
-    if (!report) return fail(Errc::evidence, "this guest's own SNP report: " + report.error().message);
-    backend->vmpl_ = report->vmpl;
+  // The VMPL this guest runs at (a report's VMPL field is only the level it asked for): configfs-tsm's
+  // privlevel_floor where the kernel has one (under an SVSM), 0 otherwise.
+  const std::string floor = backend->entry_ + "/privlevel_floor";
+  if (backend->platform_ == attest::Platform::sev_snp && backend->configfs_ && ::access(floor.c_str(), R_OK) == 0) {
+    auto vmpl = read_number(floor);
+    if (!vmpl) return crypto::unexpected(vmpl.error());
+    if (*vmpl > 3) return fail(Errc::evidence, floor + ": VMPL " + std::to_string(*vmpl) + " is not 0-3");
+    backend->vmpl_ = uint32_t(*vmpl);
   }
   return std::unique_ptr<AttestationBackend>(std::move(backend));
 }

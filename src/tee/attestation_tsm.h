@@ -48,7 +48,7 @@ class TsmBackend final : public AttestationBackend {
 
   bool configfs_ = true;   // false: reports through sev_guest_
   attest::Platform platform_ = attest::Platform::tdx;
-  uint32_t vmpl_ = 0;   // SEV-SNP: the VMPL this guest's own report shows
+  uint32_t vmpl_ = 0;   // SEV-SNP: the VMPL this guest runs at
 };
 
 [[nodiscard]] Status verify_tsm_evidence(const Evidence& evidence, const Policy& policy);

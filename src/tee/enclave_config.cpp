@@ -26,11 +26,18 @@ Result<EnclaveConfig> EnclaveConfig::load(const std::string& path) {
                                                          config.bytes.size()),
                                         path);
     const strict::JsonObject r(j, path);
-    r.only({"sim_platform_key", "gramine_attestation_dir", "tsm_report_root", "sev_guest_device", "job"});
+    r.only({"sim_platform_key", "gramine_attestation_dir", "tsm_report_root", "sev_guest_device", "key_broker", "job"});
     r.read("sim_platform_key", config.sim_platform_key);
     r.read("gramine_attestation_dir", config.gramine_attestation_dir);
     r.read("tsm_report_root", config.tsm_report_root);
     r.read("sev_guest_device", config.sev_guest_device);
+    if (r.has("key_broker")) {
+      std::string hex;
+      r.read("key_broker", hex);
+      auto key = crypto::from_hex_array<32>(hex);
+      if (!key) r.fail("key_broker", "must be an Ed25519 public key (64 hex digits)");
+      config.key_broker = *key;
+    }
     if (r.has("job")) {
       if (!j["job"].is_object()) r.fail("job", "must be an object");
       config.job = j["job"].dump();

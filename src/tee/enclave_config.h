@@ -4,12 +4,16 @@
 //     "gramine_attestation_dir": "/dev/attestation",
 //     "tsm_report_root": "/sys/kernel/config/tsm/report",
 //     "sev_guest_device": "/dev/sev-guest",             SEV-SNP sealing key requests (tsm backend)
+//     "key_broker": "<Ed25519 public key hex>",          seal only with a key this broker releases (key_release.h)
 //     "job": { ... } }                                  what the enclave serves (e.g. split/job.h); opaque here
 //
 // The file's bytes are part of the sim measurement, so two configs give two enclave identities.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "crypto/signing.h"
 
 #include "tee/error.h"
 #include "tee/messages.h"
@@ -23,6 +27,7 @@ struct EnclaveConfig {
   std::string gramine_attestation_dir = "/dev/attestation";
   std::string tsm_report_root = "/sys/kernel/config/tsm/report";
   std::string sev_guest_device = "/dev/sev-guest";
+  std::optional<crypto::VerifyKey> key_broker;
   std::string job;   // the "job" object as JSON text; empty = none (the enclave serves only the built-ins)
 
   [[nodiscard]] static Result<EnclaveConfig> load(const std::string& path);

@@ -55,7 +55,7 @@ Status run_enclave(const EnclaveOptions& options) {
   if (!backend) return crypto::unexpected(backend.error());
   auto channel = open_channel(options);
   if (!channel) return crypto::unexpected(channel.error());
-  EnclaveRuntime runtime(std::move(*backend), config_digest_of(config->bytes));
+  EnclaveRuntime runtime(std::move(*backend), *config);
   if (options.install) {
     try {
       options.install(runtime, *config);

@@ -11,6 +11,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/sealing.h"
+#include "tee/key_release.h"
 
 namespace sg::tee {
 namespace {
@@ -58,8 +59,11 @@ Result<std::pair<uint64_t, TrustedState>> parse_state(ByteView bytes) {
 
 }  // namespace
 
-EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const crypto::Digest32& config_digest)
-    : backend_(std::move(backend)), config_digest_(config_digest), kx_(crypto::KxKeyPair::generate()) {
+EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const EnclaveConfig& config)
+    : backend_(std::move(backend)),
+      config_digest_(config_digest_of(config.bytes)),
+      key_broker_(config.key_broker),
+      kx_(crypto::KxKeyPair::generate()) {
   messages_.add(MsgType::health, [this](ByteView p) -> Result<Message> {
     if (auto e = expect_empty(p, MsgType::health); !e) return crypto::unexpected(e.error());
     return reply(MsgType::health_report, encode(HealthReport{requests_served_, uint32_t(sessions_.size())}));
@@ -81,6 +85,7 @@ EnclaveRuntime::EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, cons
     return on_seal_state();
   });
   messages_.add(MsgType::unseal_state, [this](ByteView p) { return on_unseal_state(p); });
+  messages_.add(MsgType::install_key, [this](ByteView p) { return on_install_key(p); });
   messages_.add(MsgType::unseal_state_more, [this](ByteView p) -> Result<Message> {
     // A refused part drops the parts before it too: the blob can no longer arrive whole.
     if (p.size == 0) return drop_unseal_parts("unseal_state_more carries no bytes");
@@ -286,10 +291,33 @@ Result<Message> EnclaveRuntime::on_frames(const std::vector<crypto::MutableByteV
   return reply_in_parts(MsgType::frames_more, MsgType::frames, std::move(layout.lists));
 }
 
+Result<Message> EnclaveRuntime::on_install_key(ByteView release) {
+  if (!key_broker_) return rejected("install_key: this enclave's config pins no key_broker");
+  if (released_key_) return rejected("install_key: a released key is already installed");
+  auto key = open_released_key(release, *key_broker_, kx_, backend_->measurement(), config_digest_);
+  if (!key) return rejected("install_key: " + key.error().message);
+  released_key_ = std::move(*key);
+  return reply(MsgType::ok, {});
+}
+
+Result<crypto::SecretKey> EnclaveRuntime::sealing_key() {
+  // The config is mixed in on every backend: a CVM's measurement (and so its firmware key) covers the image only,
+  // and the same image started with another job must not open this job's state.
+  if (!key_broker_) {
+    auto key = backend_->sealing_key();
+    if (!key) return key;
+    return crypto::derive_sealing_key(*key, config_digest_);
+  }
+  if (!released_key_)
+    return fail(Errc::unsupported, "this enclave seals only with a key its key_broker releases, and none was "
+                                   "installed (install_key)");
+  return crypto::derive_sealing_key(*released_key_, config_digest_);
+}
+
 Result<Message> EnclaveRuntime::on_seal_state() {
   for (const auto& [name, value] : state_)   // entries are length-prefixed with 32 bits
     if (value.size() > UINT32_MAX) return rejected("trusted state '" + name + "' is over 4 GiB: it cannot be sealed");
-  auto key = backend_->sealing_key();
+  auto key = sealing_key();
   if (!key) return crypto::unexpected(key.error());
   // The generation counts changes, not seals: a host that seals an old state again and again cannot count it
   // past a generation a client saw.
@@ -320,7 +348,7 @@ Result<Message> EnclaveRuntime::on_unseal_state(ByteView last_part) {
   // Restoring is for start-up only: swapping the state under live sessions would let the host rewind a round
   // and replay it with other inputs.
   if (sessions_opened_ != 0) return rejected("unseal_state is refused once a session has opened; restart the enclave to restore sealed state");
-  auto key = backend_->sealing_key();
+  auto key = sealing_key();
   if (!key) return crypto::unexpected(key.error());
   if (!joined.empty()) joined.insert(joined.end(), last_part.data, last_part.data + last_part.size);
   auto plaintext = crypto::unseal(*key, joined.empty() ? last_part : ByteView(joined), kStatePurpose);

@@ -69,8 +69,9 @@ using TrustedState = std::map<std::string, Bytes>;
 
 class EnclaveRuntime {
  public:
-  // `config_digest`: of the config file the enclave was started with, bound into every evidence it gives.
-  EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const crypto::Digest32& config_digest);
+  // `config`: the file the enclave was started with; its digest is bound into every evidence it gives, and a
+  // key_broker it pins makes the enclave seal only with that broker's released key (key_release.h).
+  EnclaveRuntime(std::unique_ptr<AttestationBackend> backend, const EnclaveConfig& config);
 
   HandlerRegistry<MsgType, MessageHandler>& messages() { return messages_; }
   HandlerRegistry<crypto::PayloadKind, FrameHandler>& frames() { return frames_; }
@@ -106,6 +107,10 @@ class EnclaveRuntime {
   // A sealed blob's last part (or the whole blob): unseals the parts kept so far with it.
   Result<Message> on_unseal_state(ByteView last_part);
   Result<Message> on_next_part();
+  Result<Message> on_install_key(ByteView release);
+  // From the released key where the config pins a key broker, the backend's sealing key otherwise; both mixed with
+  // the config digest.
+  Result<crypto::SecretKey> sealing_key();
   // The first of `parts` now, as `more` (or as `last` when it is the only one); next_part sends the others.
   Message reply_in_parts(MsgType more, MsgType last, std::vector<Bytes> parts);
   // Forgets a sealed blob's parts so far and refuses with `reason`.
@@ -115,6 +120,8 @@ class EnclaveRuntime {
 
   std::unique_ptr<AttestationBackend> backend_;
   crypto::Digest32 config_digest_;
+  std::optional<crypto::VerifyKey> key_broker_;
+  std::optional<crypto::SecretKey> released_key_;
   crypto::KxKeyPair kx_;
   std::map<crypto::SessionId, EnclaveSession> sessions_;
   std::set<crypto::SessionId> closed_;   // never reopened (16 bytes each, for the process's life)
@@ -125,7 +132,8 @@ class EnclaveRuntime {
   std::optional<crypto::SessionId> closing_;   // set by a close frame, done once its reply is sealed
   HandlerRegistry<MsgType, MessageHandler> messages_;
   HandlerRegistry<crypto::PayloadKind, FrameHandler> frames_;
-  std::size_t max_reply_bytes_ = 0;   // what one message through the ring can carry
+  // What one message to the host can carry: the channel's, once serve() starts (the default 32 MiB before, never 0).
+  std::size_t max_reply_bytes_ = std::size_t(32) << 20;
   // The rest of a reply sent in parts, for next_part: each goes as `more`, the final one as `last`.
   struct ReplyParts {
     MsgType more = MsgType::frames_more, last = MsgType::frames;

@@ -119,7 +119,10 @@ Status EnclaveProcess::connect_tcp() {
       channel_ = std::make_unique<StreamChannel>(std::move(*accepted), payload_bytes);
       return {};
     }
-    if (accepted.error().code != Errc::timeout) return crypto::unexpected(accepted.error());
+    if (accepted.error().code != Errc::timeout) {
+      ::kill(pid_, SIGKILL);
+      return crypto::unexpected(exited("(killed: " + accepted.error().message + ")"));
+    }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) return crypto::unexpected(exited("before it connected", status));
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -144,11 +147,14 @@ Status EnclaveProcess::spawn(const std::vector<std::string>& extra_args, const s
     // Child: async-signal-safe calls only. Move the fds out of the way (close-on-exec), then onto 3, 4, ...
     // (dup2 clears close-on-exec), and close everything else the host had open.
     int moved[2];
-    for (std::size_t i = 0; i < fds.size() && i < 2; ++i)
+    if (fds.size() > 2) ::_exit(127);
+    for (std::size_t i = 0; i < fds.size(); ++i)
       if ((moved[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) ::_exit(127);
-    for (std::size_t i = 0; i < fds.size() && i < 2; ++i)
+    for (std::size_t i = 0; i < fds.size(); ++i)
       if (::dup2(moved[i], kControlFd + int(i)) < 0) ::_exit(127);
-    ::close_range(unsigned(kControlFd + int(fds.size())), ~0U, CLOSE_RANGE_CLOEXEC);
+    const int first_closed = kControlFd + int(fds.size());
+    if (::close_range(unsigned(first_closed), ~0U, CLOSE_RANGE_CLOEXEC) != 0)   // before Linux 5.11
+      for (int fd = first_closed; fd < 65536; ++fd) ::close(fd);
     // The enclave starts with no signals blocked, whatever the host blocks for its own signal handling.
     sigset_t none;
     ::sigemptyset(&none);
@@ -175,7 +181,7 @@ Error EnclaveProcess::exited(const std::string& when, std::optional<int> status)
 }
 
 Result<Message> EnclaveProcess::request(MsgType type, ByteView payload, std::initializer_list<MsgType> reply_types) {
-  if (!running()) {
+  if (!running() || !channel_) {
     return fail(Errc::enclave_exited, last_exit_.empty() ? "enclave is not running" : last_exit_);
   }
   const std::string name = msg_type_name(type);
@@ -290,6 +296,12 @@ Status EnclaveProcess::unseal_state(ByteView blob) {
     if (auto reply = request(MsgType::unseal_state_more, ByteView(blob.data + at, part_bytes), {MsgType::ok}); !reply)
       return crypto::unexpected(reply.error());
   auto reply = request(MsgType::unseal_state, ByteView(blob.data + at, blob.size - at), {MsgType::ok});
+  if (!reply) return crypto::unexpected(reply.error());
+  return {};
+}
+
+Status EnclaveProcess::install_key(ByteView release) {
+  auto reply = request(MsgType::install_key, release, {MsgType::ok});
   if (!reply) return crypto::unexpected(reply.error());
   return {};
 }

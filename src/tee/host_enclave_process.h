@@ -86,6 +86,8 @@ class EnclaveProcess {
   // The enclave's trusted state, sealed to its measurement; a blob larger than the ring crosses in parts.
   [[nodiscard]] Result<Bytes> seal_state();
   [[nodiscard]] Status unseal_state(ByteView blob);
+  // Hands the enclave a key broker's release (key_release.h), before it seals or unseals.
+  [[nodiscard]] Status install_key(ByteView release);
   [[nodiscard]] Status stop();
   [[nodiscard]] Status restart();
 

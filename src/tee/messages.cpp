@@ -41,6 +41,7 @@ std::string msg_type_name(MsgType type) {
     case MsgType::stop: return "stop";
     case MsgType::next_part: return "next_part";
     case MsgType::unseal_state_more: return "unseal_state_more";
+    case MsgType::install_key: return "install_key";
   }
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%04x", unsigned(type));
@@ -49,7 +50,7 @@ std::string msg_type_name(MsgType type) {
 
 Bytes encode_message_header(MsgType type, std::size_t payload_bytes, bool in_ring) {
   Bytes out;
-  out.reserve(kMessageHeaderBytes + payload_bytes);
+  out.reserve(kMessageHeaderBytes);
   crypto::ByteWriter w(out);
   w.raw(kMagic);
   w.u16(kBoundaryVersion);
@@ -62,6 +63,7 @@ Bytes encode_message_header(MsgType type, std::size_t payload_bytes, bool in_rin
 
 Bytes encode_datagram(MsgType type, ByteView inline_payload, bool in_ring) {
   Bytes out = encode_message_header(type, inline_payload.size, in_ring);
+  out.reserve(kMessageHeaderBytes + inline_payload.size);
   out.insert(out.end(), inline_payload.data, inline_payload.data + inline_payload.size);
   return out;
 }

@@ -57,6 +57,7 @@ enum class MsgType : uint16_t {
   next_part = 0x108,       // empty, after a *_more reply -> the reply's next part (*_more again, or the last)
   frame_list = 0x109,      // frame list: consecutive frames of one session, opened as one batch -> frames
   unseal_state_more = 0x10A,   // a part of a sealed blob too large for the ring -> ok; unseal_state brings the last
+  install_key = 0x10B,     // a key broker's release (key_release.h) -> ok; only where the config pins a broker
 };
 
 // "get_evidence", ..., or "0x7777" for a type this build does not know.

@@ -38,19 +38,19 @@ SocketAddress socket_address(const SocketEndpoint& e) {
     auto* vm = reinterpret_cast<sockaddr_vm*>(&a.storage);
     vm->svm_family = AF_VSOCK;
     vm->svm_cid = e.cid;
-    vm->svm_port = e.port;
+    vm->svm_port = e.port;   // listen_on maps port 0 to VMADDR_PORT_ANY
     a.length = sizeof(sockaddr_vm);
   } else if (in_addr v4{}; ::inet_pton(AF_INET, e.address.c_str(), &v4) == 1) {
     auto* in = reinterpret_cast<sockaddr_in*>(&a.storage);
     in->sin_family = AF_INET;
     in->sin_addr = v4;
-    in->sin_port = htons(e.port);
+    in->sin_port = htons(uint16_t(e.port));
     a.length = sizeof(sockaddr_in);
   } else {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
     in6->sin6_family = AF_INET6;
     ::inet_pton(AF_INET6, e.address.c_str(), &in6->sin6_addr);   // parse_endpoint checked it
-    in6->sin6_port = htons(e.port);
+    in6->sin6_port = htons(uint16_t(e.port));
     a.length = sizeof(sockaddr_in6);
   }
   a.family = a.get()->sa_family;
@@ -84,13 +84,14 @@ Result<SocketEndpoint> parse_endpoint(const std::string& text) {
   if (colon == std::string::npos || last == colon) return bad("missing a part");
   SocketEndpoint e;
   const std::string scheme = text.substr(0, colon), middle = text.substr(colon + 1, last - colon - 1);
-  if (!parse_number(text.substr(last + 1), e.port)) return bad("the port is not a number from 0 to 65535");
+  if (!parse_number(text.substr(last + 1), e.port)) return bad("the port is not a number");
   if (scheme == "vsock") {
     e.kind = SocketEndpoint::Kind::vsock;
     if (!parse_number(middle, e.cid)) return bad("the CID is not a number");
     return e;
   }
   if (scheme != "tcp") return bad("unknown scheme '" + scheme + "'");
+  if (e.port > 65535) return bad("the port is not a number from 0 to 65535");
   in_addr v4{};
   in6_addr v6{};
   if (::inet_pton(AF_INET, middle.c_str(), &v4) == 1) {
@@ -122,7 +123,9 @@ Result<UniqueFd> connect_endpoint(const SocketEndpoint& endpoint, std::chrono::m
 }
 
 Result<Listener> listen_on(const SocketEndpoint& endpoint) {
-  const SocketAddress address = socket_address(endpoint);
+  SocketAddress address = socket_address(endpoint);
+  if (endpoint.kind == SocketEndpoint::Kind::vsock && endpoint.port == 0)   // vsock's port 0 is a real port
+    reinterpret_cast<sockaddr_vm*>(&address.storage)->svm_port = VMADDR_PORT_ANY;
   UniqueFd fd(::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return crypto::unexpected(system_error("socket for", endpoint));
   const int one = 1;
@@ -135,7 +138,7 @@ Result<Listener> listen_on(const SocketEndpoint& endpoint) {
   if (::getsockname(listener.socket.get(), reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0)
     return crypto::unexpected(system_error("getsockname of", endpoint));
   if (endpoint.kind == SocketEndpoint::Kind::vsock)
-    listener.endpoint.port = uint16_t(reinterpret_cast<const sockaddr_vm*>(&bound.storage)->svm_port);
+    listener.endpoint.port = reinterpret_cast<const sockaddr_vm*>(&bound.storage)->svm_port;
   else if (bound.get()->sa_family == AF_INET)
     listener.endpoint.port = ntohs(reinterpret_cast<const sockaddr_in*>(&bound.storage)->sin_port);
   else

@@ -1,6 +1,7 @@
 // Where a stream transport's enclave reaches its host: "tcp:ADDRESS:PORT" (a numeric IPv4 address, or an IPv6 one
-// in brackets) or "vsock:CID:PORT" (a confidential VM's enclave reaching the host outside it, CID 2). The host
-// listens and the enclave connects, so the host needs no address inside a guest it cannot see into.
+// in brackets) or "vsock:CID:PORT" (CID 2 is the hypervisor's host). The host listens and the enclave connects, so
+// a host needs no address inside a guest it cannot see into. The host library listens only for an enclave it
+// launched itself (loopback TCP); vsock endpoints parse, listen and connect, but no host here waits on one yet.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,7 @@ struct SocketEndpoint {
   Kind kind = Kind::tcp;
   std::string address;   // tcp: the numeric address (no brackets)
   uint32_t cid = 0;      // vsock
-  uint16_t port = 0;
+  uint32_t port = 0;     // tcp: at most 65535; vsock: 32 bits
 
   std::string text() const;   // as parse_endpoint reads it
 };
@@ -32,7 +33,7 @@ struct Listener {
   UniqueFd socket;
   SocketEndpoint endpoint;   // with the port the kernel chose when asked for port 0
 };
-// Listens on `endpoint` (port 0: any free port) for one peer at a time.
+// Listens on `endpoint` (port 0: any free port, on vsock too) for one peer at a time.
 [[nodiscard]] Result<Listener> listen_on(const SocketEndpoint& endpoint);
 // Accepts one connection, waiting up to `timeout_ms`; Errc::timeout when none came.
 [[nodiscard]] Result<UniqueFd> accept_within(const Listener& listener, int timeout_ms);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace sg::tee {
 namespace {
@@ -118,7 +119,13 @@ Result<Message> StreamChannel::receive(int timeout_ms) {
     return fail(Errc::protocol, "message of " + std::to_string(length) + " bytes exceeds the " +
                                     std::to_string(max_payload_) + "-byte limit of the stream");
   }
-  Message message{header->type, Bytes(length)};
+  Message message{header->type, {}};
+  try {
+    message.payload.resize(length);
+  } catch (const std::bad_alloc&) {
+    if (auto drained = drain(length, deadline); !drained) return lost(drained.error());
+    return fail(Errc::protocol, "no memory for a message of " + std::to_string(length) + " bytes");
+  }
   if (auto read = read_exact(message.payload.data(), length, deadline); !read) return lost(read.error());
   return message;
 }

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "tee/shm_ring.h"
 #include "tee/socket_endpoint.h"
+#include "tee/stream_channel.h"
 
 namespace sg::tee {
 namespace {
@@ -154,6 +157,7 @@ TEST(Boundary, StreamEndpointsParseExactly) {
   EXPECT_EQ(vsock->cid, 2u);
   EXPECT_EQ(vsock->port, 5000);
   EXPECT_EQ(vsock->text(), "vsock:2:5000");
+  EXPECT_EQ(parse_endpoint("vsock:2:4000000000").value().port, 4000000000u);   // vsock ports are 32 bits
   for (const char* bad : {"127.0.0.1:7000", "tcp:localhost:7000", "tcp:127.0.0.1:70000", "tcp:127.0.0.1:",
                           "udp:127.0.0.1:1", "vsock:host:1", "tcp:::1:5", "vsock:2"}) {
     auto parsed = parse_endpoint(bad);
@@ -161,6 +165,73 @@ TEST(Boundary, StreamEndpointsParseExactly) {
     EXPECT_EQ(parsed.error().code, Errc::config) << bad;
     EXPECT_NE(parsed.error().message.find("expected tcp:ADDRESS:PORT"), std::string::npos) << parsed.error().message;
   }
+}
+
+// Two ends of a stream transport over a socketpair; `raw` writes bytes as a hostile peer would.
+struct StreamPair {
+  StreamPair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    receiver.emplace(UniqueFd(fds[0]), 1024);
+    raw = UniqueFd(fds[1]);
+  }
+  void write(const Bytes& bytes) { ASSERT_EQ(::write(raw.get(), bytes.data(), bytes.size()), ssize_t(bytes.size())); }
+  std::optional<StreamChannel> receiver;
+  UniqueFd raw;
+};
+
+// Over the limit, or naming the ring (at any declared length): drained and refused, and the next message is read.
+TEST(StreamChannel, RefusedMessagesAreDrainedAndTheStreamStaysInStep) {
+  StreamPair pair;
+  pair.write(encode_datagram(MsgType::health, Bytes(1025, 1), false));
+  pair.write(encode_datagram(MsgType::frame_list, Bytes(2000, 2), true));
+  pair.write(encode_datagram(MsgType::get_evidence, Bytes(32, 3), false));
+  auto over = pair.receiver->receive(1000);
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("exceeds the 1024-byte limit"), std::string::npos) << over.error().message;
+  auto ring = pair.receiver->receive(1000);
+  ASSERT_FALSE(ring);
+  EXPECT_NE(ring.error().message.find("inline"), std::string::npos) << ring.error().message;
+  auto next = pair.receiver->receive(1000);
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->type, MsgType::get_evidence);
+  EXPECT_EQ(next->payload, Bytes(32, 3));
+}
+
+// A message that stops mid-way (a stall past the deadline, or the peer closing) loses the framing: that receive
+// fails and every later one says the channel is closed.
+TEST(StreamChannel, AMessageCutShortEndsTheStream) {
+  const Bytes message = encode_datagram(MsgType::health, Bytes(100, 1), false);
+  {
+    StreamPair pair;
+    pair.write(Bytes(message.begin(), message.begin() + 30));
+    auto stalled = pair.receiver->receive(100);
+    ASSERT_FALSE(stalled);
+    EXPECT_EQ(stalled.error().code, Errc::protocol);
+    EXPECT_NE(stalled.error().message.find("lost its framing"), std::string::npos) << stalled.error().message;
+    pair.write(Bytes(message.begin() + 30, message.end()));   // the rest arrives too late to be trusted
+    auto after = pair.receiver->receive(100);
+    ASSERT_FALSE(after);
+    EXPECT_EQ(after.error().code, Errc::closed);
+  }
+  StreamPair pair;
+  pair.write(Bytes(message.begin(), message.begin() + 30));
+  pair.raw.reset();
+  auto cut = pair.receiver->receive(1000);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, Errc::closed) << cut.error().message;
+}
+
+// Nothing on the wire before the deadline is a plain timeout: the stream is still in step.
+TEST(StreamChannel, ATimeoutBeforeAMessageKeepsTheStream) {
+  StreamPair pair;
+  auto quiet = pair.receiver->receive(50);
+  ASSERT_FALSE(quiet);
+  EXPECT_EQ(quiet.error().code, Errc::timeout);
+  pair.write(encode_datagram(MsgType::health, {}, false));
+  auto next = pair.receiver->receive(1000);
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->type, MsgType::health);
 }
 
 // An enclave whose host is not listening gives up with the endpoint named, after its timeout.

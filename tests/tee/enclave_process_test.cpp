@@ -14,6 +14,7 @@
 #include "crypto/tensor_payload.h"
 #include "tee/attestation_sim.h"
 #include "tee/host_enclave_process.h"
+#include "tee/key_release.h"
 #include "tee/shm_ring.h"
 #include "support/temp_dir.h"
 #include "tee/verifier.h"
@@ -52,8 +53,11 @@ class EnclaveProcessTest : public ::testing::TestWithParam<BoundaryTransport> {
     std::ifstream in(config, std::ios::binary);
     const Bytes config_bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const Bytes measurement = sim_measurement(SG_ENCLAVE_TEST_HOST, config_bytes).value();
+    const crypto::Digest32 config_digest = config_digest_of(config_bytes);   // the file's SHA-256, as a tsm policy pins it
     return Policy::parse(R"({"allowed_backends": ["sim"], "allow_sim": true, "allowed_measurements": [")" +
-                             crypto::to_hex(measurement) + R"("], "sim_platform_keys": [")" + pub_hex + R"("]})",
+                             crypto::to_hex(measurement) + R"("], "allowed_configs": [")" +
+                             crypto::to_hex(ByteView(config_digest.data(), config_digest.size())) +
+                             R"("], "sim_platform_keys": [")" + pub_hex + R"("]})",
                          "client-policy.json")
         .value();
   }
@@ -399,6 +403,52 @@ TEST_P(EnclaveProcessTest, GracefulStop) {
   auto health = enclave_->health();
   ASSERT_FALSE(health);
   EXPECT_NE(health.error().message.find("was stopped"), std::string::npos) << health.error().message;
+}
+
+// The release a key broker makes for `enclave` after verifying its evidence (with the broker's own nonce) against
+// `policy`: what a host fetches from the broker before the enclave seals or unseals.
+Result<Bytes> release_for(EnclaveProcess& enclave, const KeyBroker& broker, const Policy& policy) {
+  const Bytes nonce = crypto::SecretKey::random(kEvidenceNonceBytes).view().to_bytes();
+  auto reply = enclave.get_evidence(nonce);
+  if (!reply) return crypto::unexpected(reply.error());
+  auto evidence = parse_evidence(reply->evidence);
+  if (!evidence) return crypto::unexpected(evidence.error());
+  return broker.release(*evidence, nonce, reply->enclave_key, policy);
+}
+
+// An enclave whose config pins a key broker seals only with the key that broker releases after verifying it. A
+// release opens only in the enclave instance it was made for (another broker's, a tampered one, or one made for
+// the instance before a restart are refused), and the same build and job get the same key after a restart.
+TEST_P(EnclaveProcessTest, AnEnclaveThatPinsAKeyBrokerSealsOnlyWithItsRelease) {
+  expect_rejected(enclave_->install_key(Bytes(64, 1)), "pins no key_broker");
+  const KeyBroker broker(crypto::SigningKeyPair::generate(), crypto::SecretKey::random(32));
+  const KeyBroker stranger(crypto::SigningKeyPair::generate(), crypto::SecretKey::random(32));
+  ASSERT_TRUE(enclave_->stop());
+  const std::string config =
+      write_config("brokered.json", R"(, "key_broker": ")" + crypto::to_hex(broker.public_key()) + "\"");
+  start(config);
+  const Policy policy = policy_for(config);
+  expect_rejected(status_of(enclave_->seal_state()), "none was installed");
+
+  auto refused = release_for(*enclave_, broker, policy_for(config_path_));   // the broker's policy admits another
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::policy) << refused.error().message;
+  expect_rejected(enclave_->install_key(release_for(*enclave_, stranger, policy).value()),
+                  "not signed by this enclave's key broker");
+  const Bytes release = release_for(*enclave_, broker, policy).value();
+  Bytes tampered = release;
+  tampered[tampered.size() / 2] ^= 1;
+  expect_rejected(enclave_->install_key(tampered), "not signed by this enclave's key broker");
+  ASSERT_TRUE(enclave_->install_key(release));
+  expect_rejected(enclave_->install_key(release), "already installed");
+  auto blob = enclave_->seal_state();
+  ASSERT_TRUE(blob) << blob.error().message;
+
+  ASSERT_TRUE(enclave_->restart());
+  expect_rejected(enclave_->unseal_state(*blob), "none was installed");
+  expect_rejected(enclave_->install_key(release), "made for another enclave key");
+  ASSERT_TRUE(enclave_->install_key(release_for(*enclave_, broker, policy).value()));
+  EXPECT_TRUE(enclave_->unseal_state(*blob));
 }
 
 TEST_P(EnclaveProcessTest, SealedStateSurvivesRestartButNotAnotherMeasurement) {

@@ -21,6 +21,7 @@
 #include "crypto/sealing.h"
 #include "tee/attestation_gramine.h"
 #include "tee/attestation_tsm.h"
+#include "tee/enclave_runtime.h"
 #include "tee/hardware_evidence.h"
 #include "tee/fake_device.h"
 #include "support/temp_dir.h"
@@ -214,10 +215,10 @@ TEST_F(TsmBackendTest, GenerationRaceDetected) {
       << backend.error().message;
 }
 
-// The real SNP report captured on a Milan guest, with its REPORT_DATA replaced and VMPL 2 (a guest under an SVSM):
-// enough for the backend, which reads its own report back (the signature no longer verifies).
-constexpr uint32_t kGuestVmpl = 2;
-Bytes snp_report_with(ByteView report_data, uint32_t vmpl = kGuestVmpl) {
+// The real SNP report captured on a Milan guest, with its REPORT_DATA and VMPL replaced: enough for the backend,
+// which reads its own report back (the signature no longer verifies).
+constexpr uint32_t kGuestVmpl = 2;   // a guest under an SVSM: configfs-tsm's privlevel_floor says so
+Bytes snp_report_with(ByteView report_data, uint32_t vmpl = 0) {
   std::ifstream in(std::string(SG_SOURCE_DIR) + "/tests/attest/vectors/snp/attestation.bin", std::ios::binary);
   Bytes report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::copy(report_data.data, report_data.data + report_data.size, report.begin() + 0x50);
@@ -230,7 +231,7 @@ Bytes snp_report_with(ByteView report_data, uint32_t vmpl = kGuestVmpl) {
 struct FakeSnpFirmware {
   uint32_t status = 0;
   uint32_t report_size = 0x4A0;
-  uint32_t key_vmpl = kGuestVmpl;   // the VMPL the guest's report showed
+  uint32_t key_vmpl = kGuestVmpl;   // the VMPL the guest runs at
   int calls = 0;
   int operator()(unsigned long request, snp_guest_request_ioctl& call) {
     ++calls;
@@ -249,7 +250,7 @@ struct FakeSnpFirmware {
     const auto& req = *reinterpret_cast<const snp_derived_key_req*>(call.req_data);
     EXPECT_EQ(req.root_key_select, 0u);   // the VCEK root
     EXPECT_EQ(req.guest_field_select, kSnpKeyFieldPolicy | kSnpKeyFieldMeasurement);
-    EXPECT_EQ(req.vmpl, key_vmpl);   // the guest's own, from its report
+    EXPECT_EQ(req.vmpl, key_vmpl);   // the guest's own
     auto& resp = *reinterpret_cast<snp_derived_key_resp*>(call.resp_data);
     std::memcpy(resp.data, &status, 4);
     for (int i = 0; i < 32; ++i) resp.data[0x20 + i] = uint8_t(i ^ req.guest_field_select ^ 0xA5);
@@ -290,10 +291,40 @@ TEST(TsmSevGuest, WithoutConfigfsAnSnpGuestReportsThroughTheGuestDevice) {
       << refused.error().message;
 }
 
+// State an enclave sealed opens only in an enclave started with the same config: on tsm the measurement (and so
+// the firmware's key) covers only the VM image, so the runtime mixes the config digest into the sealing key.
+TEST(TsmSevGuest, SealedStateOpensOnlyUnderTheSameConfig) {
+  auto start = [](const std::string& config_text) {
+    EnclaveConfig config;
+    config.tsm_report_root = "/nonexistent/tsm/report";
+    config.bytes = Bytes(config_text.begin(), config_text.end());
+    auto firmware = std::make_shared<FakeSnpFirmware>();
+    firmware->key_vmpl = 0;
+    return std::make_unique<EnclaveRuntime>(TsmBackend::create(config, play(firmware)).value(), config);
+  };
+  auto call = [](EnclaveRuntime& runtime, MsgType type, Bytes payload) {
+    return (*runtime.messages().find(type))(crypto::MutableByteView{payload.data(), payload.size()});
+  };
+  const std::string job = R"({"job": {"clients": ["a"]}})", other_job = R"({"job": {"clients": ["b"]}})";
+  auto sealer = start(job);
+  sealer->state()["trainer"] = Bytes{1, 2, 3};
+  auto sealed = call(*sealer, MsgType::seal_state, {});
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  ASSERT_EQ(sealed->type, MsgType::sealed_state);
+  auto same = start(job);
+  auto opened = call(*same, MsgType::unseal_state, sealed->payload);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(same->state()["trainer"], (Bytes{1, 2, 3}));
+  auto refused = call(*start(other_job), MsgType::unseal_state, sealed->payload);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("does not open"), std::string::npos) << refused.error().message;
+}
+
 // On SEV-SNP the tsm backend seals with the firmware's derived key, bound to the launch measurement and policy
-// at the guest's own VMPL; a firmware refusal and a missing device are errors that say which.
+// at the guest's own VMPL (configfs-tsm's privlevel_floor); a firmware refusal and a missing device are errors that say which.
 TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
   std::ofstream(entry_ + "/provider") << "sev_guest\n";
+  std::ofstream(entry_ + "/privlevel_floor") << kGuestVmpl << "\n";
   auto firmware = std::make_shared<FakeSnpFirmware>();
   auto serve = [](testing::FakeDevice& d) {
     d.produce("generation", ByteView("0\n"));
