@@ -34,6 +34,7 @@ Status StreamChannel::send(MsgType type, ByteView payload) {
 Status StreamChannel::send_raw(ByteView message) { return write_all(&message, 1); }
 
 Status StreamChannel::write_all(const ByteView* parts, std::size_t count) {
+  if (sending_lost_) return crypto::unexpected(closed());
   std::size_t index = 0, offset = 0;
   while (index < count) {
     iovec iov[2];
@@ -48,6 +49,10 @@ Status StreamChannel::write_all(const ByteView* parts, std::size_t count) {
     const ssize_t sent = ::sendmsg(socket_.get(), &message, MSG_NOSIGNAL);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0 && (errno == EPIPE || errno == ECONNRESET)) return crypto::unexpected(closed());
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {   // SO_SNDTIMEO: the peer stopped reading
+      sending_lost_ = true;   // part of a message may have gone out
+      return fail(Errc::timeout, "the other end stopped reading the boundary stream");
+    }
     if (sent < 0) return fail(Errc::io, std::string("send on the boundary stream: ") + std::strerror(errno));
     offset += std::size_t(sent);
     while (index < count && offset >= parts[index].size) offset -= parts[index++].size;

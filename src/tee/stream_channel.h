@@ -6,6 +6,7 @@
 // Framing is checked as on the ring: a payload over the limit, or one that names the ring, is drained and refused
 // and the channel serves on; a header that is not ours means the byte stream has lost its framing, so that
 // receive fails with Errc::protocol (the enclave answers with the reason) and every later one with Errc::closed.
+// A send that times out (SO_SNDTIMEO, which the host sets to its reply timeout) ends the stream the same way.
 #pragma once
 
 #include <chrono>
@@ -40,7 +41,8 @@ class StreamChannel final : public BoundaryChannel {
 
   UniqueFd socket_;
   std::size_t max_payload_;
-  bool framing_lost_ = false;
+  bool framing_lost_ = false;   // receiving
+  bool sending_lost_ = false;   // a send timed out part-way: later sends say Errc::closed
 };
 
 }  // namespace sg::tee

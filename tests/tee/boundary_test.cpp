@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -232,6 +233,23 @@ TEST(StreamChannel, ATimeoutBeforeAMessageKeepsTheStream) {
   auto next = pair.receiver->receive(1000);
   ASSERT_TRUE(next) << next.error().message;
   EXPECT_EQ(next->type, MsgType::health);
+}
+
+// A send to a peer that stopped reading gives up at the socket's send timeout (the host sets its reply timeout),
+// and the stream takes no more sends: part of a message may be on the wire.
+TEST(StreamChannel, ASendToAPeerThatStoppedReadingTimesOutAndEndsTheStream) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd idle_reader(fds[1]);
+  const timeval limit{0, 50000};
+  ASSERT_EQ(::setsockopt(fds[0], SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit), 0);
+  StreamChannel sender(UniqueFd(fds[0]), std::size_t(16) << 20);
+  auto stuck = sender.send(MsgType::frame_list, Bytes(std::size_t(16) << 20, 7));
+  ASSERT_FALSE(stuck);
+  EXPECT_EQ(stuck.error().code, Errc::timeout) << stuck.error().message;
+  auto after = sender.send(MsgType::health, {});
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, Errc::closed);
 }
 
 // An enclave whose host is not listening gives up with the endpoint named, after its timeout.
