@@ -50,20 +50,32 @@ Result<std::unique_ptr<AttestationBackend>> TsmBackend::create(const EnclaveConf
   // Without configfs-tsm (kernels before 6.7), an SNP guest still reports through /dev/sev-guest.
   struct stat root {};
   backend->configfs_ = ::stat(config.tsm_report_root.c_str(), &root) == 0;
+  if (backend->configfs_) {
+    if (auto made = backend->make_entry(); !made) return crypto::unexpected(made.error());
+    // The VMPL this guest runs at (an SNP guest under an SVSM): configfs-tsm's privlevel_floor where the kernel has
+    // one, 0 otherwise. Reports are asked at it (privlevel) and so are sealing keys.
+    const std::string floor = backend->entry_ + "/privlevel_floor";
+    if (::access(floor.c_str(), R_OK) == 0) {
+      auto vmpl = read_number(floor);
+      if (!vmpl) return crypto::unexpected(vmpl.error());
+      if (*vmpl > 3) return fail(Errc::evidence, floor + ": VMPL " + std::to_string(*vmpl) + " is not 0-3");
+      backend->vmpl_ = uint32_t(*vmpl);
+    }
+  }
   auto self = backend->attest(crypto::Digest64{});
   if (!self) return crypto::unexpected(self.error());
   backend->measurement_ = self->measurement;
   backend->platform_ = tsm_platform(self->provider).value();   // attest() checked it
-  // The VMPL this guest runs at (a report's VMPL field is only the level it asked for): configfs-tsm's
-  // privlevel_floor where the kernel has one (under an SVSM), 0 otherwise.
-  const std::string floor = backend->entry_ + "/privlevel_floor";
-  if (backend->platform_ == attest::Platform::sev_snp && backend->configfs_ && ::access(floor.c_str(), R_OK) == 0) {
-    auto vmpl = read_number(floor);
-    if (!vmpl) return crypto::unexpected(vmpl.error());
-    if (*vmpl > 3) return fail(Errc::evidence, floor + ": VMPL " + std::to_string(*vmpl) + " is not 0-3");
-    backend->vmpl_ = uint32_t(*vmpl);
-  }
   return std::unique_ptr<AttestationBackend>(std::move(backend));
+}
+
+Status TsmBackend::make_entry() const {
+  // configfs creates the entry's attribute files on mkdir; an entry left by this process is reused.
+  if (::mkdir(entry_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail(Errc::unsupported, "cannot create configfs-tsm report " + entry_ + ": " + std::strerror(errno) +
+                                       " (is this a TDX or SEV-SNP guest with configfs mounted?)");
+  }
+  return {};
 }
 
 Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
@@ -72,11 +84,10 @@ Result<Evidence> TsmBackend::attest(const crypto::Digest64& report_data) {
     if (!report) return crypto::unexpected(report.error());
     return evidence_of(std::move(*report), "sev_guest", report_data, "the SNP_GET_REPORT reply");
   }
-  // configfs creates the entry's attribute files on mkdir; an entry left by this process is reused.
-  if (::mkdir(entry_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return fail(Errc::unsupported, "cannot create configfs-tsm report " + entry_ + ": " + std::strerror(errno) +
-                                       " (is this a TDX or SEV-SNP guest with configfs mounted?)");
-  }
+  if (auto made = make_entry(); !made) return crypto::unexpected(made.error());
+  if (vmpl_ > 0)
+    if (auto level = write_file(entry_ + "/privlevel", ByteView(std::to_string(vmpl_))); !level)
+      return crypto::unexpected(level.error());
   auto before = read_generation(entry_);
   if (!before) return crypto::unexpected(before.error());
   if (auto written = write_file(entry_ + "/inblob", report_data); !written) return crypto::unexpected(written.error());
@@ -120,8 +131,8 @@ Result<Evidence> TsmBackend::evidence_of(Bytes report, std::string provider, con
 Result<crypto::SecretKey> TsmBackend::sealing_key() {
   if (platform_ != attest::Platform::sev_snp)
     return fail(Errc::unsupported,
-                "a TDX guest has no hardware sealing key; sealing state there needs a key-release service that "
-                "verifies this TD's quote first, which this build does not have");
+                "a TDX guest has no hardware sealing key: pin a key_broker in the enclave config to seal with a "
+                "key it releases (src/tee/key_release.h)");
   auto derived = snp_derived_key(sev_guest_, vmpl_);
   if (!derived) return crypto::unexpected(derived.error());
   return crypto::derive_sealing_key(*derived, measurement_);

@@ -1,7 +1,8 @@
 // The `tsm` backend: confidential VMs (Intel TDX, AMD SEV-SNP) through Linux configfs-tsm. One report is one
 // directory <root>/<entry>: write 64 bytes to inblob, read outblob (the TDX quote or SNP report) and provider.
 // Where the configfs-tsm root does not exist, an SNP guest reports through /dev/sev-guest (sev_guest.h) instead,
-// at VMPL 0 (a guest under an SVSM needs configfs-tsm).
+// at VMPL 0 (a guest under an SVSM needs configfs-tsm, whose privlevel_floor gives the level reports and sealing
+// keys are asked at).
 // The kernel bumps `generation` on every write, so reading it before and after tells whether another writer
 // raced this request; a race is an error, never a silently mixed report. The root is configurable so tests run
 // against a fake tree.
@@ -43,6 +44,7 @@ class TsmBackend final : public AttestationBackend {
   std::string entry_;   // <root>/sliceguard-<pid>
   SevGuestIoctl sev_guest_;
   Bytes measurement_;
+  [[nodiscard]] Status make_entry() const;
   [[nodiscard]] static Result<Evidence> evidence_of(Bytes report, std::string provider,
                                                     const crypto::Digest64& report_data, const std::string& source);
 

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -146,20 +147,24 @@ Status EnclaveProcess::spawn(const std::vector<std::string>& extra_args, const s
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  if (fds.size() > 2) return fail(Errc::config, "an enclave inherits at most two fds (control socket and ring)");
+  rlimit open_files{};
+  const int fd_limit = ::getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur != RLIM_INFINITY
+                           ? int(std::min<rlim_t>(open_files.rlim_cur, 1 << 20))
+                           : 1 << 20;
   const pid_t pid = ::fork();
   if (pid < 0) return fail(Errc::io, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     // Child: async-signal-safe calls only. Move the fds out of the way (close-on-exec), then onto 3, 4, ...
     // (dup2 clears close-on-exec), and close everything else the host had open.
     int moved[2];
-    if (fds.size() > 2) ::_exit(127);
     for (std::size_t i = 0; i < fds.size(); ++i)
       if ((moved[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) ::_exit(127);
     for (std::size_t i = 0; i < fds.size(); ++i)
       if (::dup2(moved[i], kControlFd + int(i)) < 0) ::_exit(127);
     const int first_closed = kControlFd + int(fds.size());
     if (::close_range(unsigned(first_closed), ~0U, CLOSE_RANGE_CLOEXEC) != 0)   // before Linux 5.11
-      for (int fd = first_closed; fd < 65536; ++fd) ::close(fd);
+      for (int fd = first_closed; fd < fd_limit; ++fd) ::close(fd);
     // The enclave starts with no signals blocked, whatever the host blocks for its own signal handling.
     sigset_t none;
     ::sigemptyset(&none);

@@ -4,13 +4,16 @@
 
 #include <algorithm>
 
+#include "attest/collateral_cache.h"
+#include "attest/dcap_quote.h"
+#include "attest/snp_report.h"
 #include "tee/verifier.h"
 
 namespace sg::tee {
 namespace {
 
 constexpr std::string_view kReleaseLabel = "sliceguard-key-release-v1";
-constexpr std::string_view kDerivationLabel = "sliceguard-released-key-v1";
+constexpr std::string_view kDerivationLabel = "sliceguard-released-key-v2";
 constexpr std::size_t kKeyBytes = 32;
 constexpr std::size_t kBoxBytes = kKeyBytes + crypto_box_SEALBYTES;
 constexpr std::size_t kMaxMeasurementBytes = 48;
@@ -27,7 +30,46 @@ Bytes signed_part(const crypto::KxPublicKey& enclave_key, const crypto::Digest32
   return out;
 }
 
+// Appends `bytes` with a u8 length, so no two identities serialise alike.
+void field(Bytes& out, ByteView bytes) {
+  out.push_back(uint8_t(bytes.size));
+  out.insert(out.end(), bytes.data, bytes.data + bytes.size);
+}
+
 }  // namespace
+
+Result<Bytes> release_identity(const Evidence& evidence) {
+  Bytes id;
+  field(id, ByteView(backend_name(evidence.backend)));
+  field(id, ByteView(evidence.config_digest.data(), evidence.config_digest.size()));
+  field(id, evidence.measurement);
+  if (evidence.backend == Backend::sim) return id;
+  const ByteView quote = evidence.quote;
+  auto platform = attest::detect_platform(quote);
+  if (!platform) return fail(Errc::evidence, platform.error().message);
+  field(id, ByteView(attest::platform_name(*platform)));
+  const auto debug = [] { return fail(Errc::policy, "no key is released to a debug enclave (its host can read it)"); };
+  if (*platform == attest::Platform::sev_snp) {
+    auto r = attest::parse_snp_report(quote);
+    if (!r) return fail(Errc::evidence, r.error().message);
+    if (r->policy & attest::kSnpPolicyDebug) return debug();
+    field(id, r->host_data);
+    for (int i = 0; i < 8; ++i) id.push_back(uint8_t(r->policy >> (8 * i)));
+    return id;
+  }
+  auto q = attest::parse_dcap_quote(quote);
+  if (!q) return fail(Errc::evidence, q.error().message);
+  if (*platform == attest::Platform::tdx) {
+    if (q->td.td_attributes & attest::kTdDebugFlag) return debug();
+    for (const ByteView rtmr : q->td.rtmr) field(id, rtmr);
+    return id;
+  }
+  if (q->enclave.attributes.data[0] & attest::kSgxDebugFlag) return debug();
+  field(id, q->enclave.mr_signer);
+  id.push_back(uint8_t(q->enclave.isv_prod_id));
+  id.push_back(uint8_t(q->enclave.isv_prod_id >> 8));
+  return id;
+}
 
 KeyBroker::KeyBroker(crypto::SigningKeyPair identity, crypto::SecretKey master)
     : identity_(std::move(identity)), master_(std::move(master)) {}
@@ -38,13 +80,14 @@ Result<Bytes> KeyBroker::release(const Evidence& evidence, ByteView nonce, const
   if (!verified) return crypto::unexpected(verified.error());
   if (evidence.measurement.size() > kMaxMeasurementBytes)
     return fail(Errc::evidence, "measurement longer than 48 bytes");
-  // key = BLAKE2b-256 keyed with the master secret over label || config digest || measurement.
+  auto identity = release_identity(evidence);
+  if (!identity) return crypto::unexpected(identity.error());
+  // key = BLAKE2b-256 keyed with the master secret over label || identity.
   crypto::SecretKey key(kKeyBytes);
   crypto_generichash_state state;
   crypto_generichash_init(&state, master_.data(), master_.size(), kKeyBytes);
   crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(kDerivationLabel.data()), kDerivationLabel.size());
-  crypto_generichash_update(&state, evidence.config_digest.data(), evidence.config_digest.size());
-  crypto_generichash_update(&state, evidence.measurement.data(), evidence.measurement.size());
+  crypto_generichash_update(&state, identity->data(), identity->size());
   crypto_generichash_final(&state, key.data(), key.size());
   sodium_memzero(&state, sizeof state);
 

@@ -421,7 +421,8 @@ Result<Bytes> release_for(EnclaveProcess& enclave, const KeyBroker& broker, cons
 // the instance before a restart are refused), and the same build and job get the same key after a restart.
 TEST_P(EnclaveProcessTest, AnEnclaveThatPinsAKeyBrokerSealsOnlyWithItsRelease) {
   expect_rejected(enclave_->install_key(Bytes(64, 1)), "pins no key_broker");
-  const KeyBroker broker(crypto::SigningKeyPair::generate(), crypto::SecretKey::random(32));
+  const crypto::SigningKeyPair broker_identity = crypto::SigningKeyPair::generate();
+  const KeyBroker broker(crypto::SigningKeyPair::from_seed(broker_identity.seed()), crypto::SecretKey::random(32));
   const KeyBroker stranger(crypto::SigningKeyPair::generate(), crypto::SecretKey::random(32));
   ASSERT_TRUE(enclave_->stop());
   const std::string config =
@@ -447,6 +448,12 @@ TEST_P(EnclaveProcessTest, AnEnclaveThatPinsAKeyBrokerSealsOnlyWithItsRelease) {
   ASSERT_TRUE(enclave_->restart());
   expect_rejected(enclave_->unseal_state(*blob), "none was installed");
   expect_rejected(enclave_->install_key(release), "made for another enclave key");
+  // The same broker identity with another master secret releases another key: the state does not open with it,
+  // so it is the released key that seals (not the platform's).
+  const KeyBroker other_master(crypto::SigningKeyPair::from_seed(broker_identity.seed()), crypto::SecretKey::random(32));
+  ASSERT_TRUE(enclave_->install_key(release_for(*enclave_, other_master, policy).value()));
+  expect_rejected(enclave_->unseal_state(*blob), "does not open");
+  ASSERT_TRUE(enclave_->restart());
   ASSERT_TRUE(enclave_->install_key(release_for(*enclave_, broker, policy).value()));
   EXPECT_TRUE(enclave_->unseal_state(*blob));
 }

@@ -16,6 +16,7 @@
 #include <iterator>
 
 #include "attest/collateral_cache.h"
+#include "attest/dcap_quote.h"
 #include "attest/openssl_objects.h"
 
 #include "crypto/sealing.h"
@@ -23,6 +24,7 @@
 #include "tee/attestation_tsm.h"
 #include "tee/enclave_runtime.h"
 #include "tee/hardware_evidence.h"
+#include "tee/key_release.h"
 #include "tee/fake_device.h"
 #include "support/temp_dir.h"
 #include "tee/verifier.h"
@@ -325,6 +327,7 @@ TEST(TsmSevGuest, SealedStateOpensOnlyUnderTheSameConfig) {
 TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
   std::ofstream(entry_ + "/provider") << "sev_guest\n";
   std::ofstream(entry_ + "/privlevel_floor") << kGuestVmpl << "\n";
+  std::ofstream(entry_ + "/privlevel").flush();   // an attribute configfs creates with the entry
   auto firmware = std::make_shared<FakeSnpFirmware>();
   auto serve = [](testing::FakeDevice& d) {
     d.produce("generation", ByteView("0\n"));
@@ -337,6 +340,10 @@ TEST_F(TsmBackendTest, SevSnpSealsWithTheFirmwareDerivedKey) {
   auto backend = TsmBackend::create(config_, play(firmware));
   device_->finish();
   ASSERT_TRUE(backend) << backend.error().message;
+  std::ifstream privlevel(entry_ + "/privlevel");
+  std::string asked;
+  privlevel >> asked;
+  EXPECT_EQ(asked, std::to_string(kGuestVmpl)) << "reports are asked at the guest's VMPL";
   auto key = (*backend)->sealing_key();
   ASSERT_TRUE(key) << key.error().message;
   Bytes derived(32);
@@ -474,6 +481,26 @@ TEST_F(RealEvidence, ATdxQuoteVerifiesAndAnSnpDebugGuestIsRefused) {
   auto allowed = verify_tsm_evidence(snp, policy(snp, "{}", /*allow_debug=*/true));
   EXPECT_TRUE(allowed) << allowed.error().message;
   EXPECT_FALSE(verify_tsm_evidence(tdx, policy(snp, kAnyRtmr, true))) << "the TDX quote's MRTD is not in this policy";
+}
+
+// A released key is bound to every measured part of the enclave, not just MRTD, and never goes to a debug guest.
+TEST_F(RealEvidence, AReleasedKeyIsBoundToTheWholeIdentityAndRefusedToDebugGuests) {
+  Evidence tdx = evidence(Backend::tsm, "tdx/phala_tdx_quote.dat", "tdx_guest");
+  const Bytes identity = release_identity(tdx).value();
+  const auto td = attest::parse_dcap_quote(tdx.quote).value();
+  const std::size_t rtmr3 = std::size_t(td.td.rtmr[3].data - tdx.quote.data());
+  tdx.quote[rtmr3] ^= 1;   // another kernel or application measured into RTMR3, the same firmware
+  EXPECT_NE(release_identity(tdx).value(), identity);
+  tdx.quote[rtmr3] ^= 1;
+  EXPECT_EQ(release_identity(tdx).value(), identity);
+  tdx.config_digest[0] ^= 1;   // another job
+  EXPECT_NE(release_identity(tdx).value(), identity);
+
+  const Evidence snp = evidence(Backend::tsm, "snp/attestation.bin", "sev_guest");   // its policy allows debug
+  auto debug = release_identity(snp);
+  ASSERT_FALSE(debug);
+  EXPECT_EQ(debug.error().code, Errc::policy);
+  EXPECT_NE(debug.error().message.find("debug enclave"), std::string::npos) << debug.error().message;
 }
 
 // An authentic quote whose report data is not this verifier's nonce and this enclave's key: replayed evidence.
