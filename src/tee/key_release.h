@@ -13,8 +13,9 @@
 //   4. the host passes the release to the enclave (install_key), which checks the broker's signature, that it names
 //      this enclave's key, measurement and config, opens the box, and keeps the key for seal_state/unseal_state.
 // The host relays only a box it cannot open. A pinned broker replaces the platform's sealing key on every backend:
-// the key is bound to the enclave's identity, not to the machine, so any machine the broker admits can open it. The broker is a party the verifiers trust (a data owner, or a KMS
-// they audit); this build has the broker as a library and tests it with the sim verifier — no network service.
+// the key is bound to the enclave's identity, not to the machine, so any machine the broker admits can open it.
+// The broker is a party the verifiers trust (a data owner, or a KMS they audit); this build has the broker as a
+// library and tests it with the sim verifier — no network service.
 #pragma once
 
 #include "crypto/hash.h"
