@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,11 +117,8 @@ Status EnclaveProcess::connect_tcp() {
   for (;;) {
     auto accepted = accept_within(*listener, 50);
     if (accepted) {
-      // A send to an enclave that stopped reading gives up after the reply timeout, as a request would.
-      const auto limit = std::chrono::duration_cast<std::chrono::microseconds>(launch_.reply_timeout);
-      const timeval send_timeout{time_t(limit.count() / 1000000), suseconds_t(limit.count() % 1000000)};
-      (void)::setsockopt(accepted->get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-      channel_ = std::make_unique<StreamChannel>(std::move(*accepted), payload_bytes);
+      // A send to an enclave that stops reading gives up after the reply timeout, as a request would.
+      channel_ = std::make_unique<StreamChannel>(std::move(*accepted), payload_bytes, launch_.reply_timeout);
       return {};
     }
     if (accepted.error().code != Errc::timeout) {

@@ -17,8 +17,11 @@ Error closed() { return {Errc::closed, "the other end closed the channel"}; }
 
 }  // namespace
 
-StreamChannel::StreamChannel(UniqueFd socket, std::size_t max_payload)
-    : socket_(std::move(socket)), max_payload_(std::min<std::size_t>(max_payload, std::numeric_limits<uint32_t>::max())) {}
+StreamChannel::StreamChannel(UniqueFd socket, std::size_t max_payload,
+                             std::optional<std::chrono::milliseconds> send_timeout)
+    : socket_(std::move(socket)),
+      max_payload_(std::min<std::size_t>(max_payload, std::numeric_limits<uint32_t>::max())),
+      send_timeout_(send_timeout) {}
 
 Status StreamChannel::send(MsgType type, ByteView payload) {
   if (payload.size > max_payload_) {
@@ -33,10 +36,37 @@ Status StreamChannel::send(MsgType type, ByteView payload) {
 
 Status StreamChannel::send_raw(ByteView message) { return write_all(&message, 1); }
 
+Status StreamChannel::wait_until_ready(short events, const Deadline& deadline) const {
+  for (;;) {
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      wait_ms = int(std::max<long long>(0, left.count()));
+    }
+    pollfd p{socket_.get(), events, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return fail(Errc::io, std::string("poll on the boundary stream: ") + std::strerror(errno));
+    if (ready == 0) return fail(Errc::timeout, "the boundary stream was not ready within the deadline");
+    return {};
+  }
+}
+
 Status StreamChannel::write_all(const ByteView* parts, std::size_t count) {
   if (sending_lost_) return crypto::unexpected(closed());
+  Deadline deadline;
+  if (send_timeout_) deadline = std::chrono::steady_clock::now() + *send_timeout_;
   std::size_t index = 0, offset = 0;
   while (index < count) {
+    // With a deadline, wait for room and never block in sendmsg: a peer reading a trickle cannot stretch it.
+    if (deadline) {
+      if (auto ready = wait_until_ready(POLLOUT, deadline); !ready) {
+        if (ready.error().code != Errc::timeout) return ready;
+        sending_lost_ = true;   // part of a message may have gone out
+        return fail(Errc::timeout, "the other end did not take the message within " +
+                                       std::to_string(send_timeout_->count()) + " ms");
+      }
+    }
     iovec iov[2];
     std::size_t n = 0;
     for (std::size_t i = index; i < count && n < 2; ++i, ++n) {
@@ -46,13 +76,9 @@ Status StreamChannel::write_all(const ByteView* parts, std::size_t count) {
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = n;
-    const ssize_t sent = ::sendmsg(socket_.get(), &message, MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
+    const ssize_t sent = ::sendmsg(socket_.get(), &message, MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0));
+    if (sent < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (sent < 0 && (errno == EPIPE || errno == ECONNRESET)) return crypto::unexpected(closed());
-    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {   // SO_SNDTIMEO: the peer stopped reading
-      sending_lost_ = true;   // part of a message may have gone out
-      return fail(Errc::timeout, "the other end stopped reading the boundary stream");
-    }
     if (sent < 0) return fail(Errc::io, std::string("send on the boundary stream: ") + std::strerror(errno));
     offset += std::size_t(sent);
     while (index < count && offset >= parts[index].size) offset -= parts[index++].size;
@@ -62,16 +88,7 @@ Status StreamChannel::write_all(const ByteView* parts, std::size_t count) {
 
 Status StreamChannel::read_exact(uint8_t* out, std::size_t bytes, const Deadline& deadline) {
   while (bytes > 0) {
-    int wait_ms = -1;
-    if (deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
-      wait_ms = int(std::max<long long>(0, left.count()));
-    }
-    pollfd p{socket_.get(), POLLIN, 0};
-    const int ready = ::poll(&p, 1, wait_ms);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return fail(Errc::io, std::string("poll on the boundary stream: ") + std::strerror(errno));
-    if (ready == 0) return fail(Errc::timeout, "no message within the deadline");
+    if (auto ready = wait_until_ready(POLLIN, deadline); !ready) return ready;
     const ssize_t n = ::recv(socket_.get(), out, bytes, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0 || (n < 0 && errno == ECONNRESET)) return crypto::unexpected(closed());

@@ -6,7 +6,8 @@
 // Framing is checked as on the ring: a payload over the limit, or one that names the ring, is drained and refused
 // and the channel serves on; a header that is not ours means the byte stream has lost its framing, so that
 // receive fails with Errc::protocol (the enclave answers with the reason) and every later one with Errc::closed.
-// A send that times out (SO_SNDTIMEO, which the host sets to its reply timeout) ends the stream the same way.
+// A send that misses its deadline (the host gives one: its reply timeout) takes no more sends: part of a message
+// may be on the wire.
 #pragma once
 
 #include <chrono>
@@ -23,7 +24,9 @@ inline constexpr std::size_t kDefaultStreamPayloadBytes = std::size_t(32) << 20;
 
 class StreamChannel final : public BoundaryChannel {
  public:
-  StreamChannel(UniqueFd socket, std::size_t max_payload);
+  // `send_timeout`: the time one whole message may take to go out; none blocks until it does.
+  StreamChannel(UniqueFd socket, std::size_t max_payload,
+                std::optional<std::chrono::milliseconds> send_timeout = std::nullopt);
 
   [[nodiscard]] Status send(MsgType type, ByteView payload) override;
   [[nodiscard]] Result<Message> receive(int timeout_ms) override;
@@ -34,6 +37,7 @@ class StreamChannel final : public BoundaryChannel {
 
  private:
   using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+  [[nodiscard]] Status wait_until_ready(short events, const Deadline& deadline) const;
   [[nodiscard]] Status write_all(const ByteView* parts, std::size_t count);
   [[nodiscard]] Status read_exact(uint8_t* out, std::size_t bytes, const Deadline& deadline);
   // Reads and drops `bytes`, keeping the framing of what follows.
@@ -41,6 +45,7 @@ class StreamChannel final : public BoundaryChannel {
 
   UniqueFd socket_;
   std::size_t max_payload_;
+  std::optional<std::chrono::milliseconds> send_timeout_;
   bool framing_lost_ = false;   // receiving
   bool sending_lost_ = false;   // a send timed out part-way: later sends say Errc::closed
 };
